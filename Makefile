@@ -1,0 +1,50 @@
+# docker kamal. `make test` is exactly what CI runs (.ci/run calls it).
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/dockerkamal/docker-kamal/pkg/buildinfo.Version=$(VERSION)
+BIN := bin
+E2E_TIMEOUT ?= 40m
+FUZZTIME ?= 5s
+
+.PHONY: all build install test test-unit fuzz e2e bench demo lint clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/docker-kamal ./plugin
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/kamal-sidecar ./sidecar
+
+install: build
+	./install.sh --binary $(BIN)/docker-kamal
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test-unit:
+	$(GO) test -count=1 ./pkg/... ./plugin/... ./sidecar/...
+
+# Each fuzz target runs for FUZZTIME; a crash fails the build.
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' pkg sidecar plugin 2>/dev/null); do \
+	  dir=$$(dirname $$f); \
+	  for fn in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/func //'); do \
+	    echo "fuzz $$dir $$fn"; \
+	    $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$dir; \
+	  done; \
+	done
+
+e2e: build
+	$(GO) test -count=1 -timeout $(E2E_TIMEOUT) ./e2e/...
+
+test: lint test-unit fuzz e2e
+
+bench: build
+	@echo "make bench: not implemented yet (tracked in issue 7)"; exit 3
+
+demo: build
+	@echo "make demo: not implemented yet (tracked in issue 5)"; exit 3
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,23 @@
+// Command docker-kamal is the `docker kamal` Docker CLI plugin.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/docker/cli/cli-plugins/socket"
+
+	"github.com/dockerkamal/docker-kamal/pkg/command"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The Docker CLI closes its plugin socket when it exits or is
+	// interrupted; treat that like Ctrl-C so hosts are left serving.
+	socket.ConnectAndWait(stop)
+	code := command.Main(ctx)
+	stop()
+	os.Exit(code)
+}
