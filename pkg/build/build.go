@@ -1,0 +1,159 @@
+// Package build builds the app image locally with the docker CLI and works
+// out the version to deploy, the way Kamal does (git SHA, with a suffix when
+// the tree is dirty).
+package build
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os/exec"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Timeouts for the local commands this package runs.
+const (
+	gitTimeout     = 30 * time.Second
+	inspectTimeout = 30 * time.Second
+)
+
+// Version returns the git SHA of dir's HEAD, or `<sha>_uncommitted_<hash>`
+// when the work tree has changes (hash of the diff, so the same dirty tree
+// gets the same version twice).
+func Version(ctx context.Context, dir string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, gitTimeout)
+	defer cancel()
+	sha, err := git(ctx, dir, "rev-parse", "HEAD")
+	if err != nil {
+		return "", fmt.Errorf("determine version (pass --version to set one): %w", err)
+	}
+	status, err := git(ctx, dir, "status", "--porcelain", "--untracked-files=normal")
+	if err != nil {
+		return "", fmt.Errorf("determine version: %w", err)
+	}
+	if status == "" {
+		return sha, nil
+	}
+	diff, err := git(ctx, dir, "diff", "HEAD")
+	if err != nil {
+		return "", fmt.Errorf("determine version: %w", err)
+	}
+	h := sha256.Sum256([]byte(status + "\x00" + diff))
+	return sha + "_uncommitted_" + hex.EncodeToString(h[:8]), nil
+}
+
+func git(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// Options describe one `docker build`.
+type Options struct {
+	DockerFlags []string // global docker flags (--context, -H) from the plugin invocation
+	Context     string   // build context directory
+	Dockerfile  string   // relative to Context unless absolute; empty = Dockerfile
+	Target      string
+	BuildArgs   map[string]string
+	Tags        []string
+	Labels      map[string]string
+	Stdout      io.Writer
+	Stderr      io.Writer
+}
+
+// Args renders the docker CLI arguments, sorted for stable output.
+func (o Options) Args() []string {
+	args := append([]string{}, o.DockerFlags...)
+	args = append(args, "build")
+	for _, t := range o.Tags {
+		args = append(args, "-t", t)
+	}
+	if o.Dockerfile != "" {
+		args = append(args, "-f", o.Dockerfile)
+	}
+	if o.Target != "" {
+		args = append(args, "--target", o.Target)
+	}
+	for _, k := range sortedKeys(o.Labels) {
+		args = append(args, "--label", k+"="+o.Labels[k])
+	}
+	for _, k := range sortedKeys(o.BuildArgs) {
+		args = append(args, "--build-arg", k+"="+o.BuildArgs[k])
+	}
+	ctxDir := o.Context
+	if ctxDir == "" {
+		ctxDir = "."
+	}
+	return append(args, ctxDir)
+}
+
+// Build runs docker build and returns the built image's ID.
+func Build(ctx context.Context, o Options) (string, error) {
+	if len(o.Tags) == 0 {
+		return "", fmt.Errorf("build image: no tag given")
+	}
+	cmd := exec.CommandContext(ctx, "docker", o.Args()...)
+	var errb bytes.Buffer
+	cmd.Stdout = orDiscard(o.Stdout)
+	cmd.Stderr = io.MultiWriter(orDiscard(o.Stderr), &errb)
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("build image %s: %v: %s", o.Tags[0], err, lastLines(errb.String(), 15))
+	}
+	return ImageID(ctx, o.DockerFlags, o.Tags[0])
+}
+
+// ImageID returns the local image ID of ref.
+func ImageID(ctx context.Context, dockerFlags []string, ref string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, inspectTimeout)
+	defer cancel()
+	args := append(append([]string{}, dockerFlags...), "image", "inspect", "--format", "{{.Id}}", ref)
+	out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("inspect image %s: %v: %s", ref, err, strings.TrimSpace(string(out)))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// Tag adds a tag to a local image.
+func Tag(ctx context.Context, dockerFlags []string, src, dst string) error {
+	ctx, cancel := context.WithTimeout(ctx, inspectTimeout)
+	defer cancel()
+	args := append(append([]string{}, dockerFlags...), "tag", src, dst)
+	if out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("tag %s as %s: %v: %s", src, dst, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,147 @@
+// Package hooks runs Kamal's hook scripts (.kamal/hooks/<name>) with the
+// KAMAL_* environment Kamal gives them, so existing hooks keep working.
+package hooks
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// DefaultTimeout bounds one hook run.
+const DefaultTimeout = 10 * time.Minute
+
+// Env is the information Kamal exports to hooks.
+type Env struct {
+	Service     string
+	Version     string
+	Hosts       []string
+	Roles       []string
+	Performer   string
+	Destination string
+	Command     string
+	Subcommand  string
+	Runtime     time.Duration // set for post-* hooks
+	Lock        bool
+}
+
+// Vars renders Env as KAMAL_* variables.
+func (e Env) Vars() []string {
+	v := []string{
+		"KAMAL_RECORDED_AT=" + time.Now().UTC().Format(time.RFC3339),
+		"KAMAL_PERFORMER=" + e.Performer,
+		"KAMAL_SERVICE=" + e.Service,
+		"KAMAL_SERVICE_VERSION=" + e.Service + "@" + e.Version,
+		"KAMAL_VERSION=" + e.Version,
+		"KAMAL_HOSTS=" + strings.Join(e.Hosts, ","),
+		"KAMAL_COMMAND=" + e.Command,
+		"KAMAL_SUBCOMMAND=" + e.Subcommand,
+	}
+	if len(e.Roles) > 0 {
+		v = append(v, "KAMAL_ROLES="+strings.Join(e.Roles, ","))
+	}
+	if e.Destination != "" {
+		v = append(v, "KAMAL_DESTINATION="+e.Destination)
+	}
+	if e.Runtime > 0 {
+		v = append(v, fmt.Sprintf("KAMAL_RUNTIME=%d", int(e.Runtime.Round(time.Second).Seconds())))
+	}
+	if e.Lock {
+		v = append(v, "KAMAL_LOCK=true")
+	}
+	sort.Strings(v)
+	return v
+}
+
+// Runner runs hooks from one directory.
+type Runner struct {
+	Dir     string // e.g. ".kamal/hooks"
+	Skip    bool   // -H/--skip-hooks
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Timeout time.Duration
+}
+
+// HookError is returned when a hook exits non-zero; it aborts the command.
+type HookError struct {
+	Name   string
+	Code   int
+	Output string
+}
+
+func (e *HookError) Error() string {
+	msg := fmt.Sprintf("hook %s failed with exit code %d", e.Name, e.Code)
+	if out := strings.TrimSpace(e.Output); out != "" {
+		msg += ":\n" + out
+	}
+	return msg
+}
+
+// Run executes hook name if it exists and is executable. A missing hook is
+// not an error; a hook that exists but is not executable is, since the user
+// clearly meant it to run.
+func (r *Runner) Run(ctx context.Context, name string, env Env) (ran bool, err error) {
+	if r.Skip {
+		return false, nil
+	}
+	path := filepath.Join(r.Dir, name)
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("hook %s: %w", name, err)
+	}
+	if st.Mode()&0o111 == 0 {
+		return false, fmt.Errorf("hook %s: %s is not executable (chmod +x it or remove it)", name, path)
+	}
+	timeout := r.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return false, fmt.Errorf("hook %s: %w", name, err)
+	}
+	cmd := exec.CommandContext(ctx, abs)
+	cmd.Env = append(os.Environ(), env.Vars()...)
+	var captured bytes.Buffer
+	cmd.Stdout = io.MultiWriter(orDiscard(r.Stdout), &captured)
+	cmd.Stderr = io.MultiWriter(orDiscard(r.Stderr), &captured)
+	cmd.WaitDelay = 5 * time.Second
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return true, &HookError{Name: name, Code: ee.ExitCode(), Output: tail(captured.String(), 20)}
+	}
+	if err != nil {
+		return true, fmt.Errorf("hook %s: %w", name, err)
+	}
+	return true, nil
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

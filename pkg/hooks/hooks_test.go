@@ -1,0 +1,58 @@
+package hooks
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeHook(t *testing.T, dir, name, body string, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body), mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunPassesKamalEnv(t *testing.T) {
+	dir := t.TempDir()
+	writeHook(t, dir, "pre-deploy", `echo "$KAMAL_SERVICE $KAMAL_VERSION $KAMAL_HOSTS $KAMAL_DESTINATION $KAMAL_ROLES $KAMAL_PERFORMER"`, 0o755)
+	var out bytes.Buffer
+	r := &Runner{Dir: dir, Stdout: &out}
+	ran, err := r.Run(context.Background(), "pre-deploy", Env{Service: "app", Version: "abc", Hosts: []string{"h1", "h2"}, Destination: "staging", Roles: []string{"web"}, Performer: "me"})
+	if err != nil || !ran {
+		t.Fatalf("ran=%v err=%v", ran, err)
+	}
+	if got, want := strings.TrimSpace(out.String()), "app abc h1,h2 staging web me"; got != want {
+		t.Fatalf("hook saw %q, want %q", got, want)
+	}
+}
+
+func TestRunFailureAborts(t *testing.T) {
+	dir := t.TempDir()
+	writeHook(t, dir, "pre-build", "echo nope >&2; exit 4", 0o755)
+	_, err := (&Runner{Dir: dir}).Run(context.Background(), "pre-build", Env{})
+	var he *HookError
+	if !errors.As(err, &he) || he.Code != 4 || !strings.Contains(he.Output, "nope") {
+		t.Fatalf("want HookError code 4 with output, got %v", err)
+	}
+}
+
+func TestRunMissingSkippedAndNonExecutable(t *testing.T) {
+	dir := t.TempDir()
+	ran, err := (&Runner{Dir: dir}).Run(context.Background(), "post-deploy", Env{})
+	if ran || err != nil {
+		t.Fatalf("missing hook: ran=%v err=%v", ran, err)
+	}
+	writeHook(t, dir, "post-deploy", "exit 0", 0o644)
+	if _, err := (&Runner{Dir: dir}).Run(context.Background(), "post-deploy", Env{}); err == nil || !strings.Contains(err.Error(), "not executable") {
+		t.Fatalf("non-executable hook: %v", err)
+	}
+	writeHook(t, dir, "pre-deploy", "exit 1", 0o755)
+	if ran, err := (&Runner{Dir: dir, Skip: true}).Run(context.Background(), "pre-deploy", Env{}); ran || err != nil {
+		t.Fatalf("skip: ran=%v err=%v", ran, err)
+	}
+}
