@@ -1,0 +1,156 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeSwapper records calls and fails chosen targets.
+type fakeSwapper struct {
+	mu       sync.Mutex
+	live     map[Target]string
+	version  string
+	failOn   map[Target]error
+	cancelOn Target
+	cancel   context.CancelFunc
+	calls    []string
+}
+
+func (f *fakeSwapper) Deploy(ctx context.Context, t Target) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "deploy "+t.String())
+	if t == f.cancelOn && f.cancel != nil {
+		f.cancel()
+		return ctx.Err()
+	}
+	if err := f.failOn[t]; err != nil {
+		return err
+	}
+	f.live[t] = f.version
+	return nil
+}
+
+func (f *fakeSwapper) Rollback(ctx context.Context, t Target, v string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	f.calls = append(f.calls, "rollback "+t.String()+" "+v)
+	f.live[t] = v
+	return nil
+}
+
+func (f *fakeSwapper) LiveVersion(_ context.Context, t Target) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.live[t], nil
+}
+
+func fleetOf(ts []Target, v string) map[Target]string {
+	m := map[Target]string{}
+	for _, t := range ts {
+		m[t] = v
+	}
+	return m
+}
+
+var (
+	w1, w2, j3 = Target{"h1", "web"}, Target{"h2", "web"}, Target{"h3", "job"}
+	all        = []Target{w1, w2, j3}
+)
+
+func TestDeploySucceedsEverywhere(t *testing.T) {
+	f := &fakeSwapper{live: fleetOf(all, "v1"), version: "v2"}
+	r := &Runner{Swapper: f}
+	rep, err := r.Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, ParallelRoles: true}), "v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range rep.Outcomes {
+		if o.Status != "deployed" || o.Previous != "v1" {
+			t.Fatalf("outcome %+v", o)
+		}
+	}
+	if f.calls[0] != "deploy h1/web" {
+		t.Fatalf("primary not first: %v", f.calls)
+	}
+}
+
+func TestFailureOnLastHostRollsBackEarlierHosts(t *testing.T) {
+	f := &fakeSwapper{live: fleetOf(all, "v1"), version: "v4", failOn: map[Target]error{j3: errors.New("never healthy")}}
+	r := &Runner{Swapper: f}
+	_, err := r.Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, Limit: 1, ParallelRoles: true}), "v4")
+	var fe *FleetError
+	if !errors.As(err, &fe) {
+		t.Fatalf("want FleetError, got %v", err)
+	}
+	if len(fe.RolledBack) != 2 || len(fe.Stuck) != 0 {
+		t.Fatalf("rolled back %v stuck %v", fe.RolledBack, fe.Stuck)
+	}
+	for _, tg := range all {
+		if f.live[tg] != "v1" {
+			t.Fatalf("%s left on %s, fleet mixed: %v", tg, f.live[tg], f.live)
+		}
+	}
+	if !strings.Contains(err.Error(), "h3/job: never healthy") || !strings.Contains(err.Error(), "rolled back h1/web, h2/web") {
+		t.Fatalf("error does not report per host: %v", err)
+	}
+}
+
+func TestPrimaryFailureStopsBeforeOthers(t *testing.T) {
+	f := &fakeSwapper{live: fleetOf(all, "v1"), version: "v3", failOn: map[Target]error{w1: errors.New("boom")}}
+	_, err := (&Runner{Swapper: f}).Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, ParallelRoles: true}), "v3")
+	if err == nil {
+		t.Fatal("want error")
+	}
+	if fmt.Sprint(f.calls) != "[deploy h1/web]" {
+		t.Fatalf("other hosts touched after primary failed: %v", f.calls)
+	}
+}
+
+func TestCancelRollsBackWithFreshContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &fakeSwapper{live: fleetOf(all, "v1"), version: "v2", cancelOn: j3, cancel: cancel}
+	_, err := (&Runner{Swapper: f}).Deploy(ctx, NewPlan(PlanOptions{Targets: all, Primary: w1, Limit: 1, ParallelRoles: true}), "v2")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled in chain, got %v", err)
+	}
+	for _, tg := range all {
+		if f.live[tg] != "v1" {
+			t.Fatalf("%s left on %s after Ctrl-C", tg, f.live[tg])
+		}
+	}
+}
+
+func TestBootWaitBetweenBatches(t *testing.T) {
+	f := &fakeSwapper{live: fleetOf(all, "v1"), version: "v2"}
+	start := time.Now()
+	_, err := (&Runner{Swapper: f, BootWait: 50 * time.Millisecond}).Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, Limit: 1, ParallelRoles: true}), "v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// primary, batch 1 (h2), batch 2 (h3): one wait before batch 2.
+	if el := time.Since(start); el < 50*time.Millisecond {
+		t.Fatalf("boot.wait not honoured: %v", el)
+	}
+}
+
+func TestRollbackFleet(t *testing.T) {
+	f := &fakeSwapper{live: fleetOf(all, "v2")}
+	_, err := (&Runner{Swapper: f}).Rollback(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, ParallelRoles: true}), "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range all {
+		if f.live[tg] != "v1" {
+			t.Fatalf("%s on %s", tg, f.live[tg])
+		}
+	}
+}
