@@ -290,7 +290,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // `docker help kamal` reaches us.
 func normalizeHelp(args []string) []string {
 	if len(args) > 0 && args[0] == "help" {
-		return append(append([]string{}, args[1:]...), "--help")
+		rest := args[1:]
+		// The Docker CLI runs `docker help kamal` as `docker-kamal help kamal`.
+		if len(rest) > 0 && rest[0] == PluginName {
+			rest = rest[1:]
+		}
+		return append(append([]string{}, rest...), "--help")
 	}
 	return args
 }
