@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/docker/cli v29.2.1+incompatible
 	github.com/urfave/cli/v2 v2.27.7
+	golang.org/x/crypto v0.57.0
 )
 
 require (
@@ -16,7 +17,6 @@ require (
 	github.com/sirupsen/logrus v1.9.3 // indirect
 	github.com/stretchr/testify v1.11.1 // indirect
 	github.com/xrash/smetrics v0.0.0-20240521201337-686a1a2994c1 // indirect
-	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	gotest.tools/v3 v3.5.2 // indirect
 )
