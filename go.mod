@@ -4,8 +4,10 @@ go 1.26.8
 
 require (
 	github.com/docker/cli v29.2.1+incompatible
+	github.com/kevinburke/ssh_config v1.6.0
 	github.com/urfave/cli/v2 v2.27.7
 	golang.org/x/crypto v0.57.0
+	golang.org/x/term v0.46.0
 )
 
 require (

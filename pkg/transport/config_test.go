@@ -1,0 +1,182 @@
+package transport
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestSplitHostSpec(t *testing.T) {
+	tests := []struct {
+		in         string
+		user, host string
+		port       int
+		err        bool
+	}{
+		{"10.0.0.1", "", "10.0.0.1", 0, false},
+		{"app@10.0.0.1", "app", "10.0.0.1", 0, false},
+		{"10.0.0.1:2222", "", "10.0.0.1", 2222, false},
+		{"u@h.example:22", "u", "h.example", 22, false},
+		{"[::1]:2200", "", "::1", 2200, false},
+		{"[fe80::1]", "", "fe80::1", 0, false},
+		{"fe80::1", "", "fe80::1", 0, false},
+		{"h:0", "", "", 0, true},
+		{"h:x", "", "", 0, true},
+		{"u@", "", "", 0, true},
+	}
+	for _, tt := range tests {
+		u, h, p, err := splitHostSpec(tt.in)
+		if (err != nil) != tt.err {
+			t.Errorf("%q: err %v, want err %v", tt.in, err, tt.err)
+			continue
+		}
+		if !tt.err && (u != tt.user || h != tt.host || p != tt.port) {
+			t.Errorf("%q: got %q %q %d, want %q %q %d", tt.in, u, h, p, tt.user, tt.host, tt.port)
+		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("SSH_AUTH_SOCK", "/agent.sock")
+	if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".ssh", "id_rsa"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgText := `
+Host web1
+  HostName 10.0.0.1
+  Port 2222
+  User cfguser
+  IdentityFile ~/.ssh/%h.key
+  UserKnownHostsFile ~/kh1 ~/kh2
+  ProxyJump jumper@bastion:2200,inner
+
+Host bastion
+  HostName 192.0.2.10
+  IdentityFile ~/.ssh/bastion
+
+Host strict
+  StrictHostKeyChecking accept-new
+  IdentitiesOnly yes
+  IdentityAgent ~/agent
+
+Host *
+  ServerAliveInterval 10
+`
+	cfgPath := filepath.Join(home, "cfg")
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ssh := filepath.Join(home, ".ssh")
+	tests := []struct {
+		name string
+		host string
+		opts Options
+		want target
+		hops []string // "user@host:port" of jumps
+	}{
+		{
+			name: "defaults",
+			host: "plain",
+			want: target{Alias: "plain", HostName: "plain", Port: 22, User: "root",
+				KeyFiles: []string{filepath.Join(ssh, "id_rsa")}, KnownHosts: []string{filepath.Join(ssh, "known_hosts")},
+				AgentSocket: "/agent.sock"},
+		},
+		{
+			name: "config applies",
+			host: "web1",
+			want: target{Alias: "web1", HostName: "10.0.0.1", Port: 2222, User: "cfguser",
+				KeyFiles: []string{filepath.Join(ssh, "10.0.0.1.key")}, KnownHosts: []string{filepath.Join(home, "kh1"), filepath.Join(home, "kh2")},
+				AgentSocket: "/agent.sock", explicitKeyset: true},
+			hops: []string{"jumper@192.0.2.10:2200", "root@inner:22"},
+		},
+		{
+			name: "options win over config",
+			host: "web1",
+			opts: Options{User: "app", Port: 22, KeyFiles: []string{"~/k"}, Proxy: "none", KnownHostsFiles: []string{"/kh"}, AgentSocket: "none"},
+			want: target{Alias: "web1", HostName: "10.0.0.1", Port: 22, User: "app",
+				KeyFiles: []string{filepath.Join(home, "k"), filepath.Join(ssh, "10.0.0.1.key")}, KnownHosts: []string{"/kh"},
+				AgentSocket: "none", explicitKeyset: true},
+		},
+		{
+			name: "host spec wins over options",
+			host: "me@web1:2022",
+			opts: Options{User: "app", Port: 22, Proxy: "none"},
+			want: target{Alias: "web1", HostName: "10.0.0.1", Port: 2022, User: "me",
+				KeyFiles: []string{filepath.Join(ssh, "10.0.0.1.key")}, KnownHosts: []string{filepath.Join(home, "kh1"), filepath.Join(home, "kh2")},
+				AgentSocket: "/agent.sock", explicitKeyset: true},
+		},
+		{
+			name: "kamal ssh.proxy",
+			host: "10.0.0.5",
+			opts: Options{User: "app", Proxy: "ops@bastion"},
+			want: target{Alias: "10.0.0.5", HostName: "10.0.0.5", Port: 22, User: "app",
+				KeyFiles: []string{filepath.Join(ssh, "id_rsa")}, KnownHosts: []string{filepath.Join(ssh, "known_hosts")},
+				AgentSocket: "/agent.sock"},
+			hops: []string{"ops@192.0.2.10:22"},
+		},
+		{
+			name: "strict accept-new, identities only, agent from config",
+			host: "strict",
+			want: target{Alias: "strict", HostName: "strict", Port: 22, User: "root",
+				KeyFiles: []string{filepath.Join(ssh, "id_rsa")}, KnownHosts: []string{filepath.Join(ssh, "known_hosts")},
+				AgentSocket: filepath.Join(home, "agent"), AcceptNew: true, KeysOnly: true},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := resolve(tt.host, tt.opts, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var hops []string
+			for _, j := range got.Jumps {
+				hops = append(hops, j.User+"@"+j.addr())
+			}
+			if strings.Join(hops, ",") != strings.Join(tt.hops, ",") {
+				t.Errorf("jumps %v, want %v", hops, tt.hops)
+			}
+			got.Jumps = nil
+			if _, err := os.Stat(GlobalKnownHosts); err == nil && len(tt.opts.KnownHostsFiles) == 0 {
+				tt.want.KnownHosts = append(tt.want.KnownHosts, GlobalKnownHosts)
+			}
+			if !reflect.DeepEqual(*got, tt.want) {
+				t.Errorf("resolve(%q)\n got %+v\nwant %+v", tt.host, *got, tt.want)
+			}
+		})
+	}
+}
+
+func TestResolveProxyCommandRefused(t *testing.T) {
+	cfg, err := loadConfigText(t, "Host h\n  ProxyCommand nc %h %p\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := resolve("h", Options{}, cfg)
+	if err != nil || got.ProxyCommand == "" {
+		t.Fatalf("ProxyCommand not picked up: %+v %v", got, err)
+	}
+	_, err = dial(t.Context(), "h", Options{}.withDefaults(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "ProxyJump") {
+		t.Fatalf("dial with ProxyCommand: %v", err)
+	}
+}
+
+func loadConfigText(tb testing.TB, text string) (sshConfig, error) {
+	tb.Helper()
+	p := filepath.Join(tb.TempDir(), "config")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return loadConfig(p)
+}

@@ -1,0 +1,90 @@
+// Package transport is the plugin's SSH layer: one connection per host,
+// reused for a whole command, authenticated with the user's ssh-agent and key
+// files, configured by ~/.ssh/config, and checked strictly against
+// known_hosts. It runs remote commands and forwards the sidecar's unix socket.
+package transport
+
+import (
+	"time"
+)
+
+// Defaults for Options, applied by Options.withDefaults.
+const (
+	DefaultUser           = "root" // Kamal's default ssh.user
+	DefaultPort           = 22
+	DefaultConnectTimeout = 30 * time.Second
+	DefaultKeepalive      = 15 * time.Second
+	DefaultKeepaliveMax   = 3 // missed keepalives before the connection is closed
+	DefaultMaxParallel    = 16
+	DefaultMaxSessions    = 8 // below OpenSSH's MaxSessions (10)
+	DefaultConfigFile     = "~/.ssh/config"
+	DefaultKnownHosts     = "~/.ssh/known_hosts"
+	GlobalKnownHosts      = "/etc/ssh/ssh_known_hosts"
+)
+
+// DefaultKeyFiles are tried, when they exist, if neither Options.KeyFiles nor
+// the ssh config name an IdentityFile.
+var DefaultKeyFiles = []string{"~/.ssh/id_ed25519", "~/.ssh/id_rsa", "~/.ssh/id_ecdsa"}
+
+// Options configure how hosts are reached. Explicit fields (from deploy.yml's
+// `ssh:` section or flags) win over the ssh config file, which wins over the
+// defaults, as with OpenSSH's command line.
+type Options struct {
+	// User to log in as. Empty: the ssh config's User, else DefaultUser.
+	User string
+	// Port to connect to. Zero: the ssh config's Port, else DefaultPort.
+	Port int
+	// KeyFiles are private key files (Kamal's ssh.keys), tried after the
+	// agent's keys, before the ssh config's IdentityFile entries.
+	KeyFiles []string
+	// KeysOnly uses only KeyFiles and IdentityFile keys, not every key the
+	// agent holds (Kamal's ssh.keys_only, OpenSSH's IdentitiesOnly).
+	KeysOnly bool
+	// Proxy is a jump host chain, "[user@]host[:port]" separated by commas
+	// (Kamal's ssh.proxy, OpenSSH's ProxyJump). Empty: the ssh config's
+	// ProxyJump. "none" disables jumping even if the config sets one.
+	Proxy string
+	// ConfigFile is the ssh config to read. Empty: DefaultConfigFile (missing
+	// is fine). "none" reads no config.
+	ConfigFile string
+	// KnownHostsFiles are the known_hosts files to check. Empty: the ssh
+	// config's UserKnownHostsFile, else DefaultKnownHosts, plus
+	// GlobalKnownHosts when it exists. New keys go to the first file.
+	KnownHostsFiles []string
+	// AcceptNewHostKeys records the key of a host that is not yet in
+	// known_hosts instead of refusing it. A changed key is always refused.
+	AcceptNewHostKeys bool
+	// AgentSocket is the ssh-agent socket. Empty: the ssh config's
+	// IdentityAgent, else $SSH_AUTH_SOCK. "none" disables the agent.
+	AgentSocket string
+	// ConnectTimeout bounds TCP connect plus SSH handshake per hop.
+	ConnectTimeout time.Duration
+	// Keepalive is the interval of keepalive requests; a connection that
+	// misses DefaultKeepaliveMax of them is closed. Negative disables.
+	Keepalive time.Duration
+	// MaxParallel bounds concurrent dials in a Pool and concurrent hosts in
+	// Pool.Each.
+	MaxParallel int
+	// MaxSessions bounds concurrent command sessions (Run, Output, RunTTY) on one
+	// connection.
+	MaxSessions int
+}
+
+func (o Options) withDefaults() Options {
+	if o.ConfigFile == "" {
+		o.ConfigFile = DefaultConfigFile
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
+	}
+	if o.Keepalive == 0 {
+		o.Keepalive = DefaultKeepalive
+	}
+	if o.MaxParallel <= 0 {
+		o.MaxParallel = DefaultMaxParallel
+	}
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = DefaultMaxSessions
+	}
+	return o
+}

@@ -1,0 +1,132 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestPool(t *testing.T) {
+	cl := newClient(t)
+	srv := newTestServer(t, cl.pub)
+	cl.trust(t, srv)
+	p, err := NewPool(cl.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	// Concurrent Gets share one lazily dialled connection.
+	if srv.accepted.Load() != 0 {
+		t.Fatal("NewPool dialled eagerly")
+	}
+	conns := make([]*Conn, 8)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := p.Get(ctx, srv.addr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			conns[i] = c
+		}()
+	}
+	wg.Wait()
+	for _, c := range conns {
+		if c != conns[0] {
+			t.Fatal("Get returned different connections for one host")
+		}
+	}
+	if n := srv.accepted.Load(); n != 1 {
+		t.Fatalf("server accepted %d connections, want 1", n)
+	}
+
+	// A dead connection is replaced on the next Get.
+	srv.drop()
+	deadline := time.Now().Add(5 * time.Second)
+	for !conns[0].Closed() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !conns[0].Closed() {
+		t.Fatal("connection not seen as closed after the server dropped it")
+	}
+	c2, err := p.Get(ctx, srv.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2 == conns[0] {
+		t.Fatal("dead connection returned again")
+	}
+	if n := srv.accepted.Load(); n != 2 {
+		t.Fatalf("server accepted %d connections, want 2", n)
+	}
+	if out, err := c2.Output(ctx, "echo again"); err != nil || string(out) != "again\n" {
+		t.Fatalf("Output on redialled connection: %q %v", out, err)
+	}
+
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if !c2.Closed() {
+		t.Error("Close left a connection open")
+	}
+	if _, err := p.Get(ctx, srv.addr); !errors.Is(err, ErrPoolClosed) {
+		t.Errorf("Get after Close: %v", err)
+	}
+}
+
+func TestPoolEach(t *testing.T) {
+	cl := newClient(t)
+	srv := newTestServer(t, cl.pub)
+	cl.trust(t, srv)
+	// A port nobody listens on.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+
+	opts := cl.opts()
+	opts.MaxParallel = 1
+	p, err := NewPool(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	var mu sync.Mutex
+	running, maxRunning := 0, 0
+	errs := p.Each(ctx, []string{srv.addr, dead, srv.addr + "x"}, func(ctx context.Context, c *Conn) error {
+		mu.Lock()
+		running++
+		maxRunning = max(maxRunning, running)
+		mu.Unlock()
+		defer func() { mu.Lock(); running--; mu.Unlock() }()
+		_, err := c.Output(ctx, "true")
+		return err
+	})
+	if errs[0] != nil {
+		t.Errorf("good host: %v", errs[0])
+	}
+	var he *HostError
+	if !errors.As(errs[1], &he) || he.Host != dead {
+		t.Errorf("dead host error %v does not name %s", errs[1], dead)
+	}
+	if errs[2] == nil {
+		t.Error("bad host spec: no error")
+	}
+	if maxRunning > 1 {
+		t.Errorf("%d hosts ran at once with MaxParallel 1", maxRunning)
+	}
+}
