@@ -1,0 +1,105 @@
+package spec
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// compatEnv supplies the secrets Kamal's fixtures name, as environment.
+var compatEnv = map[string]string{"MYSQL_ROOT_PASSWORD": "mysql-root-secret", "PASSWORD": "app-password-secret"}
+
+func lookupIn(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// loadCompat loads a kamal-compat fixture, with destination "world" for
+// the *_for_* files as Kamal's tests do.
+func loadCompat(t testing.TB, gen, file, dest string) (*Config, error) {
+	t.Helper()
+	return Load(context.Background(), LoadOptions{
+		ConfigFile:     filepath.Join("testdata", "kamal-compat", gen, file),
+		Destination:    dest,
+		NoSecretsFiles: true,
+		Env:            lookupIn(compatEnv),
+		Arch:           "amd64",
+	})
+}
+
+// TestKamalCompatCorpus loads every fixture of Kamal 1.9.3 and 2.12 as the
+// corpus README says: all load, except the proxy run conflict and the
+// required-destination pair without -d.
+func TestKamalCompatCorpus(t *testing.T) {
+	failing := map[string]string{
+		"v2/deploy_with_proxy_run_config_conflicts.yml": "conflicting proxy run configurations for host 1.1.1.2",
+	}
+	n := 0
+	for _, gen := range []string{"v1", "v2"} {
+		files, err := filepath.Glob(filepath.Join("testdata", "kamal-compat", gen, "*.yml"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no fixtures for %s: %v", gen, err)
+		}
+		for _, f := range files {
+			base := filepath.Base(f)
+			if strings.Count(base, ".") > 1 {
+				continue // a destination file, loaded with its base
+			}
+			dest := ""
+			if strings.Contains(base, "_for_") {
+				dest = "world"
+			}
+			name := gen + "/" + base
+			t.Run(name, func(t *testing.T) {
+				n++
+				c, err := loadCompat(t, gen, base, dest)
+				if want, bad := failing[name]; bad {
+					if err == nil || !strings.Contains(err.Error(), want) {
+						t.Fatalf("want error containing %q, got %v", want, err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("load: %v", err)
+				}
+				if c.Service == "" || len(c.Roles) == 0 || c.PrimaryHost == "" {
+					t.Fatalf("incomplete config: service=%q roles=%v primary=%q", c.Service, c.RoleNames(), c.PrimaryHost)
+				}
+				// Every role/host builds a valid wire spec.
+				for _, r := range c.Roles {
+					for _, h := range r.Hosts {
+						if _, err := c.Deploy(r.Name, h, "abc123", c.Image+":abc123", ""); err != nil {
+							t.Fatalf("deploy spec %s/%s: %v", r.Name, h, err)
+						}
+					}
+				}
+			})
+		}
+	}
+	if n < 59 {
+		t.Fatalf("only %d fixtures exercised", n)
+	}
+}
+
+func TestKamalCompatRequiredDestination(t *testing.T) {
+	for _, gen := range []string{"v1", "v2"} {
+		_, err := loadCompat(t, gen, "deploy_for_required_dest.yml", "")
+		if !errors.Is(err, ErrDestinationRequired) {
+			t.Fatalf("%s without -d: want ErrDestinationRequired, got %v", gen, err)
+		}
+		if !strings.Contains(err.Error(), "deploy_for_required_dest.yml:") || !strings.Contains(err.Error(), "require_destination") {
+			t.Fatalf("%s: error lacks file:line and key: %v", gen, err)
+		}
+		if _, err := loadCompat(t, gen, "deploy_for_required_dest.yml", "world"); err != nil {
+			t.Fatalf("%s with -d world: %v", gen, err)
+		}
+	}
+}
+
+func sortedHosts(h []string) []string {
+	out := append([]string(nil), h...)
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,396 @@
+package spec
+
+// Building the wire spec for one role on one host, and the host/role
+// selection helpers the orchestrator needs.
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Kamal's default container labels (Kamal 2 names, unprefixed).
+const (
+	KamalLabelService     = "service"
+	KamalLabelRole        = "role"
+	KamalLabelDestination = "destination"
+)
+
+// optionsHonoured are role `options:` keys that map to ContainerOptions
+// fields; every other key goes to ContainerOptions.Extra.
+var optionsHonoured = map[string]bool{"memory": true, "cpus": true, "volume": true, "volumes": true, "restart": true, "log-driver": true, "log-opt": true}
+
+// HostEnv returns the env of role on host: root, then role, then the
+// host's tags in order (later tags win).
+func (c *Config) HostEnv(r *Role, host string) Env {
+	env := r.Env
+	for _, tag := range r.HostTags[host] {
+		if te, ok := c.EnvTags[tag]; ok {
+			env = env.merge(te)
+		}
+	}
+	return env
+}
+
+// Deploy builds the wire spec for role on host. image is the full image
+// reference to run (e.g. "registry/app:version"), imageID its expected ID
+// ("sha256:..." or empty).
+func (c *Config) Deploy(role, host, version, image, imageID string) (*Deploy, error) {
+	r := c.Role(role)
+	if r == nil {
+		return nil, fmt.Errorf("build deploy spec: role %s isn't defined (roles: %s)", role, strings.Join(c.RoleNames(), ", "))
+	}
+	onHost := false
+	for _, h := range r.Hosts {
+		if h == host {
+			onHost = true
+			break
+		}
+	}
+	if !onHost {
+		return nil, fmt.Errorf("build deploy spec: host %s is not in role %s", host, role)
+	}
+	d := &Deploy{
+		APIVersion:       APIVersion,
+		Service:          c.Service,
+		Destination:      c.Destination,
+		Role:             r.Name,
+		Host:             host,
+		Version:          version,
+		Image:            image,
+		ImageID:          imageID,
+		Network:          DefaultNetwork,
+		DeployTimeout:    c.DeployTimeout,
+		DrainTimeout:     c.DrainTimeout,
+		RetainContainers: c.RetainContainers,
+	}
+	if r.Cmd != "" {
+		d.Cmd = []string{"sh", "-c", r.Cmd}
+	}
+	// Env: clear values, secrets resolved; a clear value wins over a
+	// secret of the same name (docker applies --env after --env-file).
+	env := c.HostEnv(r, host)
+	if len(env.Clear) > 0 {
+		d.Env = map[string]string{}
+		for k, v := range env.Clear {
+			d.Env[k] = v
+		}
+	}
+	for _, s := range env.Secret {
+		if _, clear := env.Clear[s.Name]; clear {
+			continue
+		}
+		v, ok := c.secrets[s.From]
+		if !ok {
+			return nil, fmt.Errorf("build deploy spec: secret %s for %s is not resolved", s.From, s.Name)
+		}
+		if d.SecretEnv == nil {
+			d.SecretEnv = map[string]string{}
+		}
+		d.SecretEnv[s.Name] = v
+	}
+	// Labels: Kamal's defaults, then config labels (traefik.* go to Proxy).
+	d.Labels = map[string]string{KamalLabelService: c.Service, KamalLabelRole: r.Name}
+	if c.Destination != "" {
+		d.Labels[KamalLabelDestination] = c.Destination
+	}
+	for k, v := range r.Labels {
+		if !strings.HasPrefix(k, "traefik.") {
+			d.Labels[k] = v
+		}
+	}
+	c.containerOptions(r, d)
+	if err := c.healthcheck(r, d); err != nil {
+		return nil, err
+	}
+	if r.Proxy != nil {
+		d.Proxy = wireProxy(r.Proxy)
+	}
+	d.StopTimeout = c.stopTimeout(r)
+	d.ApplyDefaults()
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("build deploy spec for %s on %s: %w", role, host, err)
+	}
+	return d, nil
+}
+
+// stopTimeout is Kamal's: the role's or root stop_timeout, else the drain
+// timeout for roles without proxy and Docker's 10s for proxied roles.
+func (c *Config) stopTimeout(r *Role) Duration {
+	switch {
+	case r.StopTimeout != nil:
+		return *r.StopTimeout
+	case r.Proxy == nil:
+		return c.DrainTimeout
+	}
+	return Duration(10e9)
+}
+
+func (c *Config) containerOptions(r *Role, d *Deploy) {
+	o := &d.Options
+	o.Volumes = append(o.Volumes, c.Volumes...)
+	for k, vals := range r.Options {
+		last := ""
+		if len(vals) > 0 {
+			last = vals[len(vals)-1]
+		}
+		switch k {
+		case "memory":
+			o.Memory = last
+		case "cpus":
+			o.CPUs = last
+		case "volume", "volumes":
+			o.Volumes = append(o.Volumes, vals...)
+		case "restart":
+			o.Restart = last
+		case "log-driver":
+			o.LogDriver = last
+		case "log-opt":
+			for _, v := range vals {
+				if k, v, ok := strings.Cut(v, "="); ok {
+					if o.LogOpts == nil {
+						o.LogOpts = map[string]string{}
+					}
+					o.LogOpts[k] = v
+				}
+			}
+		default:
+			if o.Extra == nil {
+				o.Extra = map[string][]string{}
+			}
+			o.Extra[k] = append([]string(nil), vals...)
+		}
+	}
+	if r.Logging.Driver != "" {
+		o.LogDriver = r.Logging.Driver
+	}
+	for k, v := range r.Logging.Options {
+		if o.LogOpts == nil {
+			o.LogOpts = map[string]string{}
+		}
+		o.LogOpts[k] = v
+	}
+	if r.AssetPath != "" && r.Proxy != nil {
+		// Asset bridging: a per-version host directory mounted at the path.
+		p, opts, _ := strings.Cut(r.AssetPath, ":")
+		dir := path.Join("/var/lib/kamal/assets", c.serviceAndDestination(), r.Name)
+		v := dir + ":" + p
+		if opts != "" {
+			v += ":" + opts
+		}
+		o.Volumes = append(o.Volumes, v)
+	}
+}
+
+func (c *Config) serviceAndDestination() string {
+	if c.Destination == "" {
+		return c.Service
+	}
+	return c.Service + "-" + c.Destination
+}
+
+// healthcheck picks the readiness probe: HTTP for proxied roles (Kamal 2
+// proxy.healthcheck or Kamal 1 healthcheck), docker HEALTHCHECK when the
+// role sets health-cmd (or a Kamal 1 healthcheck.cmd), else "still running
+// after readiness_delay".
+func (c *Config) healthcheck(r *Role, d *Deploy) error {
+	h := &d.Healthcheck
+	_, healthCmd := r.Options["health-cmd"]
+	switch {
+	case r.Proxy != nil && r.Healthcheck != nil && r.Healthcheck.Cmd != "":
+		h.Kind = HealthDocker
+		d.Options.setExtra("health-cmd", r.Healthcheck.Cmd)
+		d.Options.setExtra("health-interval", r.Healthcheck.Interval.D().String())
+	case r.Proxy != nil && r.Healthcheck != nil: // Kamal 1
+		h.Kind = HealthHTTP
+		h.Path = r.Healthcheck.Path
+		h.Port = r.Healthcheck.Port
+		if n := r.Healthcheck.MaxAttempts; n > 0 && r.Healthcheck.Interval > 0 {
+			// Kamal 1 backs off from interval over max_attempts; bound
+			// the wait by the same budget when it is longer.
+			budget := Duration(int64(r.Healthcheck.Interval) * int64(n*(n+1)/2))
+			if budget > d.DeployTimeout {
+				d.DeployTimeout = budget
+			}
+		}
+	case r.Proxy != nil:
+		h.Kind = HealthHTTP
+		h.Path = r.Proxy.Healthcheck.Path
+		h.Port = r.Proxy.AppPort
+		h.Interval = r.Proxy.Healthcheck.Interval
+		h.Timeout = r.Proxy.Healthcheck.Timeout
+		if len(r.Proxy.Hosts) > 0 {
+			h.HostHeader = r.Proxy.Hosts[0]
+		}
+	case healthCmd:
+		h.Kind = HealthDocker
+	case r.Healthcheck != nil && r.Healthcheck.Cmd != "":
+		h.Kind = HealthDocker
+		d.Options.setExtra("health-cmd", r.Healthcheck.Cmd)
+	default:
+		h.Kind = HealthRunning
+		h.ReadinessDelay = c.ReadinessDelay
+		if h.ReadinessDelay == 0 {
+			// readiness_delay: 0 means "running is enough"; the wire
+			// default would turn 0 into 7s, so keep it minimal instead.
+			h.ReadinessDelay = 1
+		}
+	}
+	return nil
+}
+
+func (o *ContainerOptions) setExtra(k, v string) {
+	if o.Extra == nil {
+		o.Extra = map[string][]string{}
+	}
+	o.Extra[k] = []string{v}
+}
+
+// wireProxy maps the config proxy onto the wire proxy.
+func wireProxy(p *ProxyConfig) *Proxy {
+	w := &Proxy{
+		Hosts:           append([]string(nil), p.Hosts...),
+		AppPort:         p.AppPort,
+		TLS:             p.SSL,
+		ResponseTimeout: p.ResponseTimeout,
+	}
+	if len(p.PathPrefixes) > 0 {
+		w.PathPrefix = p.PathPrefixes[0]
+	}
+	if p.SSL {
+		w.CertResolver = DefaultCertResolver
+		w.SSLRedirect = p.SSLRedirect == nil || *p.SSLRedirect
+		w.EntryPoints = []string{"web", "websecure"}
+	}
+	// kamal-proxy forwards headers unless ssl is on, unless told otherwise.
+	w.ForwardHeaders = !p.SSL
+	if p.ForwardHeaders != nil {
+		w.ForwardHeaders = *p.ForwardHeaders
+	}
+	if len(p.TraefikLabels) > 0 {
+		w.TraefikLabels = map[string]string{}
+		for k, v := range p.TraefikLabels {
+			w.TraefikLabels[k] = v
+		}
+	}
+	return w
+}
+
+// HostsFor returns the hosts of role, or nil for an unknown role.
+func (c *Config) HostsFor(role string) []string {
+	if r := c.Role(role); r != nil {
+		return append([]string(nil), r.Hosts...)
+	}
+	return nil
+}
+
+// Filter is a --hosts/--roles/--primary selection; patterns may use * (and
+// the other path.Match wildcards).
+type Filter struct {
+	Hosts   []string
+	Roles   []string
+	Primary bool
+}
+
+// Selection is the roles and their hosts a command acts on, in role order.
+type Selection struct {
+	Roles []*Role
+	// Hosts of each selected role, filtered.
+	Hosts map[string][]string
+}
+
+// AllHosts returns every selected host once, in role order.
+func (s *Selection) AllHosts() []string {
+	var lists [][]string
+	for _, r := range s.Roles {
+		lists = append(lists, s.Hosts[r.Name])
+	}
+	return uniq(lists...)
+}
+
+// Select applies a filter. It is an error when a pattern is malformed or
+// nothing is selected.
+func (c *Config) Select(f Filter) (*Selection, error) {
+	for _, p := range append(append([]string(nil), f.Hosts...), f.Roles...) {
+		if _, err := path.Match(p, ""); err != nil {
+			return nil, fmt.Errorf("select hosts: bad pattern %q: %w", p, err)
+		}
+	}
+	sel := &Selection{Hosts: map[string][]string{}}
+	for _, r := range c.Roles {
+		if len(f.Roles) > 0 && !matchAny(f.Roles, r.Name) {
+			continue
+		}
+		var hosts []string
+		for _, h := range r.Hosts {
+			if len(f.Hosts) > 0 && !matchAny(f.Hosts, h) {
+				continue
+			}
+			if f.Primary && h != c.PrimaryHost {
+				continue
+			}
+			hosts = append(hosts, h)
+		}
+		if len(hosts) == 0 {
+			continue
+		}
+		sel.Roles = append(sel.Roles, r)
+		sel.Hosts[r.Name] = hosts
+	}
+	if len(sel.Roles) == 0 {
+		return nil, fmt.Errorf("select hosts: no hosts match %s", f.describe())
+	}
+	return sel, nil
+}
+
+func (f Filter) describe() string {
+	var parts []string
+	if len(f.Hosts) > 0 {
+		parts = append(parts, "--hosts "+strings.Join(f.Hosts, ","))
+	}
+	if len(f.Roles) > 0 {
+		parts = append(parts, "--roles "+strings.Join(f.Roles, ","))
+	}
+	if f.Primary {
+		parts = append(parts, "--primary")
+	}
+	if len(parts) == 0 {
+		return "the config"
+	}
+	return strings.Join(parts, " ")
+}
+
+func matchAny(patterns []string, s string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, s); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Batches splits hosts into boot batches of Boot.BatchSize.
+func (c *Config) Batches(hosts []string) [][]string {
+	size := c.Boot.BatchSize(len(hosts))
+	var out [][]string
+	for len(hosts) > 0 {
+		n := size
+		if n > len(hosts) {
+			n = len(hosts)
+		}
+		out = append(out, hosts[:n])
+		hosts = hosts[n:]
+	}
+	return out
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
