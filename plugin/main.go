@@ -9,6 +9,7 @@ import (
 
 	"github.com/docker/cli/cli-plugins/socket"
 
+	"github.com/dockerkamal/docker-kamal/pkg/cmdconfig"
 	"github.com/dockerkamal/docker-kamal/pkg/command"
 )
 
@@ -17,6 +18,7 @@ func main() {
 	// The Docker CLI closes its plugin socket when it exits or is
 	// interrupted; treat that like Ctrl-C so hosts are left serving.
 	socket.ConnectAndWait(stop)
+	cmdconfig.Register()
 	code := command.Main(ctx)
 	stop()
 	os.Exit(code)
