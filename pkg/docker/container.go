@@ -270,4 +270,3 @@ func parseTime(s string) time.Time {
 	}
 	return t
 }
-

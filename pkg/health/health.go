@@ -141,7 +141,11 @@ func Wait(ctx context.Context, p Probe, o Options) error {
 		if err == nil {
 			return nil
 		}
-		e.Last = err
+		// An attempt cut short by the overall deadline or a cancel says
+		// less than the one before it: keep that one as the reason.
+		if ctx.Err() == nil || e.Last == nil {
+			e.Last = err
+		}
 		if IsPermanent(err) {
 			e.Cause, e.Elapsed = err, time.Since(start)
 			return e
