@@ -1,0 +1,44 @@
+package swap
+
+import (
+	"errors"
+	"strings"
+)
+
+// Sentinel errors callers test with errors.Is.
+var (
+	// ErrImageMissing: the image is not on the host; ship it first.
+	ErrImageMissing = errors.New("image not present on host")
+	// ErrImageMismatch: the image on the host is not the expected ID.
+	ErrImageMismatch = errors.New("image ID differs from the spec")
+	// ErrNotRetained: no container of that version is left to roll back to.
+	ErrNotRetained = errors.New("no retained container of that version")
+	// ErrBusy: another deploy or rollback of the same role is running.
+	ErrBusy = errors.New("a swap of this role is already running")
+	// ErrNoRouter: the role has a proxy but the engine has no Router.
+	ErrNoRouter = errors.New("role has a proxy but no router is configured")
+)
+
+// StepError is a failed step, with the container it concerned and, when the
+// new container failed, its last log lines.
+type StepError struct {
+	Step      string
+	Container string
+	// Logs are the container's last log lines (may be empty).
+	Logs string
+	Err  error
+}
+
+func (e *StepError) Error() string {
+	msg := "swap step " + e.Step
+	if e.Container != "" {
+		msg += " of " + e.Container
+	}
+	msg += ": " + e.Err.Error()
+	if logs := strings.TrimRight(e.Logs, "\n"); logs != "" {
+		msg += "\nlast log lines of " + e.Container + ":\n" + logs
+	}
+	return msg
+}
+
+func (e *StepError) Unwrap() error { return e.Err }

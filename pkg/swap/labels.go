@@ -1,0 +1,91 @@
+package swap
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/dockerkamal/docker-kamal/pkg/docker"
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
+)
+
+// LabelSpec holds the redacted wire spec (JSON) on every container the
+// engine starts, so a rollback can rebuild routing from the container alone.
+const LabelSpec = "kamal.spec"
+
+// replacedInfix marks a container renamed aside by a redeploy of its version.
+const replacedInfix = "_replaced_"
+
+// asideName returns the name a container is renamed to when a redeploy of
+// its version needs the name: name_replaced_<16 hex>.
+func asideName(name string) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return name + replacedInfix + hex.EncodeToString(b[:])
+}
+
+// encodeSpec returns the redacted spec as a label value.
+func encodeSpec(d *spec.Deploy) (string, error) {
+	r := d.Redacted()
+	b, err := json.Marshal(r)
+	if err != nil {
+		return "", fmt.Errorf("encode spec label: %w", err)
+	}
+	return string(b), nil
+}
+
+// decodeSpec reads a LabelSpec value.
+func decodeSpec(v string) (*spec.Deploy, error) {
+	if v == "" {
+		return nil, fmt.Errorf("decode spec label: container has no %s label", LabelSpec)
+	}
+	d, err := spec.DecodeDeploy(bytes.NewReader([]byte(v)))
+	if err != nil {
+		return nil, fmt.Errorf("decode spec label: %w", err)
+	}
+	return d, nil
+}
+
+// containerSpec builds the docker create request for green.
+func containerSpec(d *spec.Deploy) (docker.ContainerSpec, error) {
+	if len(d.Options.Extra) > 0 {
+		return docker.ContainerSpec{}, fmt.Errorf("build container: options.extra %v not supported by this sidecar", slices.Sorted(maps.Keys(d.Options.Extra)))
+	}
+	label, err := encodeSpec(d)
+	if err != nil {
+		return docker.ContainerSpec{}, err
+	}
+	labels := make(map[string]string, len(d.Labels)+5)
+	maps.Copy(labels, d.Labels)
+	labels[spec.LabelService] = d.Service
+	labels[spec.LabelRole] = d.Role
+	labels[spec.LabelDestination] = d.Destination
+	labels[spec.LabelVersion] = d.Version
+	labels[LabelSpec] = label
+	env := make([]string, 0, len(d.Env)+len(d.SecretEnv))
+	for _, k := range slices.Sorted(maps.Keys(d.Env)) {
+		env = append(env, k+"="+d.Env[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(d.SecretEnv)) {
+		env = append(env, k+"="+d.SecretEnv[k])
+	}
+	return docker.ContainerSpec{
+		Name:        d.ContainerName(),
+		Image:       d.Image,
+		Cmd:         d.Cmd,
+		Env:         env,
+		Labels:      labels,
+		Network:     d.Network,
+		Memory:      d.Options.Memory,
+		CPUs:        d.Options.CPUs,
+		Volumes:     d.Options.Volumes,
+		Restart:     d.Options.Restart,
+		LogDriver:   d.Options.LogDriver,
+		LogOpts:     d.Options.LogOpts,
+		StopTimeout: d.StopTimeout.D(),
+	}, nil
+}
