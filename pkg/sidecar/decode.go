@@ -1,0 +1,142 @@
+package sidecar
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
+)
+
+// validator is a request type that checks its own fields.
+type validator interface{ Validate() error }
+
+// decodeRequest reads a JSON request body strictly into v (at most
+// sidecarapi.MaxBodySize bytes, one document, no unknown fields) and
+// validates it. Every failure is an *sidecarapi.Error with CodeBadRequest
+// (or CodeTooLarge) naming the field where one is known.
+func decodeRequest(r io.Reader, v validator) error {
+	data, err := io.ReadAll(io.LimitReader(r, sidecarapi.MaxBodySize+1))
+	if err != nil {
+		return badRequest("", fmt.Sprintf("read body: %v", err))
+	}
+	if len(data) > sidecarapi.MaxBodySize {
+		return &sidecarapi.Error{Status: http.StatusRequestEntityTooLarge, Code: sidecarapi.CodeTooLarge,
+			Message: fmt.Sprintf("request body larger than %d bytes", sidecarapi.MaxBodySize)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return locatedError(err, reflect.TypeOf(v), data)
+	}
+	if dec.More() {
+		return badRequest("", "trailing data after the JSON document")
+	}
+	if err := v.Validate(); err != nil {
+		return validationError(err)
+	}
+	return nil
+}
+
+// decodeDeploy reads a wire spec with spec.DecodeDeploy and maps its errors
+// to 4xx errors naming the field.
+func decodeDeploy(r io.Reader) (*spec.Deploy, error) {
+	data, err := io.ReadAll(io.LimitReader(r, spec.MaxWireSize+1))
+	if err != nil {
+		return nil, badRequest("", fmt.Sprintf("read body: %v", err))
+	}
+	if len(data) > spec.MaxWireSize {
+		return nil, &sidecarapi.Error{Status: http.StatusRequestEntityTooLarge, Code: sidecarapi.CodeTooLarge,
+			Message: fmt.Sprintf("spec larger than %d bytes", spec.MaxWireSize)}
+	}
+	d, err := spec.DecodeDeploy(bytes.NewReader(data))
+	if err != nil {
+		var fe *spec.FieldError
+		if errors.As(err, &fe) {
+			return nil, validationError(err)
+		}
+		// DecodeDeploy wraps json errors in "decode spec: %w".
+		return nil, locatedError(err, reflect.TypeOf(spec.Deploy{}), data)
+	}
+	return d, nil
+}
+
+// locatedError is jsonError with the field found by locateField when
+// encoding/json did not name one.
+func locatedError(err error, t reflect.Type, data []byte) error {
+	e := jsonError(err)
+	if e.Field == "" {
+		if f := locateField(t, data); f != "" {
+			e.Field = f
+			e.Message = f + ": " + e.Message
+		}
+	}
+	return e
+}
+
+// validationError maps a Validate error to a 400 naming the field.
+func validationError(err error) error {
+	var fe *spec.FieldError
+	if errors.As(err, &fe) {
+		return badRequest(fe.Field, fe.Error())
+	}
+	return badRequest("", err.Error())
+}
+
+// jsonError maps an encoding/json error to a 400 naming the field.
+func jsonError(err error) *sidecarapi.Error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(document)"
+		}
+		return badRequest(field, fmt.Sprintf("%s: want %s, got JSON %s", field, typ.Type, typ.Value))
+	case errors.As(err, &syn):
+		return badRequest("", fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn))
+	case errors.Is(err, io.EOF):
+		return badRequest("", "empty body: want a JSON document")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("", "truncated JSON document")
+	}
+	msg := err.Error()
+	// encoding/json reports unknown fields only as text.
+	if i := strings.Index(msg, "json: unknown field "); i >= 0 {
+		field := strings.Trim(msg[i+len("json: unknown field "):], `"`)
+		return badRequest(field, fmt.Sprintf("%s: unknown field", field))
+	}
+	// Field-level errors from custom unmarshalers (spec.Duration) carry the
+	// Go path since go1.20 only for type errors; report the message.
+	return badRequest(fieldFromMessage(msg), msg)
+}
+
+// fieldFromMessage finds `Go struct field X.y` in an encoding/json message.
+func fieldFromMessage(msg string) string {
+	const marker = "Go struct field "
+	i := strings.Index(msg, marker)
+	if i < 0 {
+		return ""
+	}
+	rest := msg[i+len(marker):]
+	if j := strings.IndexAny(rest, " :"); j >= 0 {
+		rest = rest[:j]
+	}
+	if k := strings.Index(rest, "."); k >= 0 {
+		rest = rest[k+1:]
+	}
+	return rest
+}
+
+func badRequest(field, msg string) *sidecarapi.Error {
+	return &sidecarapi.Error{Status: http.StatusBadRequest, Code: sidecarapi.CodeBadRequest, Field: field, Message: msg}
+}

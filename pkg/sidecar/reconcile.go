@@ -1,0 +1,178 @@
+package sidecar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
+)
+
+// Reconcile outcomes (metric labels and audit results).
+const (
+	outcomeNoop     = "noop"     // nothing to do
+	outcomeFinished = "finished" // an interrupted swap was completed
+	outcomeUndone   = "undone"   // an interrupted swap was rolled back to blue
+	outcomeRestored = "restored" // the live container was started or re-routed
+	outcomeFailed   = "failed"   // the role could not be brought to a serving state
+)
+
+// reconcileTimeout bounds reconciling one role.
+const reconcileTimeout = 3 * time.Minute
+
+// Reconcile runs once at start-up: for every journaled role it makes sure
+// Traefik points at a running, healthy container of the last successful
+// version, finishing a swap interrupted after cutover began (when green is
+// healthy) or undoing it (otherwise, and always before cutover). It returns
+// the roles it could not fix, joined.
+func (s *Server) Reconcile(ctx context.Context) error {
+	log := s.log.With("component", "reconcile")
+	var errs []error
+	for _, rec := range s.table.list() {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		end, err := s.table.begin(rec.Role, actionReconcile)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, reconcileTimeout)
+		outcome, err := s.reconcileRole(rctx, s.table.get(rec.Role))
+		cancel()
+		end()
+		s.metrics.Reconciled(outcome)
+		cur := s.table.get(rec.Role)
+		s.metrics.Live(rec.Role, liveUnlessStopped(cur))
+		l := log.With("role", rec.Role.String(), "outcome", outcome, "live", cur.LiveVersion)
+		if err != nil {
+			l.Error("reconcile", "err", err)
+			errs = append(errs, fmt.Errorf("reconcile %s: %w", rec.Role, err))
+		} else {
+			l.Info("reconciled")
+		}
+		if outcome != outcomeNoop || err != nil {
+			e := sidecarapi.AuditEntry{Who: "kamal-sidecar", Action: actionReconcile, What: rec.Role.String() + " " + cur.LiveVersion, Result: outcome}
+			if err != nil {
+				e.Result = outcomeFailed + ": " + err.Error()
+			}
+			s.appendAudit(e)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func liveUnlessStopped(rec RoleRecord) string {
+	if rec.Stopped {
+		return ""
+	}
+	return rec.LiveVersion
+}
+
+// reconcileRole brings one role to a serving state and journals the result.
+func (s *Server) reconcileRole(ctx context.Context, rec RoleRecord) (string, error) {
+	if rec.Swap != nil && rec.Swap.State == swapRunning {
+		return s.resumeSwap(ctx, rec)
+	}
+	if rec.Stopped || rec.LiveContainer == "" {
+		return outcomeNoop, nil
+	}
+	changed, err := s.ensureServing(ctx, rec.LiveSpec, rec.LiveContainer)
+	if err != nil {
+		return outcomeFailed, err
+	}
+	if changed {
+		return outcomeRestored, nil
+	}
+	return outcomeNoop, nil
+}
+
+// resumeSwap settles a swap the sidecar was killed in the middle of.
+func (s *Server) resumeSwap(ctx context.Context, rec RoleRecord) (string, error) {
+	sw := rec.Swap
+	if sw.CutoverBegun && rec.PendingSpec != nil {
+		st, err := s.deps.Containers.State(ctx, sw.Green)
+		if err == nil && st.Running && s.deps.Prober.Check(ctx, rec.PendingSpec, sw.Green) == nil {
+			if err := s.deps.Router.Route(ctx, rec.PendingSpec, sw.Green); err == nil {
+				s.stopQuietly(ctx, rec.PendingSpec, sw.Blue, sw.Green)
+				_, jerr := s.table.update(rec.Role, func(r *RoleRecord) {
+					r.LiveVersion, r.LiveContainer, r.LiveSpec, r.PendingSpec = sw.Version, sw.Green, rec.PendingSpec, nil
+					r.Swap.State, r.Swap.UpdatedAt = swapFinished, s.now().UTC()
+					r.Stopped = false
+					r.LastAction, r.LastVersion, r.LastResult, r.LastError, r.LastAt = sw.Action, sw.Version, resultOK, "", s.now().UTC()
+				})
+				return outcomeFinished, jerr
+			}
+		}
+	}
+	// Undo: blue serves (again); green is stopped and kept for its logs.
+	var err error
+	if sw.Blue != "" && rec.LiveSpec != nil {
+		_, err = s.ensureServing(ctx, rec.LiveSpec, sw.Blue)
+	}
+	if err == nil || sw.Blue == "" {
+		s.stopQuietly(ctx, rec.PendingSpec, sw.Green, sw.Blue)
+	}
+	msg := fmt.Sprintf("%s of %s interrupted at step %q by a sidecar restart; undone", sw.Action, sw.Version, sw.Step)
+	_, jerr := s.table.update(rec.Role, func(r *RoleRecord) {
+		r.PendingSpec = nil
+		r.Swap.State, r.Swap.Error, r.Swap.UpdatedAt = swapUndone, msg, s.now().UTC()
+		r.LastAction, r.LastVersion, r.LastResult, r.LastError, r.LastAt = sw.Action, sw.Version, resultFailed, msg, s.now().UTC()
+	})
+	if err != nil {
+		return outcomeFailed, errors.Join(fmt.Errorf("restore %s: %w", sw.Blue, err), jerr)
+	}
+	return outcomeUndone, jerr
+}
+
+// ensureServing makes container run, pass its health check, and be what
+// Traefik routes to. It reports whether it had to start the container.
+func (s *Server) ensureServing(ctx context.Context, d *spec.Deploy, container string) (bool, error) {
+	st, err := s.deps.Containers.State(ctx, container)
+	if err != nil {
+		return false, fmt.Errorf("inspect %s: %w", container, err)
+	}
+	if !st.Exists {
+		return false, fmt.Errorf("container %s is missing", container)
+	}
+	started := false
+	if !st.Running {
+		if err := s.deps.Containers.Start(ctx, container); err != nil {
+			return false, fmt.Errorf("start %s: %w", container, err)
+		}
+		started = true
+	}
+	if d == nil {
+		return started, nil
+	}
+	if started {
+		if err := s.deps.Prober.WaitHealthy(ctx, d, container); err != nil {
+			return started, fmt.Errorf("wait for %s healthy: %w", container, err)
+		}
+	}
+	if err := s.deps.Router.Route(ctx, d, container); err != nil {
+		return started, fmt.Errorf("route %s: %w", container, err)
+	}
+	return started, nil
+}
+
+// stopQuietly stops container (if named and not keep), logging failures:
+// a stray running container is harmless once Traefik no longer routes to it.
+func (s *Server) stopQuietly(ctx context.Context, d *spec.Deploy, container, keep string) {
+	if container == "" || container == keep {
+		return
+	}
+	timeout := spec.DefaultStopTimeout
+	if d != nil && d.StopTimeout > 0 {
+		timeout = d.StopTimeout.D()
+	}
+	st, err := s.deps.Containers.State(ctx, container)
+	if err != nil || !st.Exists || !st.Running {
+		return
+	}
+	if err := s.deps.Containers.Stop(ctx, container, timeout); err != nil {
+		s.log.Warn("stop container during reconcile", "container", container, "err", err)
+	}
+}

@@ -1,0 +1,122 @@
+package sidecar
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+)
+
+// roleTable is the in-memory view of the journal plus which roles have an
+// operation under way. Every change goes through update, which journals it
+// before it becomes visible.
+type roleTable struct {
+	j *Journal
+
+	mu   sync.Mutex
+	recs map[sidecarapi.Role]*RoleRecord
+	busy map[sidecarapi.Role]string
+}
+
+func newRoleTable(j *Journal) *roleTable {
+	return &roleTable{j: j, recs: map[sidecarapi.Role]*RoleRecord{}, busy: map[sidecarapi.Role]string{}}
+}
+
+// load reads the journal into memory.
+func (t *roleTable) load() error {
+	recs, err := t.j.All()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, r := range recs {
+		t.recs[r.Role] = r
+	}
+	return err
+}
+
+// begin marks r busy with action; the returned func (idempotent) ends it. A role
+// already busy is an *Error with CodeConflict.
+func (t *roleTable) begin(r sidecarapi.Role, action string) (func(), error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if cur, ok := t.busy[r]; ok {
+		return nil, &sidecarapi.Error{Status: http.StatusConflict, Code: sidecarapi.CodeConflict,
+			Message: fmt.Sprintf("%s: a %s is already under way on this host", r, cur)}
+	}
+	t.busy[r] = action
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			t.mu.Lock()
+			delete(t.busy, r)
+			t.mu.Unlock()
+		})
+	}, nil
+}
+
+// get returns a copy of r's record, or a fresh one.
+func (t *roleTable) get(r sidecarapi.Role) RoleRecord {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if rec, ok := t.recs[r]; ok {
+		return copyRecord(rec)
+	}
+	return RoleRecord{Role: r}
+}
+
+// update applies fn to a copy of r's record, journals it, and then makes it
+// visible. On a journal error the in-memory record is unchanged.
+func (t *roleTable) update(r sidecarapi.Role, fn func(*RoleRecord)) (RoleRecord, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	rec := RoleRecord{Role: r}
+	if cur, ok := t.recs[r]; ok {
+		rec = copyRecord(cur)
+	}
+	fn(&rec)
+	rec.Role = r
+	if err := t.j.Save(&rec); err != nil {
+		return rec, err
+	}
+	stored := copyRecord(&rec)
+	t.recs[r] = &stored
+	return rec, nil
+}
+
+// list returns copies of all records, sorted by role.
+func (t *roleTable) list() []RoleRecord {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]RoleRecord, 0, len(t.recs))
+	for _, rec := range t.recs {
+		out = append(out, copyRecord(rec))
+	}
+	sortRecords(out)
+	return out
+}
+
+// busyStep is the action under way on r, if any.
+func (t *roleTable) busyAction(r sidecarapi.Role) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.busy[r]
+}
+
+func sortRecords(recs []RoleRecord) {
+	for i := 1; i < len(recs); i++ {
+		for k := i; k > 0 && roleLess(recs[k].Role, recs[k-1].Role); k-- {
+			recs[k], recs[k-1] = recs[k-1], recs[k]
+		}
+	}
+}
+
+// copyRecord copies rec deeply enough that callers may mutate the copy's
+// Swap without touching the stored record (specs are never mutated).
+func copyRecord(rec *RoleRecord) RoleRecord {
+	c := *rec
+	if rec.Swap != nil {
+		s := *rec.Swap
+		c.Swap = &s
+	}
+	return c
+}

@@ -1,0 +1,447 @@
+package sidecar
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+)
+
+// Server tunables.
+const (
+	// DefaultStaleLockAfter is how long a lock may be held before status
+	// reports it stale.
+	DefaultStaleLockAfter = 30 * time.Minute
+	// defaultAuditTail and maxAuditTail bound GET /v1/audit.
+	defaultAuditTail = 100
+	maxAuditTail     = 10000
+	// statusProbeTimeout bounds one health probe made for /v1/status.
+	statusProbeTimeout = 2 * time.Second
+	// roleOpTimeout bounds a stop or start of a role.
+	roleOpTimeout = 5 * time.Minute
+)
+
+// imageIDRE matches a full image ID.
+var imageIDRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// Server is the sidecar's HTTP API: the mutating handler for the unix
+// socket and the read-only monitoring handler.
+type Server struct {
+	deps    Deps
+	log     *slog.Logger
+	version string
+	lock    *Lock
+	audit   *Audit
+	table   *roleTable
+	metrics *Metrics
+	now     func() time.Time
+	// base is cancelled when the sidecar shuts down.
+	base context.Context
+}
+
+// ServerConfig holds what NewServer needs besides Deps.
+type ServerConfig struct {
+	// StateDir holds the journal, lock and audit log.
+	StateDir string
+	// Version is the sidecar's build version.
+	Version string
+	// StaleLockAfter, default DefaultStaleLockAfter.
+	StaleLockAfter time.Duration
+	// Logger, default slog.Default().
+	Logger *slog.Logger
+	// Now, default time.Now (tests fix the clock).
+	Now func() time.Time
+}
+
+// NewServer builds a server over deps and loads the journal. A journal file
+// that cannot be read is logged and skipped.
+func NewServer(ctx context.Context, cfg ServerConfig, deps Deps) *Server {
+	if cfg.StaleLockAfter == 0 {
+		cfg.StaleLockAfter = DefaultStaleLockAfter
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{
+		deps:    deps,
+		log:     cfg.Logger.With("component", "api"),
+		version: cfg.Version,
+		lock:    NewLock(cfg.StateDir, cfg.StaleLockAfter, cfg.Now),
+		audit:   NewAudit(cfg.StateDir, cfg.Now),
+		table:   newRoleTable(NewJournal(cfg.StateDir)),
+		metrics: NewMetrics(cfg.Version),
+		now:     cfg.Now,
+		base:    ctx,
+	}
+	if err := s.table.load(); err != nil {
+		s.log.Error("load journal", "err", err)
+	}
+	for _, rec := range s.table.list() {
+		s.metrics.Live(rec.Role, rec.LiveVersion)
+	}
+	return s
+}
+
+// Metrics returns the server's metrics.
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// APIHandler serves the full API; mount it on the unix socket only.
+func (s *Server) APIHandler() http.Handler {
+	mux := http.NewServeMux()
+	s.mountReadOnly(mux)
+	mux.HandleFunc("POST "+sidecarapi.PathApply, s.handleApply)
+	mux.HandleFunc("POST "+sidecarapi.PathRollback, s.handleRollback)
+	mux.HandleFunc("POST "+sidecarapi.PathRoleStop, s.handleRoleStop)
+	mux.HandleFunc("POST "+sidecarapi.PathRoleStart, s.handleRoleStart)
+	mux.HandleFunc("GET "+sidecarapi.PathVersions, s.handleVersions)
+	mux.HandleFunc("GET "+sidecarapi.PathImages, s.handleImages)
+	mux.HandleFunc("POST "+sidecarapi.PathImageLoad, s.handleImageLoad)
+	mux.HandleFunc("GET "+sidecarapi.PathLock, s.handleLock)
+	mux.HandleFunc("POST "+sidecarapi.PathLockAcquire, s.handleLockAcquire)
+	mux.HandleFunc("POST "+sidecarapi.PathLockRelease, s.handleLockRelease)
+	mux.HandleFunc("GET "+sidecarapi.PathAudit, s.handleAuditRead)
+	mux.HandleFunc("POST "+sidecarapi.PathAudit, s.handleAuditAppend)
+	mux.HandleFunc("POST "+sidecarapi.PathTraefikBoot, s.handleTraefik(false))
+	mux.HandleFunc("POST "+sidecarapi.PathTraefikReboot, s.handleTraefik(true))
+	return jsonErrors(mux)
+}
+
+// MonitorHandler serves the read-only endpoints for the monitoring
+// listener.
+func (s *Server) MonitorHandler() http.Handler {
+	mux := http.NewServeMux()
+	s.mountReadOnly(mux)
+	return jsonErrors(mux)
+}
+
+func (s *Server) mountReadOnly(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+sidecarapi.PathHealth, s.handleHealth)
+	mux.HandleFunc("GET "+sidecarapi.PathStatus, s.handleStatus)
+	mux.Handle("GET "+sidecarapi.PathMetrics, s.metrics.Handler())
+}
+
+// jsonErrors turns the mux's own 404 and 405 replies into JSON errors.
+func jsonErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern == "" {
+			// Let the mux compute 404 vs 405 (with Allow), then rewrite.
+			rec := &statusRecorder{header: http.Header{}}
+			h.ServeHTTP(rec, r)
+			code, msg := sidecarapi.CodeNotFound, "no such endpoint: "+r.URL.Path
+			if rec.status == http.StatusMethodNotAllowed {
+				code, msg = sidecarapi.CodeUnsupported, fmt.Sprintf("method %s not allowed on %s", r.Method, r.URL.Path)
+				if allow := rec.header.Get("Allow"); allow != "" {
+					w.Header().Set("Allow", allow)
+				}
+			}
+			writeError(w, &sidecarapi.Error{Status: rec.status, Code: code, Message: msg})
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// statusRecorder captures a handler's status and headers, dropping the body.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (r *statusRecorder) Header() http.Header { return r.header }
+func (r *statusRecorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return len(p), nil
+}
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.version})
+}
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Status(r.Context()))
+}
+
+func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	role := sidecarapi.Role{Service: q.Get(sidecarapi.QueryService), Destination: q.Get(sidecarapi.QueryDestination), Role: q.Get(sidecarapi.QueryRole)}
+	if err := role.Validate(); err != nil {
+		writeError(w, validationError(err))
+		return
+	}
+	vs, err := s.deps.Swapper.Versions(r.Context(), role)
+	if err != nil {
+		writeError(w, fmt.Errorf("list versions of %s: %w", role, err))
+		return
+	}
+	rec := s.table.get(role)
+	for i := range vs {
+		if rec.LiveVersion != "" {
+			vs[i].Live = vs[i].Version == rec.LiveVersion && !rec.Stopped
+		}
+	}
+	if vs == nil {
+		vs = []sidecarapi.Version{}
+	}
+	writeJSON(w, http.StatusOK, sidecarapi.VersionsResponse{Role: role, Versions: vs})
+}
+
+func (s *Server) handleImages(w http.ResponseWriter, r *http.Request) {
+	imgs, err := s.deps.Images.Inventory(r.Context())
+	if err != nil {
+		writeError(w, fmt.Errorf("list images: %w", err))
+		return
+	}
+	if imgs == nil {
+		imgs = []sidecarapi.Image{}
+	}
+	writeJSON(w, http.StatusOK, sidecarapi.ImageInventory{Images: imgs})
+}
+
+func (s *Server) handleImageLoad(w http.ResponseWriter, r *http.Request) {
+	expect := r.URL.Query().Get(sidecarapi.QueryExpectID)
+	if expect != "" && !imageIDRE.MatchString(expect) {
+		writeError(w, badRequest(sidecarapi.QueryExpectID, fmt.Sprintf("%s: %q is not a full image ID (sha256:<64 hex>)", sidecarapi.QueryExpectID, expect)))
+		return
+	}
+	log := s.log.With("expectID", expect)
+	start := s.now()
+	out, err := s.deps.Images.Load(r.Context(), r.Body)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such file") {
+			writeError(w, &sidecarapi.Error{Status: http.StatusConflict, Code: sidecarapi.CodeLayerMissing,
+				Message: fmt.Sprintf("load image: a layer the archive left out is missing on this host; resend the full archive: %v", err)})
+			return
+		}
+		writeError(w, &sidecarapi.Error{Status: http.StatusUnprocessableEntity, Code: sidecarapi.CodeBadRequest,
+			Message: fmt.Sprintf("load image: %v", err)})
+		return
+	}
+	resp := sidecarapi.ImageLoadResponse{Loaded: loadedRefs(out), ExpectID: expect}
+	if expect != "" {
+		ok, err := s.deps.Images.Has(r.Context(), expect)
+		if err != nil {
+			writeError(w, fmt.Errorf("verify image %s: %w", expect, err))
+			return
+		}
+		if !ok {
+			writeError(w, &sidecarapi.Error{Status: http.StatusUnprocessableEntity, Code: sidecarapi.CodeImageID,
+				Message: fmt.Sprintf("image %s not present after load (loaded %s)", expect, strings.Join(resp.Loaded, ", "))})
+			return
+		}
+		resp.Verified = true
+	}
+	log.Info("image loaded", "loaded", resp.Loaded, "elapsed", s.now().Sub(start))
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// loadedRefs picks "Loaded image: X" / "Loaded image ID: X" lines out of
+// docker load's output.
+func loadedRefs(out string) []string {
+	refs := []string{}
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		for _, p := range []string{"Loaded image ID: ", "Loaded image: "} {
+			if v, ok := strings.CutPrefix(line, p); ok {
+				refs = append(refs, v)
+			}
+		}
+	}
+	return refs
+}
+
+func (s *Server) handleLock(w http.ResponseWriter, _ *http.Request) {
+	st, err := s.lock.Status()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) handleLockAcquire(w http.ResponseWriter, r *http.Request) {
+	var req sidecarapi.LockRequest
+	if err := decodeRequest(r.Body, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	st, change, err := s.lock.Acquire(req)
+	s.auditLock(req, change, err)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) handleLockRelease(w http.ResponseWriter, r *http.Request) {
+	var req sidecarapi.LockRequest
+	if err := decodeRequest(r.Body, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	st, change, err := s.lock.Release(req)
+	s.auditLock(req, change, err)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// auditLock records a lock change (or a refused one).
+func (s *Server) auditLock(req sidecarapi.LockRequest, change LockChange, err error) {
+	action := change.Action
+	if action == "" && err == nil {
+		return // releasing a free lock changes nothing
+	}
+	e := sidecarapi.AuditEntry{Who: req.Holder, Action: action, What: req.Version, Result: resultOK,
+		Details: map[string]string{}}
+	if req.Message != "" {
+		e.Details["message"] = req.Message
+	}
+	if change.Previous.Locked && change.Previous.Holder != req.Holder {
+		e.Details["previousHolder"] = change.Previous.Holder
+	}
+	if err != nil {
+		e.Action = "lock-refused"
+		e.Result = err.Error()
+	}
+	s.appendAudit(e)
+}
+
+func (s *Server) handleAuditRead(w http.ResponseWriter, r *http.Request) {
+	limit := defaultAuditTail
+	if v := r.URL.Query().Get(sidecarapi.QueryLimit); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxAuditTail {
+			writeError(w, badRequest(sidecarapi.QueryLimit, fmt.Sprintf("%s: %q must be an integer in 1..%d", sidecarapi.QueryLimit, v, maxAuditTail)))
+			return
+		}
+		limit = n
+	}
+	entries, err := s.audit.Tail(limit)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sidecarapi.AuditLog{Entries: entries})
+}
+
+func (s *Server) handleAuditAppend(w http.ResponseWriter, r *http.Request) {
+	var e sidecarapi.AuditEntry
+	if err := decodeRequest(r.Body, &e); err != nil {
+		writeError(w, err)
+		return
+	}
+	out, err := s.audit.Append(e)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleTraefik(reboot bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req sidecarapi.TraefikRequest
+		if err := decodeRequest(r.Body, &req); err != nil {
+			writeError(w, err)
+			return
+		}
+		action := "traefik-boot"
+		if reboot {
+			action = "traefik-reboot"
+		}
+		st, err := s.deps.Proxy.Boot(r.Context(), req, reboot)
+		e := sidecarapi.AuditEntry{Who: whoOr(req.Who), Action: action, What: req.Image, Result: resultOK}
+		if err != nil {
+			e.Result = err.Error()
+		}
+		s.appendAudit(e)
+		if err != nil {
+			writeError(w, fmt.Errorf("%s: %w", action, err))
+			return
+		}
+		writeJSON(w, http.StatusOK, st)
+	}
+}
+
+// appendAudit appends e, logging (not failing the request) on error.
+func (s *Server) appendAudit(e sidecarapi.AuditEntry) {
+	if _, err := s.audit.Append(e); err != nil {
+		s.log.Error("append audit log", "action", e.Action, "err", err)
+	}
+}
+
+func whoOr(who string) string {
+	if strings.TrimSpace(who) == "" {
+		return "unknown"
+	}
+	return who
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v) // the client is gone if this fails
+}
+
+// writeError writes err as a JSON *sidecarapi.Error with a fitting status.
+func writeError(w http.ResponseWriter, err error) {
+	var e *sidecarapi.Error
+	if !errors.As(err, &e) {
+		e = &sidecarapi.Error{Code: sidecarapi.CodeInternal, Message: err.Error()}
+	} else if e.Message == "" {
+		c := *e
+		c.Message = err.Error()
+		e = &c
+	}
+	status := e.Status
+	if status == 0 {
+		status = statusFor(e.Code)
+	}
+	out := *e
+	out.Status = status
+	writeJSON(w, status, &out)
+}
+
+// statusFor maps error codes to HTTP statuses.
+func statusFor(code string) int {
+	switch code {
+	case sidecarapi.CodeBadRequest:
+		return http.StatusBadRequest
+	case sidecarapi.CodeNotFound:
+		return http.StatusNotFound
+	case sidecarapi.CodeConflict, sidecarapi.CodeLockHeld, sidecarapi.CodeLockNotOwned, sidecarapi.CodeLayerMissing:
+		return http.StatusConflict
+	case sidecarapi.CodeImageID:
+		return http.StatusUnprocessableEntity
+	case sidecarapi.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case sidecarapi.CodeUnsupported:
+		return http.StatusMethodNotAllowed
+	}
+	return http.StatusInternalServerError
+}

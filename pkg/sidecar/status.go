@@ -1,0 +1,69 @@
+package sidecar
+
+import (
+	"context"
+	"sync"
+
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+)
+
+// Status reports every role the journal knows, with the live container's
+// health checked now: its docker state, then its health probe.
+func (s *Server) Status(ctx context.Context) sidecarapi.Status {
+	recs := s.table.list()
+	out := sidecarapi.Status{Sidecar: s.version, Time: s.now().UTC(), Roles: make([]sidecarapi.RoleStatus, len(recs))}
+	var wg sync.WaitGroup
+	for i, rec := range recs {
+		rs := sidecarapi.RoleStatus{
+			Role: rec.Role, LiveVersion: rec.LiveVersion, Container: rec.LiveContainer,
+			LastResult: rec.LastResult, LastAction: rec.LastAction, LastVersion: rec.LastVersion,
+			LastError: rec.LastError, LastDeployAt: rec.LastAt, Health: sidecarapi.HealthUnknown,
+		}
+		if rec.Swap != nil && rec.Swap.State == swapRunning && s.table.busyAction(rec.Role) != "" {
+			rs.InProgress = rec.Swap.Step
+			if rs.InProgress == "" {
+				rs.InProgress = rec.Swap.Action
+			}
+		}
+		out.Roles[i] = rs
+		if rec.LiveContainer == "" {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out.Roles[i].Health = s.health(ctx, rec)
+		}()
+	}
+	wg.Wait()
+	lock, err := s.lock.Status()
+	if err != nil {
+		s.log.Error("read lock for status", "err", err)
+	}
+	out.Lock = lock
+	return out
+}
+
+// health checks rec's live container now.
+func (s *Server) health(ctx context.Context, rec RoleRecord) string {
+	ctx, cancel := context.WithTimeout(ctx, statusProbeTimeout)
+	defer cancel()
+	st, err := s.deps.Containers.State(ctx, rec.LiveContainer)
+	switch {
+	case err != nil:
+		return sidecarapi.HealthUnknown
+	case !st.Exists:
+		return sidecarapi.HealthMissing
+	case !st.Running:
+		return sidecarapi.HealthStopped
+	case st.Health == "unhealthy":
+		return sidecarapi.HealthUnhealthy
+	}
+	if rec.LiveSpec == nil {
+		return sidecarapi.HealthHealthy
+	}
+	if err := s.deps.Prober.Check(ctx, rec.LiveSpec, rec.LiveContainer); err != nil {
+		return sidecarapi.HealthUnhealthy
+	}
+	return sidecarapi.HealthHealthy
+}

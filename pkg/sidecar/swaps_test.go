@@ -1,0 +1,246 @@
+package sidecar
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
+)
+
+func TestApplyStreamsJournalsAndAudits(t *testing.T) {
+	h := newFakeHost()
+	s, dir := testServer(t, h)
+	c := serveUnix(t, s.APIHandler())
+	ctx := context.Background()
+
+	var steps []string
+	res, err := c.Apply(ctx, testSpec("v1"), func(e sidecarapi.Event) { steps = append(steps, e.Step+":"+e.Status) })
+	if err != nil {
+		t.Fatalf("apply v1: %v", err)
+	}
+	if res.Version != "v1" || res.Container != "app-web-v1" || res.PreviousVersion != "" {
+		t.Errorf("v1 result = %+v", res)
+	}
+	if len(steps) != 12 || steps[0] != "start_green:start" || steps[11] != "retain:done" {
+		t.Errorf("events = %v", steps)
+	}
+	res, err = c.Apply(ctx, testSpec("v2"), nil)
+	if err != nil {
+		t.Fatalf("apply v2: %v", err)
+	}
+	if res.PreviousVersion != "v1" || h.route(webRole) != "app-web-v2" {
+		t.Errorf("v2 result = %+v, route %s", res, h.route(webRole))
+	}
+
+	// The journal says v2 is live, with no secret value in it.
+	data, err := os.ReadFile(filepath.Join(dir, journalDir, "app.web.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "hunter2") {
+		t.Errorf("journal holds a secret value:\n%s", data)
+	}
+	rec, err := NewJournal(dir).Load(webRole)
+	if err != nil || rec.LiveVersion != "v2" || rec.Swap.State != swapSucceeded || rec.Swap.Blue != "app-web-v1" || rec.LiveSpec == nil {
+		t.Fatalf("journal = %+v, %v", rec, err)
+	}
+
+	log, err := c.Audit(ctx, 10)
+	if err != nil || len(log.Entries) != 2 || log.Entries[1].Action != "deploy" || log.Entries[1].Result != "ok" ||
+		log.Entries[1].Details["previous"] != "v1" {
+		t.Fatalf("audit = %+v, %v", log, err)
+	}
+	auditData, _ := os.ReadFile(filepath.Join(dir, auditFile))
+	if strings.Contains(string(auditData), "hunter2") {
+		t.Errorf("audit log holds a secret value")
+	}
+
+	m := s.Metrics()
+	if got := testutil.ToFloat64(m.deploys.WithLabelValues("ok")); got != 2 {
+		t.Errorf("deploys ok = %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(m.liveVersion.WithLabelValues("app", "", "web", "v2")); got != 1 {
+		t.Errorf("live v2 = %v, want 1", got)
+	}
+	if n := testutil.CollectAndCount(m.liveVersion); n != 1 {
+		t.Errorf("live version series = %d, want 1", n)
+	}
+
+	st, err := c.Status(ctx)
+	if err != nil || len(st.Roles) != 1 || st.Roles[0].LiveVersion != "v2" || st.Roles[0].Health != sidecarapi.HealthHealthy ||
+		st.Roles[0].LastResult != "ok" || st.Roles[0].LastDeployAt.IsZero() {
+		t.Fatalf("status = %+v, %v", st, err)
+	}
+
+	vs, err := c.Versions(ctx, webRole)
+	if err != nil || len(vs.Versions) != 2 || !vs.Versions[0].Live || vs.Versions[1].Live {
+		t.Fatalf("versions = %+v, %v", vs, err)
+	}
+
+	// Rollback to v1 (retained, stopped).
+	res, err = c.Rollback(ctx, sidecarapi.RollbackRequest{Role: webRole, Version: "v1", Who: "alice"}, nil)
+	if err != nil || res.Version != "v1" || h.route(webRole) != "app-web-v1" {
+		t.Fatalf("rollback = %+v, %v (route %s)", res, err, h.route(webRole))
+	}
+	if got := testutil.ToFloat64(m.rollbacks.WithLabelValues("ok")); got != 1 {
+		t.Errorf("rollbacks ok = %v, want 1", got)
+	}
+	_, err = c.Rollback(ctx, sidecarapi.RollbackRequest{Role: webRole, Version: "v9"}, nil)
+	if !errors.Is(err, sidecarapi.ErrNotFound) {
+		t.Errorf("rollback to missing version: want ErrNotFound, got %v", err)
+	}
+	if rec, _ := NewJournal(dir).Load(webRole); rec.LiveVersion != "v1" || rec.LastResult != "failed" {
+		t.Errorf("after failed rollback journal = %+v", rec)
+	}
+}
+
+func TestApplyFailureKeepsBlue(t *testing.T) {
+	h := newFakeHost()
+	s, dir := testServer(t, h)
+	c := serveUnix(t, s.APIHandler())
+	ctx := context.Background()
+	if _, err := c.Apply(ctx, testSpec("v1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	h.deploy = func(ctx context.Context, d *spec.Deploy, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
+		emit(sidecarapi.Event{Step: StepStartGreen, Status: sidecarapi.EventStart})
+		h.set(d.ContainerName(), true)
+		emit(sidecarapi.Event{Step: StepStartGreen, Status: sidecarapi.EventDone})
+		emit(sidecarapi.Event{Step: StepWaitHealthy, Status: sidecarapi.EventStart})
+		emit(sidecarapi.Event{Step: StepWaitHealthy, Status: sidecarapi.EventFail})
+		_ = h.Stop(ctx, d.ContainerName(), 0)
+		return nil, &sidecarapi.Error{Message: "app-web-v3 never became healthy: GET /up: 500", Logs: []string{"boom: database is down"}}
+	}
+	_, err := c.Apply(ctx, testSpec("v3"), nil)
+	var e *sidecarapi.Error
+	if !errors.As(err, &e) || e.Code != sidecarapi.CodeDeployFailed || e.Step != StepWaitHealthy || len(e.Logs) != 1 {
+		t.Fatalf("want deploy_failed at wait_healthy with logs, got %#v", err)
+	}
+	if !strings.Contains(err.Error(), "database is down") {
+		t.Errorf("error text lacks green's logs: %v", err)
+	}
+	rec, _ := NewJournal(dir).Load(webRole)
+	if rec.LiveVersion != "v1" || rec.Swap.State != swapFailed || rec.LastResult != "failed" || h.route(webRole) != "app-web-v1" {
+		t.Errorf("after failure: journal %+v, route %s", rec, h.route(webRole))
+	}
+	if got := testutil.ToFloat64(s.Metrics().healthFailures.WithLabelValues("app", "", "web")); got != 1 {
+		t.Errorf("health failures = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(s.Metrics().deploys.WithLabelValues("failed")); got != 1 {
+		t.Errorf("deploys failed = %v, want 1", got)
+	}
+}
+
+func TestApplyConflict(t *testing.T) {
+	h := newFakeHost()
+	s, _ := testServer(t, h)
+	c := serveUnix(t, s.APIHandler())
+	entered, release := make(chan struct{}), make(chan struct{})
+	h.deploy = func(ctx context.Context, d *spec.Deploy, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
+		close(entered)
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return h.swap(ctx, d, emit)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Apply(context.Background(), testSpec("v1"), nil)
+		done <- err
+	}()
+	select {
+	case <-entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("first apply did not start")
+	}
+	_, err := c.Apply(context.Background(), testSpec("v2"), nil)
+	if !errors.Is(err, sidecarapi.ErrConflict) {
+		t.Errorf("concurrent apply: want ErrConflict, got %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Errorf("first apply: %v", err)
+	}
+}
+
+func TestLockAndImagesThroughClient(t *testing.T) {
+	h := newFakeHost()
+	id := "sha256:" + strings.Repeat("ab", 32)
+	h.images = []sidecarapi.Image{{ID: id, Tags: []string{"app:v1"}, Layers: []string{"sha256:l1"}}}
+	h.loadOut = "Loaded image: app:v1\n"
+	s, dir := testServer(t, h)
+	c := serveUnix(t, s.APIHandler())
+	ctx := context.Background()
+
+	if _, err := c.AcquireLock(ctx, sidecarapi.LockRequest{Holder: "alice", Message: "deploying"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.AcquireLock(ctx, sidecarapi.LockRequest{Holder: "bob"})
+	var e *sidecarapi.Error
+	if !errors.Is(err, sidecarapi.ErrLockHeld) || !errors.As(err, &e) || e.Lock == nil || e.Lock.Holder != "alice" || e.Status != 409 {
+		t.Fatalf("want ErrLockHeld by alice, got %#v", err)
+	}
+	if _, err := c.ReleaseLock(ctx, sidecarapi.LockRequest{Holder: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	log, _ := NewAudit(dir, nil).Tail(0)
+	var actions []string
+	for _, e := range log {
+		actions = append(actions, e.Action)
+	}
+	if strings.Join(actions, ",") != "lock,lock-refused,unlock" {
+		t.Errorf("audited lock actions = %v", actions)
+	}
+
+	inv, err := c.Images(ctx)
+	if err != nil || len(inv.Images) != 1 || inv.Images[0].Layers[0] != "sha256:l1" {
+		t.Fatalf("images = %+v, %v", inv, err)
+	}
+	lr, err := c.LoadImage(ctx, strings.NewReader("tar bytes"), id)
+	if err != nil || !lr.Verified || len(lr.Loaded) != 1 || lr.Loaded[0] != "app:v1" || string(h.loaded) != "tar bytes" {
+		t.Fatalf("load = %+v, %v", lr, err)
+	}
+	_, err = c.LoadImage(ctx, strings.NewReader("tar"), "sha256:"+strings.Repeat("cd", 32))
+	if !errors.Is(err, sidecarapi.ErrImageID) {
+		t.Errorf("load of another image: want ErrImageID, got %v", err)
+	}
+	h.loadErr = errors.New("open /var/lib/docker/tmp/x/layer.tar: no such file or directory")
+	_, err = c.LoadImage(ctx, strings.NewReader("tar"), "")
+	if !errors.Is(err, sidecarapi.ErrLayerMissing) {
+		t.Errorf("partial archive missing a layer: want ErrLayerMissing, got %v", err)
+	}
+}
+
+func TestStopStartRole(t *testing.T) {
+	h := newFakeHost()
+	s, _ := testServer(t, h)
+	c := serveUnix(t, s.APIHandler())
+	ctx := context.Background()
+	if _, err := c.StopRole(ctx, sidecarapi.RoleRequest{Role: webRole}); !errors.Is(err, sidecarapi.ErrNotFound) {
+		t.Errorf("stop of unknown role: want ErrNotFound, got %v", err)
+	}
+	if _, err := c.Apply(ctx, testSpec("v1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.StopRole(ctx, sidecarapi.RoleRequest{Role: webRole, Who: "alice"})
+	if err != nil || r.Running || h.state["app-web-v1"].Running {
+		t.Fatalf("stop = %+v, %v", r, err)
+	}
+	st, _ := c.Status(ctx)
+	if st.Roles[0].Health != sidecarapi.HealthStopped {
+		t.Errorf("health after stop = %s", st.Roles[0].Health)
+	}
+	r, err = c.StartRole(ctx, sidecarapi.RoleRequest{Role: webRole})
+	if err != nil || !r.Running || !h.state["app-web-v1"].Running || h.route(webRole) != "app-web-v1" {
+		t.Fatalf("start = %+v, %v", r, err)
+	}
+}

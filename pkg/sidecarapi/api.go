@@ -1,0 +1,61 @@
+// Package sidecarapi is the contract between the docker-kamal plugin and a
+// host's kamal-sidecar: paths, request and response types, NDJSON progress
+// events, and a Go client that talks HTTP over any connection the caller can
+// dial (typically a unix socket forwarded over SSH).
+//
+// It imports nothing of the project but pkg/spec, so the plugin can use it
+// without pulling in the sidecar's dependencies (Traefik, Docker client).
+package sidecarapi
+
+// Where the sidecar listens and how it is run on a host.
+const (
+	// SocketPath is the unix socket of the mutating API (mode 0600).
+	SocketPath = "/run/kamal/sidecar.sock"
+	// DefaultMonitorAddr is the read-only monitoring listener's default.
+	DefaultMonitorAddr = "127.0.0.1:9321"
+	// StateDir is the sidecar's state directory on the host (journal, lock,
+	// audit log, Traefik dynamic config).
+	StateDir = "/var/lib/kamal"
+	// RunDir is the host directory holding SocketPath.
+	RunDir = "/run/kamal"
+	// ContainerName is the sidecar container's name on every host.
+	ContainerName = "kamal-sidecar"
+	// ImageRepository is the sidecar image's repository; the tag is the
+	// build version.
+	ImageRepository = "kamal-sidecar"
+	// MaxBodySize bounds every JSON request body (image intake excepted).
+	MaxBodySize = 1 << 20
+)
+
+// API paths. Mutating paths are served only on the unix socket; the
+// monitoring listener serves PathHealth, PathStatus and PathMetrics.
+const (
+	PathHealth        = "/healthz"
+	PathMetrics       = "/metrics"
+	PathStatus        = "/v1/status"
+	PathApply         = "/v1/apply"          // POST spec.Deploy → NDJSON events
+	PathRollback      = "/v1/rollback"       // POST RollbackRequest → NDJSON events
+	PathRoleStop      = "/v1/roles/stop"     // POST RoleRequest → RoleResponse
+	PathRoleStart     = "/v1/roles/start"    // POST RoleRequest → RoleResponse
+	PathVersions      = "/v1/versions"       // GET ?service&destination&role → VersionsResponse
+	PathImages        = "/v1/images"         // GET → ImageInventory
+	PathImageLoad     = "/v1/images/load"    // POST tar (or gzip) ?expectID → ImageLoadResponse
+	PathLock          = "/v1/lock"           // GET → LockStatus
+	PathLockAcquire   = "/v1/lock/acquire"   // POST LockRequest → LockStatus
+	PathLockRelease   = "/v1/lock/release"   // POST LockRequest → LockStatus
+	PathAudit         = "/v1/audit"          // GET ?limit → AuditLog; POST AuditEntry → AuditEntry
+	PathTraefikBoot   = "/v1/traefik/boot"   // POST TraefikRequest → TraefikStatus
+	PathTraefikReboot = "/v1/traefik/reboot" // POST TraefikRequest → TraefikStatus
+)
+
+// Query parameter names.
+const (
+	QueryService     = "service"
+	QueryDestination = "destination"
+	QueryRole        = "role"
+	QueryLimit       = "limit"
+	QueryExpectID    = "expectID"
+)
+
+// ContentTypeNDJSON is the media type of streamed progress events.
+const ContentTypeNDJSON = "application/x-ndjson"
