@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -288,4 +290,106 @@ func copyFile(src, dst string, mode os.FileMode) error {
 		return err
 	}
 	return out.Close()
+}
+
+// appBaseImage is the sample app's base: Debian minbase with curl and CA
+// certificates, one layer of about 100 MB.
+func appBaseImage(ctx context.Context) (string, error) {
+	return rootfsImage(ctx, "app", appPackages)
+}
+
+// BuildSampleApp builds the sample app (e2e/sampleapp) with version baked in
+// and returns its image reference, "kamal-e2e-app:<version>". Images of
+// different versions share every layer but the top one (the binary, a few
+// MB) over a ~100 MB base layer. The image is rebuilt only when the app's
+// source or recipe changed. version must be a valid Docker tag.
+func BuildSampleApp(ctx context.Context, version string) (string, error) {
+	if !validTag(version) {
+		return "", fmt.Errorf("build sample app: version %q is not a valid image tag", version)
+	}
+	base, err := appBaseImage(ctx)
+	if err != nil {
+		return "", err
+	}
+	src := filepath.Join(ImagesDir(), "..", "sampleapp")
+	h, err := recipeHash([]string{"app", "../sampleapp", "../../go.sum"}, base, version, runtime.Version())
+	if err != nil {
+		return "", err
+	}
+	ref := SampleAppRepo + ":" + version
+	if got, err := docker(ctx, "image", "inspect", "--format", `{{index .Config.Labels "kamal-e2e.recipe"}}`, ref); err == nil && got == h {
+		return ref, nil
+	}
+	err = withLock("sampleapp-"+version, func() error {
+		if got, err := docker(ctx, "image", "inspect", "--format", `{{index .Config.Labels "kamal-e2e.recipe"}}`, ref); err == nil && got == h {
+			return nil
+		}
+		dir, err := os.MkdirTemp("", "kamal-e2e-app-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if err := copyFile(filepath.Join(ImagesDir(), "app", "Dockerfile"), filepath.Join(dir, "Dockerfile"), 0o644); err != nil {
+			return err
+		}
+		build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", filepath.Join(dir, "sampleapp"),
+			"-ldflags", "-s -w -X main.version="+version, ".")
+		build.Dir = src
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			return &CommandError{Args: build.Args, Stdout: string(out), Err: err}
+		}
+		_, err = docker(ctx, "build", "-q", "--label", "kamal-e2e-image=1", "--label", "kamal-e2e.recipe="+h,
+			"--build-arg", "BASE="+base, "--build-arg", "VERSION="+version, "-t", ref, dir)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("build sample app %s: %w", version, err)
+	}
+	return ref, nil
+}
+
+func validTag(s string) bool {
+	if s == "" || len(s) > 128 || s[0] == '.' || s[0] == '-' {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Images are the references of the images the e2e suite uses.
+type Images struct {
+	Host, Traefik, Postgres, Redis, App string
+}
+
+// BuildAll builds (or reuses) the host, Traefik, PostgreSQL, Redis and
+// sample app ("v1") images in parallel. Cold, it takes about as long as the
+// Traefik build (5 to 8 minutes on 2 cores); warm, under a second.
+func BuildAll(ctx context.Context) (Images, error) {
+	var imgs Images
+	jobs := []struct {
+		ref   *string
+		build func(context.Context) (string, error)
+	}{
+		{&imgs.Traefik, TraefikImage},
+		{&imgs.Host, HostImage},
+		{&imgs.Postgres, PostgresImage},
+		{&imgs.Redis, RedisImage},
+		{&imgs.App, func(ctx context.Context) (string, error) { return BuildSampleApp(ctx, "v1") }},
+	}
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			*j.ref, errs[i] = j.build(ctx)
+		}()
+	}
+	wg.Wait()
+	return imgs, errors.Join(errs...)
 }
