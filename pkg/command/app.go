@@ -205,7 +205,6 @@ func dispatch(path string, issue int) cli.ActionFunc {
 	}
 }
 
-
 func globalsFrom(c *cli.Context) *Globals {
 	base, _ := c.App.Metadata["globals"].(*Globals)
 	g := *base

@@ -1,0 +1,191 @@
+package fleetcmd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/transport"
+)
+
+// accessoryEnv resolves an accessory's env: clear values and secrets.
+func (s *Session) accessoryEnv(a *spec.Accessory) (map[string]string, error) {
+	env := map[string]string{}
+	for k, v := range a.Env.Clear {
+		env[k] = v
+	}
+	for _, ref := range a.Env.Secret {
+		v, ok := s.Cfg.Secret(ref.From)
+		if !ok {
+			return nil, fmt.Errorf("secret %s (env %s of accessory %s) is not set in the secrets files", ref.From, ref.Name, a.Name)
+		}
+		env[ref.Name] = v
+	}
+	return env, nil
+}
+
+// accessoryHome is where an accessory's files and directories live on a
+// host, relative to the login user's home, as in Kamal.
+func accessoryHome(a *spec.Accessory) string { return a.Service }
+
+func (s *Session) bootAccessory(ctx context.Context, c *transport.Conn, a *spec.Accessory) (string, error) {
+	state, _ := c.Output(ctx, "docker inspect --format '{{.State.Running}}' "+transport.Quote(a.Service)+" 2>/dev/null")
+	switch strings.TrimSpace(string(state)) {
+	case "true":
+		return "already running", nil
+	case "false":
+		if out, err := c.Output(ctx, "docker start "+transport.Quote(a.Service)); err != nil {
+			return "", fmt.Errorf("start: %w: %s", err, strings.TrimSpace(string(out)))
+		}
+		return "started", nil
+	}
+	if err := s.uploadAccessoryFiles(ctx, c, a); err != nil {
+		return "", err
+	}
+	env, err := s.accessoryEnv(a)
+	if err != nil {
+		return "", err
+	}
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var envFile strings.Builder
+	for _, k := range keys {
+		if strings.ContainsAny(env[k], "\r\n") {
+			return "", fmt.Errorf("env %s: multi-line values cannot be passed to docker --env-file", k)
+		}
+		envFile.WriteString(k + "=" + env[k] + "\n")
+	}
+	args := accessoryRunArgs(a)
+	home := accessoryHome(a)
+	var mkdirs []string
+	for _, d := range a.Directories {
+		mkdirs = append(mkdirs, transport.Quote(hostPath(home, d.Local)))
+	}
+	mk := ""
+	if len(mkdirs) > 0 {
+		mk = "mkdir -p " + strings.Join(mkdirs, " ") + "; "
+	}
+	// Secrets travel on stdin into a 0600 file, never on a command line.
+	script := `set -e; umask 077; f=$(mktemp /tmp/kamal-env.XXXXXX); trap 'rm -f "$f"' EXIT; cat > "$f"; ` + mk +
+		`docker run --env-file "$f" ` + transport.Quote(args...)
+	if a.Cmd != "" {
+		script += " " + a.Cmd
+	}
+	var out bytes.Buffer
+	if err := c.Run(ctx, script, strings.NewReader(envFile.String()), &out, &out); err != nil {
+		return "", fmt.Errorf("docker run: %w: %s", err, s.Out.Redact(strings.TrimSpace(out.String())))
+	}
+	return "booted " + a.Image, nil
+}
+
+// hostPath resolves an accessory directory or file path on the host.
+func hostPath(home, p string) string {
+	if path.IsAbs(p) {
+		return p
+	}
+	return path.Join(home, p)
+}
+
+func accessoryRunArgs(a *spec.Accessory) []string {
+	network := a.Network
+	if network == "" {
+		network = spec.DefaultNetwork
+	}
+	args := []string{"--detach", "--name", a.Service, "--restart", "unless-stopped", "--network", network,
+		"--log-opt", "max-size=10m", "--label", "service=" + a.Service, "--label", "kamal.accessory=" + a.Name}
+	if a.Port != "" {
+		p := a.Port
+		if !strings.Contains(p, ":") {
+			p = p + ":" + p
+		}
+		args = append(args, "--publish", p)
+	}
+	home := accessoryHome(a)
+	for _, f := range a.Files {
+		args = append(args, "--volume", hostPath(home, strings.TrimPrefix(f.Remote, "/"))+":"+f.Remote+optSuffix(f.Options))
+	}
+	for _, d := range a.Directories {
+		args = append(args, "--volume", hostPath(home, d.Local)+":"+d.Remote+optSuffix(d.Options))
+	}
+	for _, v := range a.Volumes {
+		args = append(args, "--volume", v)
+	}
+	for _, k := range sortedKeys(a.Labels) {
+		args = append(args, "--label", k+"="+a.Labels[k])
+	}
+	for _, k := range sortedKeys(a.Options) {
+		for _, v := range a.Options[k] {
+			if v == "" {
+				args = append(args, "--"+k)
+				continue
+			}
+			args = append(args, "--"+k, v)
+		}
+	}
+	return append(args, a.Image)
+}
+
+func optSuffix(o string) string {
+	if o == "" {
+		return ""
+	}
+	return ":" + o
+}
+
+// uploadAccessoryFiles copies each `files:` entry to the host with its mode
+// and owner. Files may hold secrets, so they are written 0600 unless a mode
+// is given.
+func (s *Session) uploadAccessoryFiles(ctx context.Context, c *transport.Conn, a *spec.Accessory) error {
+	home := accessoryHome(a)
+	for _, f := range a.Files {
+		data, err := os.ReadFile(filepath.Clean(f.Local))
+		if err != nil {
+			return fmt.Errorf("read accessory file %s: %w", f.Local, err)
+		}
+		if strings.HasSuffix(f.Local, ".erb") {
+			return fmt.Errorf("accessory file %s: ERB templates are not rendered yet; provide the rendered file", f.Local)
+		}
+		dst := hostPath(home, strings.TrimPrefix(f.Remote, "/"))
+		mode := f.Mode
+		if mode == "" {
+			mode = "0600"
+		}
+		script := fmt.Sprintf("set -e; mkdir -p %s; umask 077; cat > %s; chmod %s %s",
+			transport.Quote(path.Dir(dst)), transport.Quote(dst), transport.Quote(mode), transport.Quote(dst))
+		if f.Owner != "" {
+			script += "; chown " + transport.Quote(f.Owner) + " " + transport.Quote(dst)
+		}
+		var errb bytes.Buffer
+		if err := c.Run(ctx, script, bytes.NewReader(data), nil, &errb); err != nil {
+			return fmt.Errorf("upload %s to %s: %w: %s", f.Local, dst, err, strings.TrimSpace(errb.String()))
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func runLocal(ctx context.Context, args ...string) error {
+	out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("docker %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}

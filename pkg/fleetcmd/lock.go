@@ -1,0 +1,96 @@
+package fleetcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+)
+
+// lockPollInterval is how often --lock-wait asks whether the lock is free.
+const lockPollInterval = 2 * time.Second
+
+// locker holds the deploy lock on the primary host's sidecar.
+type locker struct {
+	s    *Session
+	wait time.Duration // --lock-wait; 0 fails at once
+}
+
+func (l *locker) client(ctx context.Context) (*sidecarapi.Client, error) {
+	return l.s.Sidecar(ctx, l.s.PrimaryHost())
+}
+
+func (l *locker) Acquire(ctx context.Context, message, version string) error {
+	c, err := l.client(ctx)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(l.wait)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, sidecarCallTimeout)
+		_, err := c.AcquireLock(cctx, sidecarapi.LockRequest{Holder: Performer(), Message: message, Version: version})
+		cancel()
+		if err == nil {
+			return nil
+		}
+		var apiErr *sidecarapi.Error
+		if !errors.As(err, &apiErr) || apiErr.Code != sidecarapi.CodeLockHeld {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w%s", err, lockHint(apiErr.Lock))
+		}
+		l.s.Out.Step(l.s.PrimaryHost(), "lock", "held by someone else, waiting", 0)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(lockPollInterval):
+		}
+	}
+}
+
+func lockHint(st *sidecarapi.LockStatus) string {
+	if st != nil && st.Stale {
+		return " (the lock looks stale; `docker kamal lock release` breaks it)"
+	}
+	return " (wait with --lock-wait, or see `docker kamal lock status`)"
+}
+
+func (l *locker) Release(ctx context.Context) error {
+	c, err := l.client(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = c.ReleaseLock(ctx, sidecarapi.LockRequest{Holder: Performer()})
+	return err
+}
+
+// auditor appends one audit line on every selected host.
+type auditor struct{ s *Session }
+
+func (a auditor) Audit(ctx context.Context, action, version, result string) error {
+	hosts := a.s.Cfg.AllHosts()
+	var errs []error
+	for _, h := range hosts {
+		c, err := a.s.Sidecar(ctx, h)
+		if err == nil {
+			_, err = c.AppendAudit(ctx, sidecarapi.AuditEntry{
+				Who: Performer(), Action: action, Host: h, Result: result,
+				What: a.s.Cfg.Service + destSuffix(a.s.Cfg.Destination) + " " + version,
+			})
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", h, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func destSuffix(dest string) string {
+	if dest == "" {
+		return ""
+	}
+	return "@" + dest
+}
