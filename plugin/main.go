@@ -11,6 +11,7 @@ import (
 
 	"github.com/dockerkamal/docker-kamal/pkg/cmdconfig"
 	"github.com/dockerkamal/docker-kamal/pkg/command"
+	"github.com/dockerkamal/docker-kamal/pkg/fleetcmd"
 )
 
 func main() {
@@ -19,6 +20,7 @@ func main() {
 	// interrupted; treat that like Ctrl-C so hosts are left serving.
 	socket.ConnectAndWait(stop)
 	cmdconfig.Register()
+	fleetcmd.Register()
 	code := command.Main(ctx)
 	stop()
 	os.Exit(code)
