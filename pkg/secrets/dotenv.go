@@ -462,6 +462,9 @@ func Shell(ctx context.Context, dir, command string, env []string) (string, erro
 	c.Stderr = os.Stderr
 	var out limitedBuffer
 	c.Stdout = &out
+	// No process group of its own: password managers may prompt on the
+	// terminal. On timeout sh is killed and WaitDelay closes the pipes
+	// its children may still hold.
 	c.WaitDelay = 2 * time.Second
 	if err := c.Run(); err != nil {
 		if ctx.Err() != nil {

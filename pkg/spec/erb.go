@@ -48,7 +48,10 @@ func renderERB(file string, src []byte, env erbEnv) ([]byte, error) {
 			s = s[3:]
 			continue
 		}
-		end := strings.Index(s, "%>")
+		end := strings.Index(s[2:], "%>")
+		if end >= 0 {
+			end += 2
+		}
 		if end < 0 {
 			return nil, &Error{File: file, Line: line, Msg: "ERB tag <% is not closed with %>"}
 		}

@@ -52,11 +52,15 @@ const maxNodes = 200000
 
 // tree is a parsed, expanded config document with the origin of every node.
 type tree struct {
-	root   *yaml.Node
 	origin map[*yaml.Node]string
+	// keyOf maps a mapping value to its key, so errors about a whole
+	// block point at the key's line rather than the block's first line.
+	keyOf map[*yaml.Node]*yaml.Node
 }
 
-func newTree() *tree { return &tree{origin: map[*yaml.Node]string{}} }
+func newTree() *tree {
+	return &tree{origin: map[*yaml.Node]string{}, keyOf: map[*yaml.Node]*yaml.Node{}}
+}
 
 // errAt builds an *Error for node n at key path.
 func (t *tree) errAt(n *yaml.Node, path, format string, args ...any) *Error {
@@ -64,6 +68,9 @@ func (t *tree) errAt(n *yaml.Node, path, format string, args ...any) *Error {
 	if n != nil {
 		e.File = t.origin[n]
 		e.Line = n.Line
+		if k, ok := t.keyOf[n]; ok && n.Kind != yaml.ScalarNode {
+			e.Line = k.Line
+		}
 	}
 	return e
 }
@@ -165,6 +172,7 @@ func (t *tree) expand(file string, n *yaml.Node, budget *int, depth int) (*yaml.
 				return nil, err
 			}
 			c.Content = append(c.Content, kx, vx)
+			t.keyOf[vx] = kx
 		}
 		// Explicit keys win over merged ones; earlier merge sources win over later.
 		for _, m := range merged {
@@ -202,6 +210,9 @@ func (t *tree) deepMerge(base, over *yaml.Node) *yaml.Node {
 	}
 	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: base.Line, Column: base.Column}
 	t.origin[out] = t.origin[base]
+	if k, ok := t.keyOf[base]; ok {
+		t.keyOf[out] = k
+	}
 	out.Content = append(out.Content, base.Content...)
 	for i := 0; i+1 < len(over.Content); i += 2 {
 		k, v := over.Content[i], over.Content[i+1]
@@ -209,6 +220,9 @@ func (t *tree) deepMerge(base, over *yaml.Node) *yaml.Node {
 		for j := 0; j+1 < len(out.Content); j += 2 {
 			if out.Content[j].Value == k.Value {
 				out.Content[j+1] = t.deepMerge(out.Content[j+1], v)
+				if out.Content[j+1] == v {
+					t.keyOf[v] = k
+				}
 				replaced = true
 				break
 			}

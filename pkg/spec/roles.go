@@ -73,6 +73,14 @@ func (b *builder) servers() error {
 			}
 		}
 	}
+	// The root proxy alone, so its errors name proxy.*, not a role.
+	if !isNull(b.raw.Proxy) {
+		p, err := b.proxy(b.raw.Proxy, "proxy", 0)
+		if err != nil {
+			return err
+		}
+		c.Proxy = p
+	}
 	// Proxy settings depend on which role is primary: set them now.
 	for _, r := range c.Roles {
 		if err := b.roleProxy(r); err != nil {
