@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
 )
 
 // pluginInstall is a DOCKER_CONFIG directory holding the plugin and the
