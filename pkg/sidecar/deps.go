@@ -7,6 +7,7 @@ import (
 
 	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
 // The sidecar's parts behind small interfaces, so the server, reconcile and
@@ -21,14 +22,14 @@ type Swapper interface {
 	Versions(ctx context.Context, r sidecarapi.Role) ([]sidecarapi.Version, error)
 }
 
-// Step names as the sidecar journals them.
+// Step names the sidecar journals and measures: pkg/swap's.
 const (
-	StepStartGreen  = "start_green"
-	StepWaitHealthy = "wait_healthy"
-	StepCutover     = "cutover"
-	StepDrain       = "drain"
-	StepStopBlue    = "stop_blue"
-	StepRetain      = "retain"
+	StepStartGreen  = swap.StepStartGreen
+	StepWaitHealthy = swap.StepWaitHealthy
+	StepCutover     = swap.StepCutover
+	StepDrain       = swap.StepDrainBlue
+	StepStopBlue    = swap.StepStopBlue
+	StepRetain      = swap.StepPrune
 )
 
 // ContainerState is what reconcile and status need to know of a container.
@@ -46,6 +47,8 @@ type Containers interface {
 	State(ctx context.Context, name string) (ContainerState, error)
 	Start(ctx context.Context, name string) error
 	Stop(ctx context.Context, name string, timeout time.Duration) error
+	// Spec is the (redacted) spec the container was started with.
+	Spec(ctx context.Context, name string) (*spec.Deploy, error)
 }
 
 // Prober checks a role's container against the spec's health check.

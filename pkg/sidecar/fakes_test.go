@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -91,6 +92,16 @@ func (h *fakeHost) Stop(_ context.Context, name string, _ time.Duration) error {
 	st.Running = false
 	h.state[name] = st
 	return nil
+}
+
+func (h *fakeHost) Spec(_ context.Context, name string) (*spec.Deploy, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.state[name].Exists {
+		return nil, fmt.Errorf("no such container %s", name)
+	}
+	v := name[strings.LastIndex(name, "-")+1:]
+	return testSpec(v).Redacted(), nil
 }
 
 // Prober.

@@ -436,7 +436,7 @@ func statusFor(code string) int {
 		return http.StatusNotFound
 	case sidecarapi.CodeConflict, sidecarapi.CodeLockHeld, sidecarapi.CodeLockNotOwned, sidecarapi.CodeLayerMissing:
 		return http.StatusConflict
-	case sidecarapi.CodeImageID:
+	case sidecarapi.CodeImageID, sidecarapi.CodeImageMissing:
 		return http.StatusUnprocessableEntity
 	case sidecarapi.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge

@@ -51,13 +51,12 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer end()
-	rec := s.table.get(req.Role)
-	var pending *spec.Deploy
-	if rec.LiveSpec != nil {
-		c := *rec.LiveSpec
-		c.Version = req.Version
-		c.Image, c.ImageID = "", ""
-		pending = &c
+	green := spec.ContainerName(req.Service, req.Role.Role, req.Destination, req.Version)
+	pending, err := s.deps.Containers.Spec(r.Context(), green)
+	if err != nil {
+		// The swap will say why it cannot roll back; journal what we know.
+		s.log.Warn("read spec of rollback target", "container", green, "err", err)
+		pending = nil
 	}
 	who := req.Who
 	if who == "" {
@@ -65,7 +64,7 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 	}
 	op := swapOp{
 		end: end, role: req.Role, action: actionRollback, version: req.Version,
-		green:   spec.ContainerName(req.Service, req.Role.Role, req.Destination, req.Version),
+		green:   green,
 		pending: pending, who: whoOr(who),
 		run: func(ctx context.Context, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
 			return s.deps.Swapper.Rollback(ctx, req, emit)

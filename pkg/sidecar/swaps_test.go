@@ -29,7 +29,7 @@ func TestApplyStreamsJournalsAndAudits(t *testing.T) {
 	if res.Version != "v1" || res.Container != "app-web-v1" || res.PreviousVersion != "" {
 		t.Errorf("v1 result = %+v", res)
 	}
-	if len(steps) != 12 || steps[0] != "start_green:start" || steps[11] != "retain:done" {
+	if len(steps) != 12 || steps[0] != StepStartGreen+":start" || steps[11] != StepRetain+":done" {
 		t.Errorf("events = %v", steps)
 	}
 	res, err = c.Apply(ctx, testSpec("v2"), nil)

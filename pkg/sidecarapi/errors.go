@@ -14,6 +14,7 @@ const (
 	CodeLockNotOwned = "lock_not_held" // release by someone who does not hold the lock
 	CodeLayerMissing = "layer_missing" // a partial image archive lacked a layer the host pruned; resend in full
 	CodeImageID      = "image_id"      // loaded image's ID differs from the expected one
+	CodeImageMissing = "image_missing" // the spec's image is not on the host: ship it first
 	CodeDeployFailed = "deploy_failed" // the swap failed; blue still serves; Logs has green's tail
 	CodeInternal     = "internal"
 	CodeTooLarge     = "too_large"
@@ -71,5 +72,6 @@ var (
 	ErrLockNotOwned = &Error{Code: CodeLockNotOwned}
 	ErrLayerMissing = &Error{Code: CodeLayerMissing}
 	ErrImageID      = &Error{Code: CodeImageID}
+	ErrImageMissing = &Error{Code: CodeImageMissing}
 	ErrDeployFailed = &Error{Code: CodeDeployFailed}
 )

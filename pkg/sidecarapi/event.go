@@ -56,6 +56,9 @@ type Result struct {
 	Cutover spec.Duration `json:"cutover,omitempty"`
 	// Pruned are containers removed by retention.
 	Pruned []string `json:"pruned,omitempty"`
+	// Warnings are failures after cutover that did not fail the swap
+	// (e.g. the old container did not stop in time).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // maxEventLine bounds one NDJSON line a client accepts (errors carry logs).

@@ -1,0 +1,35 @@
+package sidecar
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dockerkamal/docker-kamal/pkg/docker"
+	"github.com/dockerkamal/docker-kamal/pkg/swap"
+)
+
+// NewDeps connects to the engine and builds the real parts: the swap
+// engine, probes, Traefik routing and boot. Close with the returned func.
+func NewDeps(ctx context.Context, cfg Config) (Deps, func(), error) {
+	cfg = withDefaults(cfg)
+	dc, err := docker.New(ctx, cfg.DockerHost)
+	if err != nil {
+		return Deps{}, nil, fmt.Errorf("connect to docker: %w", err)
+	}
+	router, proxy, err := newTraefik(ctx, cfg, dc)
+	if err != nil {
+		_ = dc.Close()
+		return Deps{}, nil, err
+	}
+	prober := swap.HealthProber{Docker: dc}
+	engine := &swap.Engine{Docker: dc, Router: router, Prober: prober, Logger: cfg.Logger}
+	deps := Deps{
+		Swapper:    engineSwapper{e: engine},
+		Containers: dockerContainers{c: dc},
+		Prober:     healthProber{c: dc, p: prober},
+		Router:     swapRouter{c: dc, r: router},
+		Images:     dockerImages{c: dc},
+		Proxy:      proxy,
+	}
+	return deps, func() { _ = dc.Close() }, nil
+}
