@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 )
@@ -96,10 +95,4 @@ func TestKamalCompatRequiredDestination(t *testing.T) {
 			t.Fatalf("%s with -d world: %v", gen, err)
 		}
 	}
-}
-
-func sortedHosts(h []string) []string {
-	out := append([]string(nil), h...)
-	sort.Strings(out)
-	return out
 }

@@ -6,7 +6,6 @@ package spec
 import (
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 )
 
@@ -383,14 +382,4 @@ func (c *Config) Batches(hosts []string) [][]string {
 		hosts = hosts[n:]
 	}
 	return out
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
