@@ -28,7 +28,7 @@ func main() {
 	defer stop()
 	code, err := run(ctx, os.Args[1:])
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "loadgen: %v\n", err)
+		fmt.Fprintln(os.Stderr, err)
 	}
 	os.Exit(code)
 }
