@@ -53,7 +53,7 @@ type Options struct {
 	// MaxParallel bounds hosts shipped to at once by ShipAll.
 	MaxParallel int
 	// Progress, when set, is called with the bytes sent so far to a host, at
-	// most every DefaultProgressInterval and once at the end of each attempt.
+	// most every DefaultProgressInterval, and with the total when Ship ends.
 	// It may be called from several goroutines.
 	Progress func(host string, sent int64)
 	// TempDir holds the saved archives. Default os.TempDir().
@@ -169,6 +169,9 @@ func (s *Shipper) Ship(ctx context.Context, host string, r Remote, image string)
 	res.Duration = time.Since(start)
 	if err != nil {
 		res.Err = fmt.Errorf("ship %s to %s: %w", image, host, err)
+	}
+	if s.opts.Progress != nil {
+		s.opts.Progress(host, res.Bytes) // final, also when nothing was sent
 	}
 	return res
 }
