@@ -92,7 +92,7 @@ var checkBackupDB = Check{
 			if backed || p.hooksDump() {
 				continue
 			}
-			pos := p.at("accessories." + a.Name)
+			pos := p.at(kp("accessories", a.Name))
 			out = append(out, Finding{
 				Severity: Warn, File: pos.File, Line: pos.Line,
 				Message: fmt.Sprintf("database accessory %s has no backup: no alias or hook dumps it and no backup accessory runs beside it", a.Name),

@@ -40,8 +40,8 @@ func (p *Project) proxiedRoles() []*spec.Role {
 // roleKey is the config path where role name is written: "servers.web", or
 // "servers" when servers is a plain host list.
 func (p *Project) roleKey(name string) string {
-	if p.loc.Has("servers." + name) {
-		return "servers." + name
+	if p.loc.Has(kp("servers", name)) {
+		return kp("servers", name)
 	}
 	return "servers"
 }

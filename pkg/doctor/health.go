@@ -16,8 +16,8 @@ var checkHealthConfig = Check{
 		var out []Finding
 		for _, r := range p.proxiedRoles() {
 			key := p.roleKey(r.Name)
-			if p.loc.Has("proxy.healthcheck") || p.loc.Has("healthcheck") ||
-				p.loc.Has(key+".proxy.healthcheck") || p.loc.Has(key+".healthcheck") {
+			if p.loc.Has(kp("proxy", "healthcheck")) || p.loc.Has("healthcheck") ||
+				p.loc.Has(kp(key, "proxy", "healthcheck")) || p.loc.Has(kp(key, "healthcheck")) {
 				continue
 			}
 			pos := p.at("proxy", "traefik", key)

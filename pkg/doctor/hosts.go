@@ -25,7 +25,7 @@ var checkHostsIP = Check{
 			groups = append(groups, group{"role " + r.Name, p.roleKey(r.Name), r.Hosts})
 		}
 		for _, a := range c.Accessories {
-			groups = append(groups, group{"accessory " + a.Name, "accessories." + a.Name, a.Hosts})
+			groups = append(groups, group{"accessory " + a.Name, kp("accessories", a.Name), a.Hosts})
 		}
 		seen := map[Pos]bool{}
 		var out []Finding
@@ -39,7 +39,7 @@ var checkHostsIP = Check{
 			if len(ips) == 0 {
 				continue
 			}
-			pos := p.at(g.key+".hosts."+ips[0], g.key+"."+ips[0], g.key+".host", g.key)
+			pos := p.at(kp(g.key, "hosts", ips[0]), kp(g.key, ips[0]), kp(g.key, "host"), g.key)
 			if seen[pos] {
 				continue
 			}

@@ -32,6 +32,13 @@ func (l *locator) addFile(rel string, data []byte) {
 	l.docs = append([]locatedDoc{d}, l.docs...)
 }
 
+// keySep separates the segments of a key path: keys (hosts, env names) may
+// contain dots.
+const keySep = "\x1f"
+
+// kp builds a key path from its segments.
+func kp(segs ...string) string { return strings.Join(segs, keySep) }
+
 // Pos is a place in a file.
 type Pos struct {
 	File string
@@ -45,7 +52,7 @@ func (l *locator) node(path string) (*yaml.Node, *yaml.Node, string) {
 		if d.root == nil {
 			continue
 		}
-		if k, v := walk(d.root, strings.Split(path, ".")); k != nil {
+		if k, v := walk(d.root, strings.Split(path, keySep)); k != nil {
 			return k, v, d.file
 		}
 	}
@@ -99,9 +106,9 @@ func (l *locator) Has(path string) bool {
 // (a default), it returns the nearest written parent; at worst the first line
 // of the base file.
 func (l *locator) At(path string) Pos {
-	segs := strings.Split(path, ".")
+	segs := strings.Split(path, keySep)
 	for n := len(segs); n > 0; n-- {
-		if k, _, f := l.node(strings.Join(segs[:n], ".")); k != nil {
+		if k, _, f := l.node(strings.Join(segs[:n], keySep)); k != nil {
 			return Pos{File: f, Line: k.Line}
 		}
 		// Raw file is not plain YAML: find `key:` textually.

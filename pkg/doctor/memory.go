@@ -44,7 +44,7 @@ var checkMemoryLimit = Check{
 			if hasMemory(a.Options) {
 				continue
 			}
-			pos := p.at("accessories." + a.Name)
+			pos := p.at(kp("accessories", a.Name))
 			out = append(out, Finding{
 				Severity: Warn, File: pos.File, Line: pos.Line,
 				Message: fmt.Sprintf("accessory %s has no memory limit", a.Name),

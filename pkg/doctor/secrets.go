@@ -115,18 +115,18 @@ var checkSecretsEnvClear = Check{
 			return nil
 		}
 		type scope struct {
-			prefix string
-			clear  map[string]string
+			key   string // where the env is written; "" for the root
+			clear map[string]string
 		}
 		scopes := []scope{{"", c.Env.Clear}}
 		for _, r := range c.Roles {
-			scopes = append(scopes, scope{p.roleKey(r.Name) + ".", r.Env.Clear})
+			scopes = append(scopes, scope{p.roleKey(r.Name), r.Env.Clear})
 		}
 		for _, a := range c.Accessories {
-			scopes = append(scopes, scope{"accessories." + a.Name + ".", a.Env.Clear})
+			scopes = append(scopes, scope{kp("accessories", a.Name), a.Env.Clear})
 		}
 		if c.Traefik != nil {
-			scopes = append(scopes, scope{"traefik.", c.Traefik.Env.Clear})
+			scopes = append(scopes, scope{"traefik", c.Traefik.Env.Clear})
 		}
 		seen := map[Pos]bool{}
 		var out []Finding
@@ -144,10 +144,10 @@ var checkSecretsEnvClear = Check{
 				default:
 					continue
 				}
-				paths := []string{s.prefix + "env.clear." + k, s.prefix + "env." + k}
-				if s.prefix != "" {
-					// Role env merges the root env in: find where it is written.
-					paths = append(paths, "env.clear."+k, "env."+k)
+				paths := []string{kp("env", "clear", k), kp("env", k)}
+				if s.key != "" {
+					// Role env merges the root env in: look in the role first.
+					paths = append([]string{kp(s.key, "env", "clear", k), kp(s.key, "env", k)}, paths...)
 				}
 				pos := p.at(paths...)
 				if seen[pos] || p.erbAt(pos) {
@@ -175,6 +175,7 @@ var checkSecretsRegistryPassword = Check{
 		}
 		var out []Finding
 		check := func(key string, pw, secret string) {
+			name := strings.ReplaceAll(key, keySep, ".")
 			if pw == "" || secret != "" {
 				return
 			}
@@ -184,16 +185,16 @@ var checkSecretsRegistryPassword = Check{
 			}
 			out = append(out, Finding{
 				Severity: Error, File: pos.File, Line: pos.Line,
-				Message: key + " is a literal password in the config",
+				Message: name + " is a literal password in the config",
 				Fix:     "write password: [KAMAL_REGISTRY_PASSWORD] and set KAMAL_REGISTRY_PASSWORD=$KAMAL_REGISTRY_PASSWORD in .kamal/secrets; rotate the password",
 			})
 		}
 		if c.Registry != nil {
-			check("registry.password", c.Registry.Password, c.Registry.PasswordSecret)
+			check(kp("registry", "password"), c.Registry.Password, c.Registry.PasswordSecret)
 		}
 		for _, a := range c.Accessories {
 			if a.Registry != nil {
-				check("accessories."+a.Name+".registry.password", a.Registry.Password, a.Registry.PasswordSecret)
+				check(kp("accessories", a.Name, "registry", "password"), a.Registry.Password, a.Registry.PasswordSecret)
 			}
 		}
 		return out
@@ -216,7 +217,7 @@ var checkSecretsMasterKey = Check{
 		if _, inClear := r.Env.Clear["RAILS_MASTER_KEY"]; inClear {
 			return nil // secrets-env-clear reports it
 		}
-		pos := p.at("env.secret", "env")
+		pos := p.at(kp("env", "secret"), "env")
 		return []Finding{{
 			Severity: Error, File: pos.File, Line: pos.Line,
 			Message: "config/credentials.yml.enc exists but RAILS_MASTER_KEY is not in env.secret: the app cannot read its credentials",

@@ -66,10 +66,10 @@ var checkTLSProxy = Check{
 				continue
 			}
 			key := p.roleKey(r.Name)
-			pos := p.at(key+".proxy", "proxy", key+".labels", "labels", key)
+			pos := p.at(kp(key, "proxy"), "proxy", kp(key, "labels"), "labels", key)
 			msg := fmt.Sprintf("role %s is served over plain HTTP: no proxy.ssl and no Traefik cert resolver", r.Name)
 			if undefined != "" {
-				pos = p.at(key+".labels", "labels", key)
+				pos = p.at(kp(key, "labels"), "labels", key)
 				msg = fmt.Sprintf("role %s's Traefik labels use cert resolver %q, which traefik.args does not define", r.Name, undefined)
 			}
 			out = append(out, Finding{
