@@ -23,13 +23,13 @@ const maxHookFiles = 64
 func dumpTool(image string) string {
 	switch {
 	case strings.Contains(image, "mysql"):
-		return `mysqldump -u root -p"$MYSQL_ROOT_PASSWORD" --single-transaction --all-databases`
+		return "mysqldump -u root -p$MYSQL_ROOT_PASSWORD --single-transaction --all-databases"
 	case strings.Contains(image, "mariadb"):
-		return `mariadb-dump -u root -p"$MARIADB_ROOT_PASSWORD" --single-transaction --all-databases`
+		return "mariadb-dump -u root -p$MARIADB_ROOT_PASSWORD --single-transaction --all-databases"
 	case strings.Contains(image, "mongo"):
 		return "mongodump --archive"
 	}
-	return `pg_dump -U "$POSTGRES_USER" "$POSTGRES_DB"`
+	return "pg_dump -U $POSTGRES_USER $POSTGRES_DB"
 }
 
 // BackupAlias is the alias line that dumps accessory name (gzip on stdout).
@@ -96,7 +96,7 @@ var checkBackupDB = Check{
 			out = append(out, Finding{
 				Severity: Warn, File: pos.File, Line: pos.Line,
 				Message: fmt.Sprintf("database accessory %s has no backup: no alias or hook dumps it and no backup accessory runs beside it", a.Name),
-				Fix:     fmt.Sprintf("add aliases: {backup: %s} to config/deploy.yml, run `docker kamal backup > %s-$(date +%%F).sql.gz` on a schedule and copy the file off the host", BackupAlias(a.Name, a.Image), a.Name),
+				Fix:     fmt.Sprintf("add to config/deploy.yml aliases: the alias `backup: %s`, run `docker kamal backup > %s-$(date +%%F).sql.gz` on a schedule and copy the file off the host", BackupAlias(a.Name, a.Image), a.Name),
 			})
 		}
 		return out

@@ -11,7 +11,7 @@ import (
 // oversized.
 
 // DefaultImageSizeThreshold is the image size above which doctor warns.
-const DefaultImageSizeThreshold = 1 << 30
+const DefaultImageSizeThreshold = 1_000_000_000
 
 // biggestLayers is how many layers the size finding lists.
 const biggestLayers = 3

@@ -1,0 +1,4 @@
+Rails.application.routes.draw do
+  resources :products
+  # get "up" => "rails/health#show"
+end

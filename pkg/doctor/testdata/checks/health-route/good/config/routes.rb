@@ -1,0 +1,4 @@
+Rails.application.routes.draw do
+  get "/up", to: "health#show"
+  resources :products
+end
