@@ -10,6 +10,7 @@ import (
 	"github.com/docker/cli/cli-plugins/socket"
 
 	"github.com/dockerkamal/docker-kamal/pkg/cmdconfig"
+	"github.com/dockerkamal/docker-kamal/pkg/cmddoctor"
 	"github.com/dockerkamal/docker-kamal/pkg/command"
 	"github.com/dockerkamal/docker-kamal/pkg/fleetcmd"
 )
@@ -20,6 +21,7 @@ func main() {
 	// interrupted; treat that like Ctrl-C so hosts are left serving.
 	socket.ConnectAndWait(stop)
 	cmdconfig.Register()
+	cmddoctor.Register() // after cmdconfig: wraps its init with --rails
 	fleetcmd.Register()
 	code := command.Main(ctx)
 	stop()

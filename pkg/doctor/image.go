@@ -100,6 +100,13 @@ func imageSizeCheck(threshold int64) Check {
 		ID:    "image-size",
 		Title: "the built image is not oversized",
 		Run: func(p *Project) []Finding {
+			if p.ImageErr != nil {
+				return []Finding{{
+					Severity: Info,
+					Message:  "the local image was not inspected: " + p.ImageErr.Error(),
+					Fix:      "start Docker (or build the image) to have its size, user and env checked",
+				}}
+			}
 			img := p.Image
 			if img == nil || img.Size <= threshold {
 				return nil

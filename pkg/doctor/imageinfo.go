@@ -58,6 +58,9 @@ type DockerCLI struct {
 
 // InspectImage implements ImageInspector.
 func (d DockerCLI) InspectImage(ctx context.Context, ref string) (*ImageInfo, error) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		return nil, nil // no docker here: nothing to inspect
+	}
 	out, stderr, err := d.run(ctx, "image", "inspect", "--format", "{{json .}}", ref)
 	if err != nil {
 		if strings.Contains(strings.ToLower(stderr), "no such image") {

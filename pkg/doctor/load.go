@@ -68,11 +68,7 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 			ref = p.imageRef(o.Version)
 		}
 		if ref != "" {
-			img, err := o.Images.InspectImage(ctx, ref)
-			if err != nil {
-				return nil, err
-			}
-			p.Image = img
+			p.Image, p.ImageErr = o.Images.InspectImage(ctx, ref)
 		}
 	}
 	return p, nil

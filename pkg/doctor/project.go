@@ -48,6 +48,9 @@ type Project struct {
 	Tracked []string
 	// Image is the locally built image; nil when absent or not inspected.
 	Image *ImageInfo
+	// ImageErr is why the image could not be inspected (docker not
+	// answering); the image checks then say so instead of failing doctor.
+	ImageErr error
 	// Config is the loaded deploy config; nil when it is missing or failed
 	// to load (ConfigErr says why).
 	Config    *spec.Config
