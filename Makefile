@@ -43,8 +43,9 @@ test: lint test-unit fuzz e2e
 bench: build
 	@echo "make bench: not implemented yet (tracked in issue 7)"; exit 3
 
+# KEEP=1 leaves the demo hosts running until Ctrl-C.
 demo: build
-	@echo "make demo: not implemented yet (tracked in issue 5)"; exit 3
+	$(GO) run ./e2e/cmd/demo $(if $(KEEP),-keep)
 
 clean:
 	rm -rf $(BIN)
