@@ -53,7 +53,8 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 	p.loadConfig(ctx, o)
 	dockerfile := ""
 	if p.Config != nil && p.Config.Builder.Dockerfile != "" {
-		dockerfile = filepath.ToSlash(filepath.Join(p.Config.Builder.Context, p.Config.Builder.Dockerfile))
+		// Like `docker build -f`, relative to the app root, not the context.
+		dockerfile = filepath.ToSlash(filepath.Clean(p.Config.Builder.Dockerfile))
 	}
 	var git func(context.Context, string) ([]string, error)
 	if !o.NoGit {
