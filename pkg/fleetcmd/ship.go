@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/imageship"
 )
+
+// EnvShipCompress set to "0" ships image layers uncompressed.
+const EnvShipCompress = "DOCKER_KAMAL_SHIP_COMPRESS"
 
 // shipper puts images on hosts, sending only the layers each one lacks.
 type shipper struct {
@@ -25,6 +29,9 @@ func newShipper(s *Session, hosts []string) *shipper {
 	var lastReport sync.Map
 	sh.ship = imageship.New(imageship.Options{
 		DockerFlags: s.G.DockerFlags,
+		// gzip wins on real links; on a LAN (or local test hosts) the CPU
+		// it costs is slower than sending the bytes.
+		NoGzip: os.Getenv(EnvShipCompress) == "0",
 		Progress: func(host string, sent int64) {
 			// One line per host per second at most, with -v.
 			now := time.Now()
