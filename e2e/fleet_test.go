@@ -181,7 +181,7 @@ func TestFleetDeploy(t *testing.T) {
 	writeFile(t, filepath.Join(app, ".kamal", "secrets.staging"), fmt.Sprintf(fleetSecrets, fleetDBPassword, job.Addr, fleetMasterKey), 0o600)
 	writeFile(t, filepath.Join(app, ".kamal", "hooks", "pre-deploy"), hookScript, 0o755)
 	writeFile(t, filepath.Join(app, ".kamal", "hooks", "post-deploy"), hookScript, 0o755)
-	env := []string{"DOCKER_KAMAL_TRAEFIK_IMAGE=" + imgs.Traefik}
+	env := []string{"DOCKER_KAMAL_TRAEFIK_IMAGE=" + imgs.Traefik, "DOCKER_KAMAL_SHIP_COMPRESS=0"}
 	log := &outputLog{}
 	kamal := func(args ...string) kamalRun { return plugin.kamal(ctx, app, env, log, args...) }
 	t.Cleanup(func() {

@@ -119,7 +119,7 @@ func run(ctx context.Context, keep bool) error {
 			return err
 		}
 	}
-	env := []string{"DOCKER_KAMAL_TRAEFIK_IMAGE=" + imgs.Traefik}
+	env := []string{"DOCKER_KAMAL_TRAEFIK_IMAGE=" + imgs.Traefik, "DOCKER_KAMAL_SHIP_COMPRESS=0"}
 	fmt.Printf("app config: %s\n", filepath.Join(app, "config/deploy.yml"))
 
 	step("docker kamal setup --skip-push --version v1   (sidecar, Traefik, then deploy v1)")
