@@ -1,0 +1,202 @@
+package traefik
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/traefik/paerser/file"
+	"github.com/traefik/traefik/v3/pkg/config/dynamic"
+
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/swap"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+func deploy(dest string, px *spec.Proxy) *spec.Deploy {
+	d := &spec.Deploy{APIVersion: spec.APIVersion, Service: "app", Role: "web", Destination: dest, Version: "abc123",
+		Image: "app:abc123", Healthcheck: spec.Healthcheck{Kind: spec.HealthHTTP}, Proxy: px}
+	d.ApplyDefaults()
+	return d
+}
+
+var green = []swap.Server{{Container: "app-web-abc123", Address: "172.18.0.5:3000"}}
+
+// kamal1Labels are the labels a Kamal 1 deploy.yml typically carries: the
+// user's routers with TLS, plus the retry middleware Kamal 1 adds with an
+// @docker reference.
+var kamal1Labels = map[string]string{
+	"traefik.enable":                                              "true",
+	"traefik.http.routers.app-web.rule":                           "Host(`app.example.com`)",
+	"traefik.http.routers.app-web.entrypoints":                    "websecure",
+	"traefik.http.routers.app-web.tls.certresolver":               "letsencrypt",
+	"traefik.http.routers.app-web.middlewares":                    "app-web-retry@docker,auth",
+	"traefik.http.middlewares.app-web-retry.retry.attempts":       "5",
+	"traefik.http.middlewares.app-web-retry.retry.initialinterval": "500ms",
+	"traefik.http.middlewares.auth.basicauth.users":               "admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/",
+	"traefik.http.services.app-web.loadbalancer.server.scheme":    "http",
+	"traefik.http.services.app-web.loadbalancer.server.port":      "8080",
+	"traefik.http.routers.app-web-insecure.rule":                  "Host(`app.example.com`)",
+	"traefik.http.routers.app-web-insecure.entrypoints":           "web",
+	"traefik.http.routers.app-web-insecure.middlewares":           "to-https",
+	"traefik.http.middlewares.to-https.redirectscheme.scheme":     "https",
+	"traefik.http.middlewares.to-https.redirectscheme.permanent":  "true",
+}
+
+func TestBuildGolden(t *testing.T) {
+	tests := []struct {
+		name    string
+		d       *spec.Deploy
+		servers []swap.Server
+	}{
+		{"kamal2-host", deploy("", &spec.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000}), green},
+		{"kamal2-tls-redirect", deploy("staging", &spec.Proxy{
+			Hosts: []string{"app.example.com", "www.example.com"}, PathPrefix: "/api", AppPort: 3000,
+			TLS: true, CertResolver: "letsencrypt", SSLRedirect: true, ResponseTimeout: spec.Duration(45 * time.Second),
+		}), green},
+		{"kamal2-tls-no-redirect", deploy("", &spec.Proxy{Hosts: []string{"app.example.com"}, TLS: true, CertResolver: "le"}), green},
+		{"kamal2-rule-entrypoints", deploy("", &spec.Proxy{Rule: "Host(`a.test`) && Headers(`X-Canary`, `1`)", EntryPoints: []string{"internal"}}), green},
+		{"kamal2-catch-all-two-servers", deploy("", &spec.Proxy{}), []swap.Server{
+			{Container: "a", Address: "172.18.0.5:80"}, {Container: "b", Address: "172.18.0.6:80"}}},
+		{"kamal1-labels", deploy("production", &spec.Proxy{TraefikLabels: kamal1Labels, AppPort: 3000}), green},
+		{"kamal1-labels-middleware-only", deploy("", &spec.Proxy{Hosts: []string{"app.example.com"}, TraefikLabels: map[string]string{
+			"traefik.http.services.app-web.loadbalancer.sticky.cookie.name": "srv",
+		}}), green},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conf, err := Build(tt.d, tt.servers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Marshal(tt.d, conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", tt.name+".yml"), got)
+
+			// Traefik's own file decoder reads back exactly what we built.
+			back := &dynamic.Configuration{}
+			if err := file.DecodeContent(string(got), ".yml", back); err != nil {
+				t.Fatalf("traefik cannot read the file: %v", err)
+			}
+			wantJSON, _ := json.Marshal(conf)
+			gotJSON, _ := json.Marshal(back)
+			if string(wantJSON) != string(gotJSON) {
+				t.Errorf("traefik read back a different config\n got %s\nwant %s", gotJSON, wantJSON)
+			}
+		})
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestKamal1LabelDecoding(t *testing.T) {
+	d := deploy("production", &spec.Proxy{TraefikLabels: kamal1Labels, AppPort: 3000})
+	conf, err := Build(d, green)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := conf.HTTP
+	r := h.Routers["app-web-production-app-web"]
+	if r == nil {
+		t.Fatalf("routers %v", keys(h.Routers))
+	}
+	if r.Rule != "Host(`app.example.com`)" || r.TLS == nil || r.TLS.CertResolver != "letsencrypt" ||
+		strings.Join(r.EntryPoints, ",") != "websecure" || r.Service != "app-web-production" {
+		t.Errorf("router %+v", r)
+	}
+	if got := strings.Join(r.Middlewares, ","); got != "app-web-production-app-web-retry,app-web-production-auth" {
+		t.Errorf("middlewares %s", got)
+	}
+	retry := h.Middlewares["app-web-production-app-web-retry"]
+	if retry == nil || retry.Retry == nil || retry.Retry.Attempts != 5 || time.Duration(retry.Retry.InitialInterval) != 500*time.Millisecond {
+		t.Errorf("retry %+v", retry)
+	}
+	ins := h.Routers["app-web-production-app-web-insecure"]
+	if ins == nil || ins.Middlewares[0] != "app-web-production-to-https" || h.Middlewares["app-web-production-to-https"].RedirectScheme.Scheme != "https" {
+		t.Errorf("insecure router %+v", ins)
+	}
+	svc := h.Services["app-web-production"]
+	if len(h.Services) != 1 || svc.LoadBalancer.Servers[0].URL != "http://172.18.0.5:8080" {
+		t.Errorf("services %v, server %+v", keys(h.Services), svc.LoadBalancer.Servers)
+	}
+}
+
+func TestKamal1LabelErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   string
+	}{
+		{"two services", map[string]string{
+			"traefik.http.services.a.loadbalancer.server.port": "80",
+			"traefik.http.services.b.loadbalancer.server.port": "81",
+		}, "2 services defined (a, b)"},
+		{"tcp", map[string]string{"traefik.tcp.routers.db.rule": "HostSNI(`*`)"}, "tcp and udp"},
+		{"unknown field", map[string]string{"traefik.http.routers.a.nosuchthing": "x"}, "decode traefik labels"},
+		{"server url", map[string]string{"traefik.http.services.a.loadbalancer.server.url": "http://evil:80"}, "server urls are set by the sidecar"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Build(deploy("", &spec.Proxy{TraefikLabels: tt.labels}), green)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRule(t *testing.T) {
+	tests := []struct {
+		px   spec.Proxy
+		want string
+	}{
+		{spec.Proxy{}, "PathPrefix(`/`)"},
+		{spec.Proxy{Hosts: []string{"a"}}, "Host(`a`)"},
+		{spec.Proxy{Hosts: []string{"a", "b"}}, "Host(`a`) || Host(`b`)"},
+		{spec.Proxy{Hosts: []string{"a", "b"}, PathPrefix: "/p"}, "(Host(`a`) || Host(`b`)) && PathPrefix(`/p`)"},
+		{spec.Proxy{Hosts: []string{"a"}, PathPrefix: "/p"}, "Host(`a`) && PathPrefix(`/p`)"},
+		{spec.Proxy{PathPrefix: "/p"}, "PathPrefix(`/p`)"},
+		{spec.Proxy{Rule: "Path(`/x`)", Hosts: []string{"ignored"}}, "Path(`/x`)"},
+	}
+	for _, tt := range tests {
+		if got := Rule(&tt.px); got != tt.want {
+			t.Errorf("Rule(%+v) = %s, want %s", tt.px, got, tt.want)
+		}
+	}
+}
+
+func TestBuildWithoutProxy(t *testing.T) {
+	d := deploy("", nil)
+	if _, err := Build(d, green); err == nil {
+		t.Fatal("want an error for a role without proxy")
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

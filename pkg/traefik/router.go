@@ -1,0 +1,219 @@
+package traefik
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/swap"
+)
+
+// Tunables with their defaults.
+const (
+	// DefaultPollInterval is how often Confirm asks Traefik's API.
+	DefaultPollInterval = 20 * time.Millisecond
+	// apiTimeout bounds one API request.
+	apiTimeout = 2 * time.Second
+	// maxAPIBody bounds an API response read.
+	maxAPIBody = 1 << 20
+	// fileMode of written configuration files.
+	fileMode = 0o644
+)
+
+// Router writes file-provider configuration into Dir and confirms it
+// through Traefik's API at API. It implements swap.Router.
+//
+// Drain: Traefik does not expose in-flight requests per server, so Drain
+// returns at once. Requests already proxied to blue are not cut by the
+// configuration change (Traefik keeps the old handler for them); blue gets
+// SIGTERM afterwards and finishes them within the stop timeout (DESIGN:
+// a 3 s request in flight on the old server completed with 200).
+type Router struct {
+	// Dir is the directory Traefik's file provider watches.
+	Dir string
+	// API is the base URL of Traefik's API, e.g. "http://kamal-traefik:8080".
+	API string
+	// Client defaults to a client without keep-alive reuse limits.
+	Client *http.Client
+	// PollInterval defaults to DefaultPollInterval.
+	PollInterval time.Duration
+}
+
+var _ swap.Router = (*Router)(nil)
+
+// Route writes the role's configuration with servers as its only backends.
+func (r *Router) Route(ctx context.Context, d *spec.Deploy, servers []swap.Server) error {
+	conf, err := Build(d, servers)
+	if err != nil {
+		return err
+	}
+	data, err := Marshal(d, conf)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(r.Dir, FileName(d)), data)
+}
+
+// Unroute removes the role's configuration file.
+func (r *Router) Unroute(ctx context.Context, d *spec.Deploy) error {
+	p := filepath.Join(r.Dir, FileName(d))
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove traefik config %s: %w", p, err)
+	}
+	return syncDir(r.Dir)
+}
+
+// Drain returns at once; see the type's documentation.
+func (r *Router) Drain(ctx context.Context, d *spec.Deploy, old []swap.Server) error { return nil }
+
+// Confirm polls Traefik's API until the role's service has exactly the
+// servers' URLs, or ctx ends; the error then says what Traefik last showed.
+func (r *Router) Confirm(ctx context.Context, d *spec.Deploy, servers []swap.Server) error {
+	conf, err := Build(d, servers)
+	if err != nil {
+		return err
+	}
+	var want []string
+	for _, s := range conf.HTTP.Services[Name(d)].LoadBalancer.Servers {
+		want = append(want, s.URL)
+	}
+	slices.Sort(want)
+	interval := r.PollInterval
+	if interval <= 0 {
+		interval = DefaultPollInterval
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	var last string
+	for {
+		got, err := r.ServiceServers(ctx, Name(d)+"@file")
+		switch {
+		case err != nil:
+			last = err.Error()
+		case slices.Equal(got, want):
+			return nil
+		default:
+			last = fmt.Sprintf("servers %v", got)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("confirm %s@file serves %v: %w (traefik last showed: %s)", Name(d), want, context.Cause(ctx), last)
+		case <-ticker.C:
+		}
+	}
+}
+
+// ErrServiceNotFound: Traefik does not (yet) know the service.
+var ErrServiceNotFound = errors.New("service not found in traefik")
+
+// ServiceServers returns the sorted server URLs Traefik currently serves for
+// service ("name@provider").
+func (r *Router) ServiceServers(ctx context.Context, service string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	u := strings.TrimRight(r.API, "/") + "/api/http/services/" + url.PathEscape(service)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("query traefik service %s: %w", service, err)
+	}
+	c := r.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("query traefik service %s: %w", service, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIBody))
+	if err != nil {
+		return nil, fmt.Errorf("query traefik service %s: %w", service, err)
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return nil, fmt.Errorf("query traefik service %s: %w", service, ErrServiceNotFound)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("query traefik service %s: %s", service, resp.Status)
+	}
+	var s struct {
+		LoadBalancer *struct {
+			Servers []struct {
+				URL string `json:"url"`
+			} `json:"servers"`
+		} `json:"loadBalancer"`
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal(body, &s); err != nil {
+		return nil, fmt.Errorf("query traefik service %s: decode: %w", service, err)
+	}
+	if s.LoadBalancer == nil {
+		return nil, fmt.Errorf("query traefik service %s: not a load balancer", service)
+	}
+	out := []string{}
+	for _, sv := range s.LoadBalancer.Servers {
+		out = append(out, sv.URL)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// WriteFileAtomic replaces path with data: a temp file in the same
+// directory (hidden, and with an extension the file provider ignores),
+// fsync, rename, fsync of the directory.
+func WriteFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Chmod(fileMode); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
