@@ -31,21 +31,21 @@ var green = []swap.Server{{Container: "app-web-abc123", Address: "172.18.0.5:300
 // user's routers with TLS, plus the retry middleware Kamal 1 adds with an
 // @docker reference.
 var kamal1Labels = map[string]string{
-	"traefik.enable":                                              "true",
-	"traefik.http.routers.app-web.rule":                           "Host(`app.example.com`)",
-	"traefik.http.routers.app-web.entrypoints":                    "websecure",
-	"traefik.http.routers.app-web.tls.certresolver":               "letsencrypt",
-	"traefik.http.routers.app-web.middlewares":                    "app-web-retry@docker,auth",
-	"traefik.http.middlewares.app-web-retry.retry.attempts":       "5",
+	"traefik.enable":                                               "true",
+	"traefik.http.routers.app-web.rule":                            "Host(`app.example.com`)",
+	"traefik.http.routers.app-web.entrypoints":                     "websecure",
+	"traefik.http.routers.app-web.tls.certresolver":                "letsencrypt",
+	"traefik.http.routers.app-web.middlewares":                     "app-web-retry@docker,auth",
+	"traefik.http.middlewares.app-web-retry.retry.attempts":        "5",
 	"traefik.http.middlewares.app-web-retry.retry.initialinterval": "500ms",
-	"traefik.http.middlewares.auth.basicauth.users":               "admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/",
-	"traefik.http.services.app-web.loadbalancer.server.scheme":    "http",
-	"traefik.http.services.app-web.loadbalancer.server.port":      "8080",
-	"traefik.http.routers.app-web-insecure.rule":                  "Host(`app.example.com`)",
-	"traefik.http.routers.app-web-insecure.entrypoints":           "web",
-	"traefik.http.routers.app-web-insecure.middlewares":           "to-https",
-	"traefik.http.middlewares.to-https.redirectscheme.scheme":     "https",
-	"traefik.http.middlewares.to-https.redirectscheme.permanent":  "true",
+	"traefik.http.middlewares.auth.basicauth.users":                "admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/",
+	"traefik.http.services.app-web.loadbalancer.server.scheme":     "http",
+	"traefik.http.services.app-web.loadbalancer.server.port":       "8080",
+	"traefik.http.routers.app-web-insecure.rule":                   "Host(`app.example.com`)",
+	"traefik.http.routers.app-web-insecure.entrypoints":            "web",
+	"traefik.http.routers.app-web-insecure.middlewares":            "to-https",
+	"traefik.http.middlewares.to-https.redirectscheme.scheme":      "https",
+	"traefik.http.middlewares.to-https.redirectscheme.permanent":   "true",
 }
 
 func TestBuildGolden(t *testing.T) {
