@@ -102,7 +102,10 @@ func (r *Router) Confirm(ctx context.Context, d *spec.Deploy, servers []swap.Ser
 		got, err := r.ServiceServers(ctx, Name(d)+"@file")
 		switch {
 		case err != nil:
-			last = err.Error()
+			// A poll cut short by ctx says less than the one before it.
+			if ctx.Err() == nil || last == "" {
+				last = err.Error()
+			}
 		case slices.Equal(got, want):
 			return nil
 		default:
