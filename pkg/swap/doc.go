@@ -20,6 +20,7 @@
 //	res, err := e.Rollback(ctx, "app", "staging", "web", "v1", emit)
 //	vs, err := e.Versions(ctx, "app", "staging", "web")
 //	plan, err := e.Plan(ctx, d) // what Deploy would do, without doing it
+//	srv := swap.ServerFor(d, container) // the backend address the engine routes to
 //
 // Guarantees:
 //   - A failure before cutover leaves blue serving and untouched; green is

@@ -415,7 +415,7 @@ func (r *run) waitHealthy(ctx context.Context) error {
 }
 
 func (r *run) cutover(ctx context.Context) error {
-	servers := []Server{server(r.d, r.green)}
+	servers := []Server{ServerFor(r.d, r.green)}
 	r.routed = true
 	if err := r.e.Router.Route(ctx, r.d, servers); err != nil {
 		return err
@@ -436,7 +436,7 @@ func (r *run) cutover(ctx context.Context) error {
 func (r *run) servers(cs []docker.Container) []Server {
 	out := make([]Server, len(cs))
 	for i, c := range cs {
-		out[i] = server(r.d, c)
+		out[i] = ServerFor(r.d, c)
 	}
 	return out
 }

@@ -68,8 +68,10 @@ func address(d *spec.Deploy, c docker.Container) string {
 	return c.Name
 }
 
-// server is c as a proxy backend.
-func server(d *spec.Deploy, c docker.Container) Server {
+// ServerFor is c as a proxy backend of d's role: its address on d's network
+// (see address) and the proxy's app port. Reconcile code that routes
+// outside a swap should use it, so it routes exactly as the engine does.
+func ServerFor(d *spec.Deploy, c docker.Container) Server {
 	port := spec.DefaultAppPort
 	if d.Proxy != nil && d.Proxy.AppPort != 0 {
 		port = d.Proxy.AppPort
