@@ -28,6 +28,7 @@ const reconcileTimeout = 3 * time.Minute
 // healthy) or undoing it (otherwise, and always before cutover). It returns
 // the roles it could not fix, joined.
 func (s *Server) Reconcile(ctx context.Context) error {
+	defer s.ready.Store(true)
 	log := s.log.With("component", "reconcile")
 	var errs []error
 	for _, rec := range s.table.list() {

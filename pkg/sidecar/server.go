@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
@@ -45,6 +46,8 @@ type Server struct {
 	now     func() time.Time
 	// base is cancelled when the sidecar shuts down.
 	base context.Context
+	// ready is set once the start-up reconcile has finished.
+	ready atomic.Bool
 }
 
 // ServerConfig holds what NewServer needs besides Deps.

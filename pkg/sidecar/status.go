@@ -11,7 +11,7 @@ import (
 // health checked now: its docker state, then its health probe.
 func (s *Server) Status(ctx context.Context) sidecarapi.Status {
 	recs := s.table.list()
-	out := sidecarapi.Status{Sidecar: s.version, Time: s.now().UTC(), Roles: make([]sidecarapi.RoleStatus, len(recs))}
+	out := sidecarapi.Status{Sidecar: s.version, Time: s.now().UTC(), Ready: s.ready.Load(), Roles: make([]sidecarapi.RoleStatus, len(recs))}
 	var wg sync.WaitGroup
 	for i, rec := range recs {
 		rs := sidecarapi.RoleStatus{
@@ -19,11 +19,14 @@ func (s *Server) Status(ctx context.Context) sidecarapi.Status {
 			LastResult: rec.LastResult, LastAction: rec.LastAction, LastVersion: rec.LastVersion,
 			LastError: rec.LastError, LastDeployAt: rec.LastAt, Health: sidecarapi.HealthUnknown,
 		}
-		if rec.Swap != nil && rec.Swap.State == swapRunning && s.table.busyAction(rec.Role) != "" {
+		if rec.Swap != nil && rec.Swap.State == swapRunning {
+			// Under way, or interrupted and waiting for reconcile.
 			rs.InProgress = rec.Swap.Step
 			if rs.InProgress == "" {
 				rs.InProgress = rec.Swap.Action
 			}
+		} else if a := s.table.busyAction(rec.Role); a != "" {
+			rs.InProgress = a
 		}
 		out.Roles[i] = rs
 		if rec.LiveContainer == "" {

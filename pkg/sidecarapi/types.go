@@ -359,6 +359,9 @@ type Status struct {
 	Sidecar string `json:"sidecar"`
 	// Time is when the status was taken.
 	Time time.Time `json:"time"`
+	// Ready is false until the sidecar has reconciled the host after its
+	// start (an interrupted swap shows as InProgress until then).
+	Ready bool `json:"ready"`
 	// Roles are sorted by service, destination, role.
 	Roles []RoleStatus `json:"roles"`
 	// Lock is the deploy lock.
