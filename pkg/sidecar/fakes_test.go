@@ -238,6 +238,7 @@ func testServer(t testing.TB, h *fakeHost) (*Server, string) {
 	t.Helper()
 	dir := t.TempDir()
 	s := NewServer(context.Background(), ServerConfig{StateDir: dir, Version: "test", Logger: slog.New(slog.DiscardHandler)}, h.deps())
+	s.ready.Store(true) // nothing to reconcile
 	return s, dir
 }
 

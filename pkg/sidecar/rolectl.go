@@ -25,6 +25,10 @@ func (s *Server) roleOp(w http.ResponseWriter, r *http.Request, action string, f
 		writeError(w, err)
 		return
 	}
+	if !s.ready.Load() {
+		writeError(w, errStarting)
+		return
+	}
 	end, err := s.table.begin(req.Role, action)
 	if err != nil {
 		writeError(w, err)
@@ -39,7 +43,11 @@ func (s *Server) roleOp(w http.ResponseWriter, r *http.Request, action string, f
 	ctx, cancel := context.WithTimeout(r.Context(), roleOpTimeout)
 	defer cancel()
 	running, err := fn(ctx, rec)
-	audit := sidecarapi.AuditEntry{Who: whoOr(req.Who), Action: action, What: req.Role.String() + " " + rec.LiveVersion, Result: resultOK}
+	who := req.Who
+	if who == "" {
+		who = r.Header.Get(sidecarapi.HeaderWho)
+	}
+	audit := sidecarapi.AuditEntry{Who: whoOr(who), Action: action, What: req.Role.String() + " " + rec.LiveVersion, Result: resultOK}
 	if err != nil {
 		audit.Result = "failed: " + err.Error()
 	}

@@ -445,6 +445,8 @@ func statusFor(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case sidecarapi.CodeUnsupported:
 		return http.StatusMethodNotAllowed
+	case sidecarapi.CodeStarting:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

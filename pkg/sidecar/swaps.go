@@ -12,13 +12,14 @@ import (
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
-// HeaderWho carries who asks for a deploy or rollback, for the audit log.
-const HeaderWho = "X-Kamal-Who"
-
 func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 	d, err := decodeDeploy(r.Body)
 	if err != nil {
 		writeError(w, err)
+		return
+	}
+	if !s.ready.Load() {
+		writeError(w, errStarting)
 		return
 	}
 	d.ApplyDefaults()
@@ -31,7 +32,7 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 	defer end()
 	op := swapOp{
 		end: end, role: role, action: actionDeploy, version: d.Version, green: d.ContainerName(),
-		pending: d.Redacted(), who: whoOr(r.Header.Get(HeaderWho)), host: d.Host,
+		pending: d.Redacted(), who: whoOr(r.Header.Get(sidecarapi.HeaderWho)), host: d.Host,
 		run: func(ctx context.Context, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
 			return s.deps.Swapper.Deploy(ctx, d, emit)
 		},
@@ -43,6 +44,10 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 	var req sidecarapi.RollbackRequest
 	if err := decodeRequest(r.Body, &req); err != nil {
 		writeError(w, err)
+		return
+	}
+	if !s.ready.Load() {
+		writeError(w, errStarting)
 		return
 	}
 	end, err := s.table.begin(req.Role, actionRollback)
@@ -60,7 +65,7 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 	}
 	who := req.Who
 	if who == "" {
-		who = r.Header.Get(HeaderWho)
+		who = r.Header.Get(sidecarapi.HeaderWho)
 	}
 	op := swapOp{
 		end: end, role: req.Role, action: actionRollback, version: req.Version,
@@ -72,6 +77,11 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 	}
 	s.runSwap(w, r, op)
 }
+
+// errStarting refuses swaps until the start-up reconcile has settled every
+// role, so a swap never races the repair of an interrupted one.
+var errStarting = &sidecarapi.Error{Status: http.StatusServiceUnavailable, Code: sidecarapi.CodeStarting,
+	Message: "the sidecar is reconciling this host after its start; retry in a moment"}
 
 // swapOp is one deploy or rollback to run, journal, measure and audit.
 type swapOp struct {

@@ -244,3 +244,19 @@ func TestStopStartRole(t *testing.T) {
 		t.Fatalf("start = %+v, %v", r, err)
 	}
 }
+
+func TestSwapsWaitForStartupReconcile(t *testing.T) {
+	h := newFakeHost()
+	s, _ := testServer(t, h)
+	s.ready.Store(false)
+	c := serveUnix(t, s.APIHandler())
+	if _, err := c.Apply(context.Background(), testSpec("v1"), nil); !errors.Is(err, sidecarapi.ErrStarting) {
+		t.Fatalf("apply before reconcile: want ErrStarting, got %v", err)
+	}
+	if err := s.Reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Apply(context.Background(), testSpec("v1"), nil); err != nil {
+		t.Fatalf("apply after reconcile: %v", err)
+	}
+}

@@ -57,5 +57,8 @@ const (
 	QueryExpectID    = "expectID"
 )
 
+// HeaderWho names who makes a request ("alice@laptop"), for the audit log.
+const HeaderWho = "X-Kamal-Who"
+
 // ContentTypeNDJSON is the media type of streamed progress events.
 const ContentTypeNDJSON = "application/x-ndjson"

@@ -38,6 +38,10 @@ const (
 // Client talks to one sidecar. Calls take ctx first; streaming calls
 // (Apply, Rollback, LoadImage) are bounded by ctx only.
 type Client struct {
+	// Who, when set, is sent as HeaderWho on every request and recorded in
+	// the host's audit log for deploys and rollbacks.
+	Who string
+
 	http *http.Client
 	base string
 }
@@ -84,6 +88,7 @@ func (c *Client) stream(ctx context.Context, path string, body io.Reader, emit f
 		return nil, fmt.Errorf("build request %s: %w", path, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	c.setWho(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("call sidecar %s: %w", path, err)
@@ -138,6 +143,7 @@ func (c *Client) LoadImage(ctx context.Context, archive io.Reader, expectID stri
 		return nil, fmt.Errorf("build request %s: %w", PathImageLoad, err)
 	}
 	req.Header.Set("Content-Type", "application/x-tar")
+	c.setWho(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("call sidecar %s: %w", PathImageLoad, err)
@@ -241,6 +247,7 @@ func (c *Client) call(ctx context.Context, method, path string, q url.Values, in
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	c.setWho(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("call sidecar %s: %w", path, err)
@@ -257,6 +264,12 @@ func (c *Client) call(ctx context.Context, method, path string, q url.Values, in
 		return fmt.Errorf("decode %s response: %w", path, err)
 	}
 	return nil
+}
+
+func (c *Client) setWho(req *http.Request) {
+	if c.Who != "" {
+		req.Header.Set(HeaderWho, c.Who)
+	}
 }
 
 // readError turns a non-2xx response into *Error.

@@ -19,6 +19,7 @@ const (
 	CodeInternal     = "internal"
 	CodeTooLarge     = "too_large"
 	CodeUnsupported  = "unsupported"
+	CodeStarting     = "starting" // the sidecar is still reconciling after its start: retry shortly
 )
 
 // Error is the body of every failed response and of a failed stream's last
@@ -74,4 +75,5 @@ var (
 	ErrImageID      = &Error{Code: CodeImageID}
 	ErrImageMissing = &Error{Code: CodeImageMissing}
 	ErrDeployFailed = &Error{Code: CodeDeployFailed}
+	ErrStarting     = &Error{Code: CodeStarting}
 )
