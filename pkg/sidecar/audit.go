@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,6 +18,9 @@ import (
 
 // auditFile is the audit log's name in the state dir.
 const auditFile = "audit.log"
+
+// maxAuditRead bounds how much of the log's end Tail reads.
+const maxAuditRead = 8 << 20
 
 // Audit is the host's append-only audit log: one JSON object per line.
 // Entries never carry secret values: callers pass names and versions only.
@@ -71,7 +75,7 @@ func (a *Audit) Append(e sidecarapi.AuditEntry) (sidecarapi.AuditEntry, error) {
 // decode (a torn last line after a crash) are skipped.
 func (a *Audit) Tail(limit int) ([]sidecarapi.AuditEntry, error) {
 	a.mu.Lock()
-	data, err := os.ReadFile(a.path)
+	data, err := readTail(a.path, maxAuditRead)
 	a.mu.Unlock()
 	if errors.Is(err, fs.ErrNotExist) {
 		return []sidecarapi.AuditEntry{}, nil
@@ -102,6 +106,34 @@ func (a *Audit) Tail(limit int) ([]sidecarapi.AuditEntry, error) {
 		out = []sidecarapi.AuditEntry{}
 	}
 	return out, nil
+}
+
+// readTail reads at most max bytes from the end of path, starting at a
+// line boundary.
+func readTail(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	off := info.Size() - max
+	if off <= 0 {
+		return io.ReadAll(f)
+	}
+	data := make([]byte, max)
+	n, err := f.ReadAt(data, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	data = data[:n]
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		data = data[i+1:]
+	}
+	return data, nil
 }
 
 // removeFile removes path; a missing file is not an error.

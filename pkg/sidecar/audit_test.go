@@ -55,3 +55,18 @@ func TestAuditAppendTail(t *testing.T) {
 		t.Errorf("audit log mode = %v, %v; want 0600", info.Mode(), err)
 	}
 }
+
+func TestReadTailStartsAtLine(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, []byte("aaaa\nbbbb\ncccc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readTail(p, 8)
+	if err != nil || string(got) != "cccc\n" {
+		t.Errorf("readTail = %q, %v", got, err)
+	}
+	got, err = readTail(p, 100)
+	if err != nil || string(got) != "aaaa\nbbbb\ncccc\n" {
+		t.Errorf("readTail whole = %q, %v", got, err)
+	}
+}
