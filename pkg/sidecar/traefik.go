@@ -2,30 +2,58 @@ package sidecar
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
 	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
 
-// errNoTraefik: routing is not wired to pkg/traefik in this build yet.
-var errNoTraefik = errors.New("traefik routing is not available in this sidecar build")
+// TraefikDynamicDir is the directory, under the sidecar's state dir, that
+// the sidecar writes and Traefik watches. The sidecar container mounts the
+// state dir at the same path as on the host, so it is also the host path
+// Traefik's container mounts.
+func TraefikDynamicDir(stateDir string) string { return filepath.Join(stateDir, "traefik", "dynamic") }
 
-// newTraefik builds the Traefik router (dynamic config writer + API
-// confirm) and the Traefik booter.
+// traefikACMEDir holds ACME storage, beside the dynamic dir.
+func traefikACMEDir(stateDir string) string { return filepath.Join(stateDir, "traefik", "acme") }
+
+// newTraefik builds the Traefik router (pkg/traefik: dynamic config in the
+// state dir, confirmed through Traefik's API on the kamal network) and the
+// booter of the Traefik container.
 func newTraefik(_ context.Context, cfg Config, dc *docker.Client) (swap.Router, Proxy, error) {
-	booter := &traefikBooter{d: dc, network: cfg.Network, specFor: func(sidecarapi.TraefikRequest) (docker.ContainerSpec, error) {
-		return docker.ContainerSpec{}, errNoTraefik
+	dir := TraefikDynamicDir(cfg.StateDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("create traefik config dir: %w", err)
+	}
+	api := traefik.Static{Network: cfg.Network}.APIURL()
+	router := &traefik.Router{Dir: dir, API: api}
+	booter := &traefikBooter{d: dc, network: cfg.Network, specFor: func(req sidecarapi.TraefikRequest) (docker.ContainerSpec, error) {
+		return traefikContainerSpec(cfg.StateDir, cfg.Network, req)
 	}}
-	return unwiredRouter{}, booter, nil
+	return router, booter, nil
 }
 
-// unwiredRouter fails every routing call.
-type unwiredRouter struct{}
-
-func (unwiredRouter) Route(context.Context, *spec.Deploy, []swap.Server) error   { return errNoTraefik }
-func (unwiredRouter) Confirm(context.Context, *spec.Deploy, []swap.Server) error { return errNoTraefik }
-func (unwiredRouter) Drain(context.Context, *spec.Deploy, []swap.Server) error   { return nil }
-func (unwiredRouter) Unroute(context.Context, *spec.Deploy) error                { return errNoTraefik }
+// traefikContainerSpec maps a boot request onto pkg/traefik's static
+// configuration: entrypoints, watched file provider on the sidecar's
+// directory (50 ms throttle), the read-only API on an unpublished
+// entrypoint, ACME, and the request's args, options, labels and env.
+func traefikContainerSpec(stateDir, network string, req sidecarapi.TraefikRequest) (docker.ContainerSpec, error) {
+	st := traefik.Static{
+		Image: req.Image, Name: TraefikContainer, Network: network,
+		DynamicDir: TraefikDynamicDir(stateDir),
+		HTTPPort:   req.HTTPPort, HTTPSPort: req.HTTPSPort,
+		Args: req.Args, Options: req.Options, Labels: req.Labels, Env: req.Env,
+	}
+	if a := req.ACME; a != nil {
+		st.ACMEDir = traefikACMEDir(stateDir)
+		if err := os.MkdirAll(st.ACMEDir, 0o700); err != nil {
+			return docker.ContainerSpec{}, fmt.Errorf("create acme dir: %w", err)
+		}
+		st.ACME = []traefik.ACME{{Resolver: a.Resolver, Email: a.Email, Challenge: a.Challenge, CAServer: a.CAServer}}
+	}
+	return st.ContainerSpec()
+}

@@ -13,12 +13,13 @@ import (
 
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
 	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
 
 // Traefik container tunables.
 const (
 	// TraefikContainer is the Traefik container's name on every host.
-	TraefikContainer = "kamal-traefik"
+	TraefikContainer = traefik.DefaultContainerName
 	// labelTraefikConfig holds the hash of the boot request a Traefik
 	// container was created from; Boot is a no-op while it matches.
 	labelTraefikConfig = "kamal.traefik.config"
@@ -152,13 +153,4 @@ func configHash(cs docker.ContainerSpec) (string, error) {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12]), nil
-}
-
-// envList turns a map into sorted KEY=value entries.
-func envList(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, k+"="+m[k])
-	}
-	return out
 }
