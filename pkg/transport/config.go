@@ -29,8 +29,8 @@ type target struct {
 	AcceptNew      bool
 	AgentSocket    string
 	Jumps          []*target // hops before this one, first is dialled first
-	ProxyCommand   string
-	explicitKeyset bool // KeyFiles came from Options or IdentityFile
+	ProxyCommand   string    // ssh config ProxyCommand, used when there are no jumps
+	explicitKeyset bool      // KeyFiles came from Options or IdentityFile
 }
 
 // addr is the host:port dialled.
@@ -92,6 +92,10 @@ func resolve(host string, opts Options, cfg sshConfig) (*target, error) {
 		return nil, err
 	}
 	proxy := opts.Proxy
+	if proxy == "" && opts.ProxyCommand != "" {
+		t.ProxyCommand = opts.ProxyCommand
+		return t, nil
+	}
 	if proxy == "" {
 		proxy, err = cfg.Get(t.Alias, "ProxyJump")
 		if err != nil {

@@ -157,21 +157,6 @@ Host *
 	}
 }
 
-func TestResolveProxyCommandRefused(t *testing.T) {
-	cfg, err := loadConfigText(t, "Host h\n  ProxyCommand nc %h %p\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := resolve("h", Options{}, cfg)
-	if err != nil || got.ProxyCommand == "" {
-		t.Fatalf("ProxyCommand not picked up: %+v %v", got, err)
-	}
-	_, err = dial(t.Context(), "h", Options{}.withDefaults(), cfg)
-	if err == nil || !strings.Contains(err.Error(), "ProxyJump") {
-		t.Fatalf("dial with ProxyCommand: %v", err)
-	}
-}
-
 func loadConfigText(tb testing.TB, text string) (sshConfig, error) {
 	tb.Helper()
 	p := filepath.Join(tb.TempDir(), "config")

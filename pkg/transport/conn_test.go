@@ -500,3 +500,52 @@ func TestSSHConfig(t *testing.T) {
 		t.Errorf("missing default config: %v", err)
 	}
 }
+
+func TestProxyCommand(t *testing.T) {
+	if _, err := os.Stat("/bin/bash"); err != nil {
+		t.Skip("needs bash for /dev/tcp")
+	}
+	cl := newClient(t)
+	srv := newTestServer(t, cl.pub)
+	cl.trust(t, srv)
+	host, port, _ := net.SplitHostPort(srv.addr)
+	// bash as a netcat: %h and %p are expanded by the transport.
+	nc := `/bin/bash -c 'exec 3<>/dev/tcp/%h/%p; cat <&3 & exec cat >&3'`
+
+	t.Run("from the ssh config", func(t *testing.T) {
+		cfg := filepath.Join(cl.dir, "config")
+		body := "Host viaproxy\n  HostName " + host + "\n  Port " + port + "\n  ProxyCommand " + nc + "\n"
+		if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		opts := cl.opts()
+		opts.ConfigFile = cfg
+		opts.Port = 0
+		before := srv.accepted.Load()
+		c := dialTB(t, "viaproxy", opts)
+		if out, err := c.Output(context.Background(), "echo proxied"); err != nil || string(out) != "proxied\n" {
+			t.Fatalf("Output = %q, %v", out, err)
+		}
+		if srv.accepted.Load() != before+1 {
+			t.Errorf("server accepted %d connections, want 1", srv.accepted.Load()-before)
+		}
+	})
+
+	t.Run("kamal ssh.proxy_command", func(t *testing.T) {
+		opts := cl.opts()
+		opts.ProxyCommand = nc
+		c := dialTB(t, srv.addr, opts)
+		if out, err := c.Output(context.Background(), "echo proxied"); err != nil || string(out) != "proxied\n" {
+			t.Fatalf("Output = %q, %v", out, err)
+		}
+	})
+
+	t.Run("failing command", func(t *testing.T) {
+		opts := cl.opts()
+		opts.ProxyCommand = "echo 'no route to bastion' >&2; exit 1"
+		_, err := Dial(context.Background(), srv.addr, opts)
+		if err == nil || !strings.Contains(err.Error(), "ssh handshake") {
+			t.Fatalf("got %v", err)
+		}
+	})
+}

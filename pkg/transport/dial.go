@@ -43,9 +43,6 @@ func dial(ctx context.Context, host string, opts Options, cfg sshConfig) (*Conn,
 	if err != nil {
 		return nil, err
 	}
-	if t.ProxyCommand != "" {
-		return nil, fmt.Errorf("ssh config sets ProxyCommand for %s, which is not supported: use ProxyJump (ssh.proxy)", t.Alias)
-	}
 	var hops []*ssh.Client
 	closeHops := func() {
 		for i := len(hops) - 1; i >= 0; i-- {
@@ -92,9 +89,12 @@ func dialHop(ctx context.Context, t *target, prev *ssh.Client, opts Options) (*s
 	}
 
 	var nc net.Conn
-	if prev != nil {
+	switch {
+	case prev != nil:
 		nc, err = prev.DialContext(ctx, "tcp", t.addr())
-	} else {
+	case t.ProxyCommand != "":
+		nc, err = dialProxyCommand(t)
+	default:
 		var d net.Dialer
 		nc, err = d.DialContext(ctx, "tcp", t.addr())
 	}

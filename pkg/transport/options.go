@@ -42,8 +42,13 @@ type Options struct {
 	KeysOnly bool
 	// Proxy is a jump host chain, "[user@]host[:port]" separated by commas
 	// (Kamal's ssh.proxy, OpenSSH's ProxyJump). Empty: the ssh config's
-	// ProxyJump. "none" disables jumping even if the config sets one.
+	// ProxyJump, else its ProxyCommand. "none" disables jumping even if the
+	// config sets one.
 	Proxy string
+	// ProxyCommand is a command whose stdin/stdout reach the host (Kamal's
+	// ssh.proxy_command), with %h %p %r %n expanded. Used when Proxy is
+	// empty; wins over the ssh config's ProxyJump and ProxyCommand.
+	ProxyCommand string
 	// ConfigFile is the ssh config to read. Empty: DefaultConfigFile (missing
 	// is fine). "none" reads no config.
 	ConfigFile string

@@ -130,3 +130,105 @@ func TestPoolEach(t *testing.T) {
 		t.Errorf("%d hosts ran at once with MaxParallel 1", maxRunning)
 	}
 }
+
+// freezer is a TCP proxy in front of a server that can stop forwarding, as a
+// host that vanished without closing its connections would.
+type freezer struct {
+	addr   string
+	frozen chan struct{}
+}
+
+func newFreezer(tb testing.TB, target string) *freezer {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := &freezer{addr: ln.Addr().String(), frozen: make(chan struct{})}
+	var conns []net.Conn
+	var mu sync.Mutex
+	tb.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, in, out)
+			mu.Unlock()
+			pipe := func(dst, src net.Conn) {
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := src.Read(buf)
+					if err != nil {
+						return
+					}
+					select {
+					case <-f.frozen:
+						continue // swallow: the peer never answers
+					default:
+					}
+					if _, err := dst.Write(buf[:n]); err != nil {
+						return
+					}
+				}
+			}
+			go pipe(out, in)
+			go pipe(in, out)
+		}
+	}()
+	return f
+}
+
+func TestKeepaliveClosesDeadConnection(t *testing.T) {
+	cl := newClient(t)
+	srv := newTestServer(t, cl.pub)
+	fz := newFreezer(t, srv.addr)
+	// known_hosts entry for the proxy's address with the server's key.
+	srvAtProxy := &testServer{addr: fz.addr, hostKey: srv.hostKey}
+	cl.trust(t, srvAtProxy)
+
+	opts := cl.opts()
+	opts.Keepalive = 50 * time.Millisecond
+	c := dialTB(t, fz.addr, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Output(ctx, "true"); err != nil {
+		t.Fatal(err)
+	}
+	// Answered keepalives keep it open.
+	for range 3 {
+		select {
+		case <-c.done:
+			t.Fatal("live connection closed by keepalive")
+		case <-time.After(opts.Keepalive):
+		}
+	}
+	close(fz.frozen)
+	start := time.Now()
+	select {
+	case <-c.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("dead connection still open after 5s")
+	}
+	if d := time.Since(start); d < time.Duration(DefaultKeepaliveMax-1)*opts.Keepalive {
+		t.Errorf("closed after %v, before %d keepalives were missed", d, DefaultKeepaliveMax)
+	}
+	// A Run on it fails at once instead of hanging.
+	if _, err := c.Output(ctx, "true"); err == nil {
+		t.Error("Output on a dead connection succeeded")
+	}
+}
