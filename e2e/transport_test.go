@@ -30,7 +30,7 @@ func transportOptions(f *harness.Fleet) transport.Options {
 
 // TestTransportOpenSSH drives pkg/transport against the hosts' real OpenSSH.
 func TestTransportOpenSSH(t *testing.T) {
-	f := harness.StartHosts(t, 1)
+	f := harness.StartHosts(t, 2)
 	h := f.Hosts[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -115,6 +115,25 @@ func TestTransportOpenSSH(t *testing.T) {
 		waitCount("0")
 		if out, err := conn.Output(ctx, "echo alive"); err != nil || string(out) != "alive\n" {
 			t.Fatalf("connection after cancel: %q %v", out, err)
+		}
+	})
+
+	t.Run("jump host", func(t *testing.T) {
+		opts := transportOptions(f)
+		opts.Proxy = "root@" + f.Hosts[1].Name // Kamal's ssh.proxy
+		c, err := transport.Dial(ctx, h.Name, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		out, err := c.Output(ctx, "hostname; echo $SSH_CLIENT")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The target sees the connection coming from the jump host.
+		lines := strings.Fields(string(out))
+		if len(lines) < 2 || lines[0] != h.Name || lines[1] != f.Hosts[1].Addr.String() {
+			t.Fatalf("via %s: got %q, want %s reached from %s", f.Hosts[1].Name, out, h.Name, f.Hosts[1].Addr)
 		}
 	})
 

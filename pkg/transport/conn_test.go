@@ -100,7 +100,7 @@ func TestHostKeyChecking(t *testing.T) {
 	if !errors.Is(err, ErrUnknownHost) {
 		t.Fatalf("unknown host: got %v, want ErrUnknownHost", err)
 	}
-	for _, want := range []string{"host key for [127.0.0.1]:", "is not in ~/known_hosts", "--accept-new-host-keys", "SHA256:"} {
+	for _, want := range []string{"host key for [127.0.0.1]:", "is not in ~/known_hosts", "--accept-new-host-keys", "SHA256:", "`ssh -p " + strconv.Itoa(srv.port()) + " 127.0.0.1`"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("unknown host message %q lacks %q", err, want)
 		}

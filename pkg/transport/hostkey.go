@@ -52,8 +52,8 @@ func (e *HostKeyError) Error() string {
 		return fmt.Sprintf("host key %s of %s is marked @revoked in %s", e.Fingerprint, e.Host, strings.Join(files, ", "))
 	default:
 		return fmt.Sprintf("host key for %s is not in %s; verify its fingerprint %s and add it "+
-			"(e.g. ssh %s once), or accept new host keys (set ssh.accept_new / --accept-new-host-keys)",
-			e.Host, strings.Join(files, ", "), e.Fingerprint, e.Host)
+			"(e.g. by running `%s` once), or accept new host keys (set ssh.accept_new / --accept-new-host-keys)",
+			e.Host, strings.Join(files, ", "), e.Fingerprint, sshCommand(e.Host))
 	}
 }
 
@@ -191,4 +191,13 @@ func knownAlgorithms(db ssh.HostKeyCallback, addr string) []string {
 		}
 	}
 	return algos
+}
+
+// sshCommand is the ssh command line that connects to a known_hosts name
+// ("h" or "[h]:port").
+func sshCommand(host string) string {
+	if h, p, err := net.SplitHostPort(host); err == nil {
+		return "ssh -p " + p + " " + h
+	}
+	return "ssh " + host
 }
