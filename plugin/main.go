@@ -13,6 +13,7 @@ import (
 	"github.com/dockerkamal/docker-kamal/pkg/cmddoctor"
 	"github.com/dockerkamal/docker-kamal/pkg/command"
 	"github.com/dockerkamal/docker-kamal/pkg/fleetcmd"
+	"github.com/dockerkamal/docker-kamal/pkg/surface"
 )
 
 func main() {
@@ -23,6 +24,7 @@ func main() {
 	cmdconfig.Register()
 	cmddoctor.Register() // after cmdconfig: wraps its init with --rails
 	fleetcmd.Register()
+	surface.Register()
 	code := command.Main(ctx)
 	stop()
 	os.Exit(code)

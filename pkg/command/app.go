@@ -270,7 +270,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// urfave's -h and -v would shadow Kamal's --hosts and --verbose.
 	cli.HelpFlag = &cli.BoolFlag{Name: "help", Usage: "show help"}
 	app := newApp(g)
-	err := app.RunContext(ctx, append([]string{"docker kamal"}, hoistGlobalFlags(rest)...))
+	args, err := expandAlias(ctx, hoistGlobalFlags(rest))
+	if err == nil {
+		err = app.RunContext(ctx, append([]string{"docker kamal"}, moveTrailingFlags(args)...))
+	}
 	if err == nil {
 		return 0
 	}
