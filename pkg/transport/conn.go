@@ -47,6 +47,9 @@ type Conn struct {
 	done     chan struct{}
 	once     sync.Once
 	closeErr error
+
+	httpMu sync.Mutex
+	http   map[string]*http.Client // by socket path
 }
 
 func newConn(host string, hops []*ssh.Client, opts Options) *Conn {
@@ -74,6 +77,11 @@ func (c *Conn) Host() string { return c.host }
 func (c *Conn) Close() error {
 	c.once.Do(func() {
 		close(c.done)
+		c.httpMu.Lock()
+		for _, hc := range c.http {
+			hc.CloseIdleConnections()
+		}
+		c.httpMu.Unlock()
 		c.closeErr = c.client.Close()
 		for i := len(c.hops) - 1; i >= 0; i-- {
 			c.hops[i].Close()
@@ -261,9 +269,16 @@ func (c *Conn) DialUnix(ctx context.Context, path string) (net.Conn, error) {
 
 // HTTPClient returns an HTTP client whose every request goes to the unix
 // socket at socketPath on the host, whatever the URL's host (use
-// "http://sidecar/..."). It sets no timeout: give each request a context.
+// "http://sidecar/..."). One client per path is kept for the connection's
+// life, so calling this per request is fine. It sets no timeout: give each
+// request a context.
 func (c *Conn) HTTPClient(socketPath string) *http.Client {
-	return &http.Client{Transport: &http.Transport{
+	c.httpMu.Lock()
+	defer c.httpMu.Unlock()
+	if hc, ok := c.http[socketPath]; ok {
+		return hc
+	}
+	hc := &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return c.DialUnix(ctx, socketPath)
 		},
@@ -271,6 +286,11 @@ func (c *Conn) HTTPClient(socketPath string) *http.Client {
 		MaxIdleConnsPerHost: 4,
 		IdleConnTimeout:     30 * time.Second,
 	}}
+	if c.http == nil {
+		c.http = map[string]*http.Client{}
+	}
+	c.http[socketPath] = hc
+	return hc
 }
 
 // tailBuffer keeps the last max bytes written.

@@ -420,6 +420,9 @@ func TestDialUnixAndHTTP(t *testing.T) {
 			t.Fatalf("request %d: %d %q", i, resp.StatusCode, body)
 		}
 	}
+	if c.HTTPClient(sock) != hc {
+		t.Error("HTTPClient returned a new client for the same socket")
+	}
 	srv.mu.Lock()
 	fw := strings.Join(srv.forwards, ",")
 	srv.mu.Unlock()
