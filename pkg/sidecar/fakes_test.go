@@ -27,6 +27,7 @@ type fakeHost struct {
 	unhealthy map[string]bool
 	routes    map[string]string // service/role@dest -> container
 	failRoute error
+	onRoute   func() // called (unlocked) before each Route
 	images    []sidecarapi.Image
 	loadOut   string
 	loadErr   error
@@ -121,6 +122,9 @@ func (h *fakeHost) Check(_ context.Context, _ *spec.Deploy, name string) error {
 // Router.
 func (h *fakeHost) Route(_ context.Context, d *spec.Deploy, name string) error {
 	h.record("route %s", name)
+	if h.onRoute != nil {
+		h.onRoute()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.failRoute != nil {
@@ -238,7 +242,7 @@ func testServer(t testing.TB, h *fakeHost) (*Server, string) {
 	t.Helper()
 	dir := t.TempDir()
 	s := NewServer(context.Background(), ServerConfig{StateDir: dir, Version: "test", Logger: slog.New(slog.DiscardHandler)}, h.deps())
-	s.ready.Store(true) // nothing to reconcile
+	s.markReady() // nothing to reconcile
 	return s, dir
 }
 

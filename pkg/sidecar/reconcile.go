@@ -22,13 +22,35 @@ const (
 // reconcileTimeout bounds reconciling one role.
 const reconcileTimeout = 3 * time.Minute
 
+// reconcileWithRetries runs Reconcile, then again (after delay, at most
+// retries times) while some role could not be brought to a serving state.
+func (s *Server) reconcileWithRetries(ctx context.Context, retries int, delay time.Duration) {
+	log := s.log.With("component", "reconcile")
+	for attempt := 0; ; attempt++ {
+		err := s.Reconcile(ctx)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		if attempt >= retries {
+			log.Error("some roles could not be reconciled; giving up", "attempts", attempt+1, "err", err)
+			return
+		}
+		log.Warn("some roles could not be reconciled; retrying", "attempt", attempt+1, "in", delay, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
+}
+
 // Reconcile runs once at start-up: for every journaled role it makes sure
 // Traefik points at a running, healthy container of the last successful
 // version, finishing a swap interrupted after cutover began (when green is
 // healthy) or undoing it (otherwise, and always before cutover). It returns
 // the roles it could not fix, joined.
 func (s *Server) Reconcile(ctx context.Context) error {
-	defer s.ready.Store(true)
+	defer s.markReady()
 	log := s.log.With("component", "reconcile")
 	var errs []error
 	for _, rec := range s.table.list() {

@@ -2,6 +2,7 @@ package sidecar
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -188,5 +189,28 @@ func TestReconcileAllAudits(t *testing.T) {
 	st := s.Status(context.Background())
 	if len(st.Roles) != 1 || st.Roles[0].Health != sidecarapi.HealthHealthy || st.Roles[0].LiveVersion != "v1" {
 		t.Errorf("status = %+v", st)
+	}
+}
+
+func TestReconcileRetriesUntilTraefikAnswers(t *testing.T) {
+	h := newFakeHost()
+	h.set("app-web-v1", true)
+	h.failRoute = errors.New("confirm: traefik not answering")
+	dir := t.TempDir()
+	rec := RoleRecord{Role: webRole, LiveVersion: "v1", LiveContainer: "app-web-v1", LiveSpec: testSpec("v1").Redacted()}
+	if err := NewJournal(dir).Save(&rec); err != nil {
+		t.Fatal(err)
+	}
+	s := NewServer(context.Background(), ServerConfig{StateDir: dir, Version: "test", Logger: slog.New(slog.DiscardHandler)}, h.deps())
+	attempts := 0
+	h.onRoute = func() {
+		attempts++
+		if attempts == 2 {
+			h.failRoute = nil // Traefik came up
+		}
+	}
+	s.reconcileWithRetries(context.Background(), 3, time.Millisecond)
+	if attempts != 2 || h.route(webRole) != "app-web-v1" || !s.ready.Load() {
+		t.Errorf("attempts %d, route %q, ready %v", attempts, h.route(webRole), s.ready.Load())
 	}
 }

@@ -25,8 +25,8 @@ func (s *Server) roleOp(w http.ResponseWriter, r *http.Request, action string, f
 		writeError(w, err)
 		return
 	}
-	if !s.ready.Load() {
-		writeError(w, errStarting)
+	if err := s.waitReady(r.Context()); err != nil {
+		writeError(w, err)
 		return
 	}
 	end, err := s.table.begin(req.Role, action)

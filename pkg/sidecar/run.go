@@ -22,6 +22,11 @@ const (
 	shutdownTimeout = 10 * time.Second
 	// readHeaderTimeout bounds reading a request's headers.
 	readHeaderTimeout = 10 * time.Second
+	// reconcileRetries and reconcileRetryDelay: after a host reboot Traefik
+	// may start after the sidecar, so roles that failed to reconcile are
+	// tried again a few times.
+	reconcileRetries    = 3
+	reconcileRetryDelay = 10 * time.Second
 )
 
 // Config is what the sidecar runs with; zero values take the defaults.
@@ -85,9 +90,7 @@ func Run(ctx context.Context, cfg Config) error {
 		})
 	}
 	g.Go(func() error {
-		if err := s.Reconcile(gctx); err != nil && gctx.Err() == nil {
-			log.With("component", "reconcile").Error("some roles could not be reconciled", "err", err)
-		}
+		s.reconcileWithRetries(gctx, reconcileRetries, reconcileRetryDelay)
 		return nil
 	})
 	err = g.Wait()

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,8 @@ const (
 	statusProbeTimeout = 2 * time.Second
 	// roleOpTimeout bounds a stop or start of a role.
 	roleOpTimeout = 5 * time.Minute
+	// startWait bounds how long a swap waits for the start-up reconcile.
+	startWait = 2 * time.Minute
 )
 
 // imageIDRE matches a full image ID.
@@ -46,8 +49,38 @@ type Server struct {
 	now     func() time.Time
 	// base is cancelled when the sidecar shuts down.
 	base context.Context
-	// ready is set once the start-up reconcile has finished.
-	ready atomic.Bool
+	// ready is set once the start-up reconcile has finished; readyCh is
+	// closed at the same time.
+	ready     atomic.Bool
+	readyCh   chan struct{}
+	readyOnce sync.Once
+}
+
+// markReady records that the start-up reconcile has finished.
+func (s *Server) markReady() {
+	s.readyOnce.Do(func() {
+		s.ready.Store(true)
+		close(s.readyCh)
+	})
+}
+
+// waitReady blocks a swap until the start-up reconcile has finished
+// (bounded by startWait and ctx), so a swap never races the repair of an
+// interrupted one.
+func (s *Server) waitReady(ctx context.Context) error {
+	if s.ready.Load() {
+		return nil
+	}
+	t := time.NewTimer(startWait)
+	defer t.Stop()
+	select {
+	case <-s.readyCh:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return errStarting
+	}
 }
 
 // ServerConfig holds what NewServer needs besides Deps.
@@ -86,6 +119,7 @@ func NewServer(ctx context.Context, cfg ServerConfig, deps Deps) *Server {
 		metrics: NewMetrics(cfg.Version),
 		now:     cfg.Now,
 		base:    ctx,
+		readyCh: make(chan struct{}),
 	}
 	if err := s.table.load(); err != nil {
 		s.log.Error("load journal", "err", err)

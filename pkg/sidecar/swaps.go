@@ -18,8 +18,8 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if !s.ready.Load() {
-		writeError(w, errStarting)
+	if err := s.waitReady(r.Context()); err != nil {
+		writeError(w, err)
 		return
 	}
 	d.ApplyDefaults()
@@ -46,8 +46,8 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if !s.ready.Load() {
-		writeError(w, errStarting)
+	if err := s.waitReady(r.Context()); err != nil {
+		writeError(w, err)
 		return
 	}
 	end, err := s.table.begin(req.Role, actionRollback)

@@ -3,6 +3,7 @@ package sidecar
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,16 +248,28 @@ func TestStopStartRole(t *testing.T) {
 
 func TestSwapsWaitForStartupReconcile(t *testing.T) {
 	h := newFakeHost()
-	s, _ := testServer(t, h)
-	s.ready.Store(false)
+	dir := t.TempDir()
+	s := NewServer(context.Background(), ServerConfig{StateDir: dir, Version: "test", Logger: slog.New(slog.DiscardHandler)}, h.deps())
 	c := serveUnix(t, s.APIHandler())
-	if _, err := c.Apply(context.Background(), testSpec("v1"), nil); !errors.Is(err, sidecarapi.ErrStarting) {
-		t.Fatalf("apply before reconcile: want ErrStarting, got %v", err)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.Apply(ctx, testSpec("v1"), nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("apply before reconcile: want it held until the deadline, got %v", err)
 	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Apply(context.Background(), testSpec("v1"), nil)
+		done <- err
+	}()
 	if err := s.Reconcile(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Apply(context.Background(), testSpec("v1"), nil); err != nil {
-		t.Fatalf("apply after reconcile: %v", err)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("apply held until reconcile: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("apply still held after reconcile")
 	}
 }
