@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptrace"
 	"strings"
@@ -47,7 +48,9 @@ func TestSidecar(t *testing.T) {
 	t.Run("deploy v2 under load", func(t *testing.T) {
 		g := env.load(t, ctx, svc, "")
 		var healthyAt time.Time
+		steps := stepTimes{}
 		res, err := env.api.Apply(ctx, env.appSpec(svc, "", "v2", "v2", nil), func(e sidecarapi.Event) {
+			steps.add(e)
 			if e.Step == "wait-healthy" && e.Status == sidecarapi.EventDone {
 				healthyAt = e.Time
 			}
@@ -61,8 +64,8 @@ func TestSidecar(t *testing.T) {
 			t.Errorf("result = %+v", res)
 		}
 		firstV2 := rep.Summary.Versions[len(rep.Summary.Versions)-1].First
-		t.Logf("MEASURE cutover (green healthy -> Traefik API shows green): %v; green healthy -> first v2 response under load: %v; swap total %v",
-			res.Cutover.D(), firstV2.Sub(healthyAt), res.Duration.D())
+		t.Logf("MEASURE cutover (green healthy -> Traefik API shows green): %v; green healthy -> first v2 response under load: %v; swap total %v (%s)",
+			res.Cutover.D(), firstV2.Sub(healthyAt), res.Duration.D(), steps)
 		m := env.metrics(t, ctx)
 		wantMetric(t, m, `kamal_deploys_total{result="ok"}`, 2)
 		wantMetric(t, m, `kamal_live_version_info{destination="",role="web",service="sc",version="v2"}`, 1)
@@ -110,14 +113,15 @@ func TestSidecar(t *testing.T) {
 	t.Run("rollback to v1 in seconds", func(t *testing.T) {
 		g := env.load(t, ctx, svc, "")
 		start := time.Now()
-		res, err := env.api.Rollback(ctx, sidecarapi.RollbackRequest{Role: sidecarapi.Role{Service: svc, Role: "web"}, Version: "v1", Who: "e2e"}, nil)
+		steps := stepTimes{}
+		res, err := env.api.Rollback(ctx, sidecarapi.RollbackRequest{Role: sidecarapi.Role{Service: svc, Role: "web"}, Version: "v1", Who: "e2e"}, steps.add)
 		elapsed := time.Since(start)
 		if err != nil {
 			t.Fatalf("rollback: %v", err)
 		}
 		env.serving(t, ctx, svc, "", "v1")
 		stopLoad(t, g, "v2", "v1")
-		t.Logf("MEASURE rollback v2 -> v1: %v wall (sidecar swap %v, cutover %v)", elapsed, res.Duration.D(), res.Cutover.D())
+		t.Logf("MEASURE rollback v2 -> v1: %v wall (sidecar swap %v, cutover %v; %s)", elapsed, res.Duration.D(), res.Cutover.D(), steps)
 		if elapsed > 10*time.Second {
 			t.Errorf("rollback took %v, want seconds", elapsed)
 		}
@@ -314,4 +318,23 @@ func (env *sidecarEnv) waitIdle(t *testing.T, ctx context.Context, service, dest
 	}
 	t.Fatalf("role did not settle within 60s: %+v\nsidecar logs:\n%s", st, env.logs(ctx, "kamal-sidecar"))
 	return st
+}
+
+// stepTimes collects each finished step's duration from progress events.
+type stepTimes map[string]time.Duration
+
+func (s stepTimes) add(e sidecarapi.Event) {
+	if e.Status == sidecarapi.EventDone || e.Status == sidecarapi.EventFail {
+		s[e.Step] = e.Elapsed.D()
+	}
+}
+
+func (s stepTimes) String() string {
+	var parts []string
+	for _, step := range []string{"check-image", "rename-aside", "start-green", "start-retained", "wait-healthy", "cutover", "drain-blue", "stop-blue", "prune"} {
+		if d, ok := s[step]; ok {
+			parts = append(parts, fmt.Sprintf("%s %v", step, d.Round(time.Millisecond)))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
