@@ -37,6 +37,9 @@ const (
 	scSecret = "e2e-secret-value-9f3c1"
 	// loadRate is the constant load (requests per second) during swaps.
 	loadRate = 100
+	// sidecarAppRepo is the repository the sample app builds are pinned
+	// under for these tests.
+	sidecarAppRepo = "kamal-e2e-sidecar-app"
 )
 
 // sidecarEnv is one harness host running the sidecar exactly as
@@ -49,6 +52,8 @@ type sidecarEnv struct {
 	mon *http.Client
 	// apps maps a sample app version to its image reference and ID.
 	apps map[string]appImage
+	// traefik is the Traefik image reference.
+	traefik string
 }
 
 type appImage struct{ ref, id string }
@@ -90,8 +95,15 @@ func newSidecarEnv(t *testing.T, ctx context.Context, versions ...string) *sidec
 			if err != nil {
 				return err
 			}
+			// Pin the build under a tag of our own: other test runs on this
+			// machine may rebuild the harness's tag meanwhile.
+			own := sidecarAppRepo + ":" + v
+			if out, err := exec.CommandContext(ctx, "docker", "tag", id, own).CombinedOutput(); err != nil {
+				return fmt.Errorf("tag %s: %w: %s", own, err, out)
+			}
+			t.Cleanup(func() { _ = exec.Command("docker", "rmi", own).Run() }) // untag only; layers stay shared
 			mu.Lock()
-			env.apps[v] = appImage{ref: ref, id: id}
+			env.apps[v] = appImage{ref: own, id: id}
 			mu.Unlock()
 			return nil
 		})
@@ -131,6 +143,7 @@ func newSidecarEnv(t *testing.T, ctx context.Context, versions ...string) *sidec
 	}}
 	env.waitSidecar(t, ctx)
 
+	env.traefik = traefik
 	st, err := env.api.BootTraefik(ctx, sidecarapi.TraefikRequest{Image: traefik, HTTPPort: 80, HTTPSPort: -1, Who: "e2e"})
 	if err != nil {
 		t.Fatalf("boot traefik: %v\nsidecar logs:\n%s", err, env.logs(ctx, "kamal-sidecar"))
@@ -360,6 +373,16 @@ func (env *sidecarEnv) roleStatus2(t *testing.T, ctx context.Context, service, d
 	}
 	t.Fatalf("status has no %s/web@%s: %+v", service, dest, st.Roles)
 	return sidecarapi.RoleStatus{}, false
+}
+
+// containerID is a container's ID on the host.
+func (env *sidecarEnv) containerID(t *testing.T, ctx context.Context, name string) string {
+	t.Helper()
+	out, err := env.h.Docker(ctx, "inspect", "--format", "{{.Id}}", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(out)
 }
 
 // containerState is docker's state of a container on the host.

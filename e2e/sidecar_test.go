@@ -281,6 +281,38 @@ func TestSidecar(t *testing.T) {
 		wantMetric(t, m, `kamal_live_version_info{destination="b",role="web",service="rt",version="r2"}`, 1)
 	})
 
+	t.Run("stop and start a role, reboot traefik", func(t *testing.T) {
+		b := sidecarapi.RoleRequest{Role: sidecarapi.Role{Service: "rt", Destination: "b", Role: "web"}, Who: "e2e"}
+		r, err := env.api.StopRole(ctx, b)
+		if err != nil || r.Running || r.Version != "r2" {
+			t.Fatalf("stop: %+v, %v", r, err)
+		}
+		if st := env.roleStatus(t, ctx, "rt", "b"); st.Health != sidecarapi.HealthStopped {
+			t.Errorf("health after stop = %s", st.Health)
+		}
+		if _, ok := env.metrics(t, ctx)[`kamal_live_version_info{destination="b",role="web",service="rt",version="r2"}`]; ok {
+			t.Errorf("stopped role still reported live")
+		}
+		if r, err = env.api.StartRole(ctx, b); err != nil || !r.Running {
+			t.Fatalf("start: %+v, %v", r, err)
+		}
+		env.serving(t, ctx, "rt", "b", "r2")
+		if st := env.roleStatus(t, ctx, "rt", "b"); st.Health != sidecarapi.HealthHealthy {
+			t.Errorf("health after start = %s", st.Health)
+		}
+
+		before := env.containerID(t, ctx, "kamal-traefik")
+		st, err := env.api.RebootTraefik(ctx, sidecarapi.TraefikRequest{Image: env.traefik, HTTPPort: 80, HTTPSPort: -1, Who: "e2e"})
+		if err != nil || !st.Running {
+			t.Fatalf("reboot traefik: %+v, %v", st, err)
+		}
+		if after := env.containerID(t, ctx, "kamal-traefik"); after == before {
+			t.Errorf("reboot kept the same Traefik container %s", after)
+		}
+		env.serving(t, ctx, svc, "", "v4")
+		env.serving(t, ctx, "rt", "a", "r4")
+	})
+
 	t.Run("no secret in state, audit complete", func(t *testing.T) {
 		if out, err := env.h.Exec(ctx, "grep", "-rl", scSecret, sidecarapi.StateDir); err == nil {
 			t.Errorf("secret value found in %s", out)
@@ -293,7 +325,8 @@ func TestSidecar(t *testing.T) {
 		for _, e := range log.Entries {
 			count[e.Action]++
 		}
-		if count["deploy"] < 9 || count["rollback"] != 1 || count["traefik-boot"] != 1 || count["reconcile"] < 2 {
+		if count["deploy"] < 9 || count["rollback"] != 1 || count["traefik-boot"] != 1 || count["traefik-reboot"] != 1 ||
+			count["reconcile"] < 2 || count["stop"] != 1 || count["start"] != 1 {
 			t.Errorf("audit actions = %v", count)
 		}
 		if out, err := env.h.Exec(ctx, "stat", "-c", "%a", sidecarapi.SocketPath); err != nil || strings.TrimSpace(out) != "600" {
