@@ -32,8 +32,16 @@ func (s *Session) accessoryEnv(a *spec.Accessory) (map[string]string, error) {
 }
 
 // accessoryHome is where an accessory's files and directories live on a
-// host, relative to the login user's home, as in Kamal.
-func accessoryHome(a *spec.Accessory) string { return a.Service }
+// host: <login home>/<accessory service>, as in Kamal. Docker needs
+// absolute paths (a relative one would name a volume).
+func accessoryHome(ctx context.Context, c *transport.Conn, a *spec.Accessory) (string, error) {
+	out, err := c.Output(ctx, `printf %s "$HOME"`)
+	home := strings.TrimSpace(string(out))
+	if err != nil || !path.IsAbs(home) {
+		return "", fmt.Errorf("find the login home directory: %v %q", err, home)
+	}
+	return path.Join(home, a.Service), nil
+}
 
 func (s *Session) bootAccessory(ctx context.Context, c *transport.Conn, a *spec.Accessory) (string, error) {
 	state, _ := c.Output(ctx, "docker inspect --format '{{.State.Running}}' "+transport.Quote(a.Service)+" 2>/dev/null")
@@ -46,7 +54,11 @@ func (s *Session) bootAccessory(ctx context.Context, c *transport.Conn, a *spec.
 		}
 		return "started", nil
 	}
-	if err := s.uploadAccessoryFiles(ctx, c, a); err != nil {
+	home, err := accessoryHome(ctx, c, a)
+	if err != nil {
+		return "", err
+	}
+	if err := s.uploadAccessoryFiles(ctx, c, a, home); err != nil {
 		return "", err
 	}
 	env, err := s.accessoryEnv(a)
@@ -65,8 +77,7 @@ func (s *Session) bootAccessory(ctx context.Context, c *transport.Conn, a *spec.
 		}
 		envFile.WriteString(k + "=" + env[k] + "\n")
 	}
-	args := accessoryRunArgs(a)
-	home := accessoryHome(a)
+	args := accessoryRunArgs(a, home)
 	var mkdirs []string
 	for _, d := range a.Directories {
 		mkdirs = append(mkdirs, transport.Quote(hostPath(home, d.Local)))
@@ -96,7 +107,7 @@ func hostPath(home, p string) string {
 	return path.Join(home, p)
 }
 
-func accessoryRunArgs(a *spec.Accessory) []string {
+func accessoryRunArgs(a *spec.Accessory, home string) []string {
 	network := a.Network
 	if network == "" {
 		network = spec.DefaultNetwork
@@ -110,7 +121,6 @@ func accessoryRunArgs(a *spec.Accessory) []string {
 		}
 		args = append(args, "--publish", p)
 	}
-	home := accessoryHome(a)
 	for _, f := range a.Files {
 		args = append(args, "--volume", hostPath(home, strings.TrimPrefix(f.Remote, "/"))+":"+f.Remote+optSuffix(f.Options))
 	}
@@ -145,8 +155,7 @@ func optSuffix(o string) string {
 // uploadAccessoryFiles copies each `files:` entry to the host with its mode
 // and owner. Files may hold secrets, so they are written 0600 unless a mode
 // is given.
-func (s *Session) uploadAccessoryFiles(ctx context.Context, c *transport.Conn, a *spec.Accessory) error {
-	home := accessoryHome(a)
+func (s *Session) uploadAccessoryFiles(ctx context.Context, c *transport.Conn, a *spec.Accessory, home string) error {
 	for _, f := range a.Files {
 		data, err := os.ReadFile(filepath.Clean(f.Local))
 		if err != nil {

@@ -1,0 +1,74 @@
+package fleetcmd
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
+)
+
+func TestAccessoryRunArgs(t *testing.T) {
+	a := &spec.Accessory{
+		Name: "db", Service: "app-db", Image: "postgres:16", Port: "5432",
+		Directories: []spec.Mount{{Local: "data", Remote: "/var/lib/postgresql/data"}},
+		Files:       []spec.Mount{{Local: "config/init.sql", Remote: "/docker-entrypoint-initdb.d/init.sql", Options: "ro"}},
+		Volumes:     []string{"/backups:/backups"},
+		Labels:      map[string]string{"team": "core"},
+		Options:     map[string][]string{"memory": {"1g"}, "init": {""}},
+	}
+	got := accessoryRunArgs(a, "/root/app-db")
+	want := []string{"--detach", "--name", "app-db", "--restart", "unless-stopped", "--network", "kamal",
+		"--log-opt", "max-size=10m", "--label", "service=app-db", "--label", "kamal.accessory=db",
+		"--publish", "5432:5432",
+		"--volume", "/root/app-db/docker-entrypoint-initdb.d/init.sql:/docker-entrypoint-initdb.d/init.sql:ro",
+		"--volume", "/root/app-db/data:/var/lib/postgresql/data",
+		"--volume", "/backups:/backups",
+		"--label", "team=core",
+		"--init", "--memory", "1g",
+		"postgres:16"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("run args\n got %q\nwant %q", got, want)
+	}
+	a.Port = "127.0.0.1:6379:6379"
+	if got := accessoryRunArgs(a, "/root/app-db"); !strings.Contains(strings.Join(got, " "), "--publish 127.0.0.1:6379:6379") {
+		t.Fatalf("explicit port mapping changed: %q", got)
+	}
+}
+
+func TestEnvFileContent(t *testing.T) {
+	d := &spec.Deploy{Env: map[string]string{"B": "2", "A": "x y"}, SecretEnv: map[string]string{"PASS": "s3cr3t"}}
+	got, err := envFileContent(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "A=x y\nB=2\nPASS=s3cr3t\n"; got != want {
+		t.Fatalf("env file %q, want %q", got, want)
+	}
+	d.SecretEnv["KEY"] = "line1\nline2"
+	if _, err := envFileContent(d); err == nil || !strings.Contains(err.Error(), "KEY") || strings.Contains(err.Error(), "line1") {
+		t.Fatalf("multi-line secret: want an error naming the key and not the value, got %v", err)
+	}
+}
+
+func TestHostPath(t *testing.T) {
+	for _, tt := range []struct{ home, p, want string }{
+		{"/root/app-db", "data", "/root/app-db/data"},
+		{"/root/app-db", "/srv/data", "/srv/data"},
+	} {
+		if got := hostPath(tt.home, tt.p); got != tt.want {
+			t.Errorf("hostPath(%q, %q) = %q, want %q", tt.home, tt.p, got, tt.want)
+		}
+	}
+}
+
+func TestImageRef(t *testing.T) {
+	s := &Session{Cfg: &spec.Config{Service: "app", Image: "me/app"}}
+	if got := s.ImageRef("abc"); got != "me/app:abc" {
+		t.Fatalf("got %q", got)
+	}
+	s.Cfg.Registry = &spec.Registry{Server: "registry.example.com"}
+	if got := s.ImageRef("abc"); got != "registry.example.com/me/app:abc" {
+		t.Fatalf("got %q", got)
+	}
+}
