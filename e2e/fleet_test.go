@@ -97,6 +97,7 @@ const roleFailDockerfile = `FROM kamal-e2e-app:v1
 ENV APP_VERSION=%[1]s %[2]s
 RUN printf '#!/bin/sh\nif [ "$E2E_ROLE" = job ] && [ "$FAIL_JOB" = 1 ]; then echo "job refuses to start" >&2; exit 3; fi\nexec "$@"\n' > /e2e-entry && chmod +x /e2e-entry
 ENTRYPOINT ["/e2e-entry"]
+CMD ["sampleapp", "serve"]
 `
 
 // buildVariant makes kamal-e2e-app:<version> from v1 with extra env.

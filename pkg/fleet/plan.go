@@ -131,3 +131,13 @@ func (p Plan) Targets() []Target {
 	}
 	return out
 }
+
+// AllAtOnce is a one-stage plan. Rollbacks use it: each host's swap keeps
+// serving throughout, so there is no capacity to protect with batches, and
+// the fleet is back on the old version as soon as the slowest host is.
+func AllAtOnce(targets []Target) Plan {
+	if len(targets) == 0 {
+		return Plan{}
+	}
+	return Plan{Stages: []Stage{{Name: "all hosts", Targets: append([]Target(nil), targets...)}}}
+}

@@ -34,3 +34,14 @@ func TestNewPlan(t *testing.T) {
 		})
 	}
 }
+
+func TestAllAtOnce(t *testing.T) {
+	ts := []Target{{"h1", "web"}, {"h2", "web"}, {"h3", "job"}}
+	p := AllAtOnce(ts)
+	if got, want := p.String(), "1. all hosts: h1/web, h2/web, h3/job\n"; got != want {
+		t.Fatalf("got %q want %q", got, want)
+	}
+	if len(AllAtOnce(nil).Stages) != 0 {
+		t.Fatal("empty plan has stages")
+	}
+}

@@ -311,7 +311,7 @@ func runRollback(ctx context.Context, g *command.Globals, c *cli.Context) error 
 		return fmt.Errorf("acquire deploy lock: %w", err)
 	}
 	runner := &fleet.Runner{Swapper: sw, Reporter: reporter{s}}
-	rep, err := runner.Rollback(ctx, plan, version)
+	rep, err := runner.Rollback(ctx, fleet.AllAtOnce(plan.Targets()), version)
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	result := "success"

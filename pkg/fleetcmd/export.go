@@ -57,9 +57,11 @@ func (s *Session) AccessoryEnv(a *spec.Accessory) (map[string]string, error) {
 	return s.accessoryEnv(a)
 }
 
-// AccessoryHome is where an accessory's files and directories live on a
-// host (relative to the login user's home).
-func AccessoryHome(a *spec.Accessory) string { return accessoryHome(a) }
+// AccessoryHome is where an accessory's files and directories live on the
+// host c reaches: <login home>/<accessory service>, absolute.
+func AccessoryHome(ctx context.Context, c *transport.Conn, a *spec.Accessory) (string, error) {
+	return accessoryHome(ctx, c, a)
+}
 
 // BootAccessory boots a on every host given (a subset of a.Hosts):
 // prepares the hosts, ships the image if the local engine has it, uploads

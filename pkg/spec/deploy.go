@@ -65,7 +65,7 @@ func (c *Config) Deploy(role, host, version, image, imageID string) (*Deploy, er
 		RetainContainers: c.RetainContainers,
 	}
 	if r.Cmd != "" {
-		d.Cmd = []string{"sh", "-c", r.Cmd}
+		d.Cmd = cmdArgs(r.Cmd)
 	}
 	// Env: clear values, secrets resolved; a clear value wins over a
 	// secret of the same name (docker applies --env after --env-file).

@@ -68,7 +68,7 @@ func TestDeployRailsKamal1(t *testing.T) {
 	if job.Proxy != nil || job.Healthcheck.Kind != HealthRunning || job.Healthcheck.ReadinessDelay.D() != 7*time.Second {
 		t.Errorf("job: proxy=%v healthcheck=%+v", job.Proxy, job.Healthcheck)
 	}
-	if !reflect.DeepEqual(job.Cmd, []string{"sh", "-c", "bin/jobs"}) || job.Options.CPUs != "2" || job.Options.Extra["cap-add"][0] != "SYS_PTRACE" {
+	if !reflect.DeepEqual(job.Cmd, []string{"bin/jobs"}) || job.Options.CPUs != "2" || job.Options.Extra["cap-add"][0] != "SYS_PTRACE" {
 		t.Errorf("job cmd=%v options=%+v", job.Cmd, job.Options)
 	}
 	if _, err := c.Deploy("web", "192.168.0.3", "v", "i", ""); err == nil {

@@ -161,15 +161,19 @@ func upgradeAccessory(ctx context.Context, s *fleetcmd.Session, a *spec.Accessor
 
 // removeAccessoryScript removes the container, its image (when no other
 // container uses it) and its directory on the host (files and data).
-func removeAccessoryScript(a *spec.Accessory) string {
-	return removeContainerCommand(a.Service) + " && { docker image rm " + transport.Quote(a.Image) + " >/dev/null 2>&1; rm -rf " + transport.Quote(fleetcmd.AccessoryHome(a)) + "; }"
+func removeAccessoryScript(a *spec.Accessory, home string) string {
+	return removeContainerCommand(a.Service) + " && { docker image rm " + transport.Quote(a.Image) + " >/dev/null 2>&1; rm -rf " + transport.Quote(home) + "; }"
 }
 
 func removeAccessory(ctx context.Context, s *fleetcmd.Session, a *spec.Accessory, hosts []string) error {
 	return s.EachHost(ctx, hosts, func(ctx context.Context, c *transport.Conn) error {
 		ctx, cancel := context.WithTimeout(ctx, remoteTimeout)
 		defer cancel()
-		if out, err := c.Output(ctx, removeAccessoryScript(a)); err != nil {
+		home, err := fleetcmd.AccessoryHome(ctx, c, a)
+		if err != nil {
+			return err
+		}
+		if out, err := c.Output(ctx, removeAccessoryScript(a, home)); err != nil {
 			return fmt.Errorf("remove %s: %w: %s", a.Service, err, out)
 		}
 		s.Out.Step(c.Host(), "remove accessory "+a.Name, "removed", 0)

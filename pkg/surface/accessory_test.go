@@ -18,8 +18,8 @@ func TestAccessoryCommands(t *testing.T) {
 		{"restart", accessoryDockerCommand("restart", "app-db"), "docker restart app-db"},
 		{"remove container", removeContainerCommand("app-db"),
 			"docker stop app-db >/dev/null 2>&1; docker rm -f app-db >/dev/null 2>&1; ! docker inspect app-db >/dev/null 2>&1"},
-		{"remove with data", removeAccessoryScript(a),
-			"docker stop app-db >/dev/null 2>&1; docker rm -f app-db >/dev/null 2>&1; ! docker inspect app-db >/dev/null 2>&1 && { docker image rm postgres:15 >/dev/null 2>&1; rm -rf app-db; }"},
+		{"remove with data", removeAccessoryScript(a, "/root/app-db"),
+			"docker stop app-db >/dev/null 2>&1; docker rm -f app-db >/dev/null 2>&1; ! docker inspect app-db >/dev/null 2>&1 && { docker image rm postgres:15 >/dev/null 2>&1; rm -rf /root/app-db; }"},
 		{"ps exact name", accessoryPSCommand("app-db"),
 			`docker ps -a --filter 'name=^app-db$' --format '{{.Names}}\t{{.Image}}\t{{.State}}\t{{.Status}}\t{{.Ports}}'`},
 	}
