@@ -58,6 +58,49 @@ type noConfig struct{}
 func (noConfig) Get(string, string) (string, error)      { return "", nil }
 func (noConfig) GetAll(string, string) ([]string, error) { return nil, nil }
 
+// loadConfigs reads opts.ConfigFile then opts.ConfigFiles; for each key the
+// first file that sets it wins, as with OpenSSH's -F plus includes.
+func loadConfigs(opts Options) (sshConfig, error) {
+	paths := append([]string{opts.ConfigFile}, opts.ConfigFiles...)
+	var cfgs multiConfig
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		c, err := loadConfig(p)
+		if err != nil {
+			return nil, err
+		}
+		cfgs = append(cfgs, c)
+	}
+	return cfgs, nil
+}
+
+// multiConfig looks keys up in several configs in order.
+type multiConfig []sshConfig
+
+func (m multiConfig) Get(alias, key string) (string, error) {
+	for _, c := range m {
+		v, err := c.Get(alias, key)
+		if err != nil || v != "" {
+			return v, err
+		}
+	}
+	return "", nil
+}
+
+func (m multiConfig) GetAll(alias, key string) ([]string, error) {
+	var all []string
+	for _, c := range m {
+		v, err := c.GetAll(alias, key)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, v...)
+	}
+	return all, nil
+}
+
 // loadConfig reads the ssh config named by path ("none" for none). A missing
 // default config is not an error; a missing explicit one is.
 func loadConfig(path string) (sshConfig, error) {

@@ -165,3 +165,25 @@ func loadConfigText(tb testing.TB, text string) (sshConfig, error) {
 	}
 	return loadConfig(p)
 }
+
+func TestConfigFiles(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a")
+	b := filepath.Join(dir, "b")
+	os.WriteFile(a, []byte("Host web\n  User fromA\n  IdentityFile /ka\n"), 0o600)
+	os.WriteFile(b, []byte("Host web\n  User fromB\n  Port 2200\n  IdentityFile /kb\n"), 0o600)
+	cfg, err := loadConfigs(Options{ConfigFile: "none", ConfigFiles: []string{a, b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := resolve("web", Options{AgentSocket: "none"}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.User != "fromA" || got.Port != 2200 || strings.Join(got.KeyFiles, ",") != "/ka,/kb" {
+		t.Errorf("got user %s port %d keys %v", got.User, got.Port, got.KeyFiles)
+	}
+	if _, err := loadConfigs(Options{ConfigFile: "none", ConfigFiles: []string{filepath.Join(dir, "missing")}}); err == nil {
+		t.Error("missing listed config: no error")
+	}
+}

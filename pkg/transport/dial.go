@@ -27,7 +27,7 @@ var ErrAuth = errors.New("ssh authentication failed")
 // which reuses connections across a command.
 func Dial(ctx context.Context, host string, opts Options) (*Conn, error) {
 	opts = opts.withDefaults()
-	cfg, err := loadConfig(opts.ConfigFile)
+	cfg, err := loadConfigs(opts)
 	if err != nil {
 		return nil, &HostError{Host: host, Err: err}
 	}

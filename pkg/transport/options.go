@@ -52,6 +52,10 @@ type Options struct {
 	// ConfigFile is the ssh config to read. Empty: DefaultConfigFile (missing
 	// is fine). "none" reads no config.
 	ConfigFile string
+	// ConfigFiles are more ssh configs read after ConfigFile (Kamal's
+	// ssh.config list); for each setting the first file that has it wins.
+	// Set ConfigFile to "none" to read only these.
+	ConfigFiles []string
 	// KnownHostsFiles are the known_hosts files to check. Empty: the ssh
 	// config's UserKnownHostsFile, else DefaultKnownHosts, plus
 	// GlobalKnownHosts when it exists. New keys go to the first file.

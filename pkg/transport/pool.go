@@ -32,7 +32,7 @@ var ErrPoolClosed = errors.New("ssh pool closed")
 // now, so a config error shows before any host is contacted.
 func NewPool(opts Options) (*Pool, error) {
 	opts = opts.withDefaults()
-	cfg, err := loadConfig(opts.ConfigFile)
+	cfg, err := loadConfigs(opts)
 	if err != nil {
 		return nil, err
 	}
