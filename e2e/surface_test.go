@@ -360,6 +360,141 @@ func TestSurface(t *testing.T) {
 	})
 }
 
+// The proxied surface app: one web host behind Traefik.
+const surfaceProxyYML = `service: kamal-surfp
+image: kamal-e2e-app
+servers:
+  web:
+    hosts:
+      - %[1]s
+proxy:
+  app_port: 3000
+  healthcheck:
+    path: /up
+readiness_delay: 1
+deploy_timeout: 60
+drain_timeout: 5
+ssh:
+  config: %[2]s
+`
+
+// TestSurfaceFleet covers the fleet-wide commands on a second, proxied
+// app (and the first test's leftovers are not needed): audit, details,
+// prune across destinations, server, secrets, proxy and remove.
+func TestSurfaceFleet(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	if _, err := harness.BuildSampleApp(ctx, "v2"); err != nil {
+		t.Fatal(err)
+	}
+	a := startSurfaceApp(t, ctx)
+	h1 := a.fleet.Hosts[0]
+	writeFile(t, filepath.Join(a.dir, "config", "proxy.yml"), fmt.Sprintf(surfaceProxyYML, h1.Addr, a.fleet.SSHConfig), 0o644)
+	p := func(args ...string) kamalRun { return a.kamal(append([]string{"-c", "config/proxy.yml"}, args...)...) }
+	p("setup", "--skip-push", "--version", "v1").must(t)
+	waitVersion(t, ctx, a.fleet, "http://"+h1.Addr.String()+"/", "v1")
+	p("deploy", "--skip-push", "--version", "v2").must(t)
+
+	t.Run("audit merges the hosts' logs", func(t *testing.T) {
+		out := p("audit").must(t).out
+		if !strings.Contains(out, "["+h1.Addr.String()+"]") || !strings.Contains(out, "deploy") || !strings.Contains(out, "v2") {
+			t.Errorf("audit:\n%s", out)
+		}
+	})
+
+	t.Run("details --json", func(t *testing.T) {
+		var d struct {
+			App   []struct{ Host, Role, Version, Health string }
+			Proxy []struct{ Host, State string }
+		}
+		js := p("details", "--json").must(t).out
+		if err := json.Unmarshal([]byte(jsonPart(js)), &d); err != nil {
+			t.Fatalf("%v\n%s", err, js)
+		}
+		if len(d.App) != 1 || d.App[0].Version != "v2" || d.App[0].Health != "healthy" || len(d.Proxy) != 1 || d.Proxy[0].State != "running" {
+			t.Errorf("details = %+v", d)
+		}
+	})
+
+	t.Run("prune containers keeps another destination's", func(t *testing.T) {
+		// A retained container of destination staging, as the sidecar labels them.
+		if _, err := h1.Docker(ctx, "create", "--name", "kamal-surfp-web-staging-v0", "--label", "kamal.service=kamal-surfp",
+			"--label", "kamal.role=web", "--label", "kamal.destination=staging", "--label", "kamal.version=v0", "kamal-e2e-app:v1"); err != nil {
+			t.Fatal(err)
+		}
+		p("prune", "containers", "--retain", "0").must(t)
+		for name, want := range map[string]string{"kamal-surfp-web-staging-v0": "created", "kamal-surfp-web-v1": "", "kamal-surfp-web-v2": "running"} {
+			if got := containerState(t, ctx, h1, name); got != want {
+				t.Errorf("after prune %s is %q, want %q", name, got, want)
+			}
+		}
+		p("prune", "images").must(t)
+		if ok, _ := h1.HasImage(ctx, "kamal-e2e-app:v2"); !ok {
+			t.Error("prune images removed the live image")
+		}
+		if ok, _ := h1.HasImage(ctx, "kamal-e2e-app:v1"); !ok {
+			t.Error("prune images removed the image the staging container uses")
+		}
+	})
+
+	t.Run("server exec and bootstrap", func(t *testing.T) {
+		var out bytes.Buffer
+		if _, err := a.kamalIO(t, nil, &out, "server", "exec", "cat /etc/hostname"); err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range a.fleet.Hosts {
+			name, _ := h.Exec(ctx, "cat", "/etc/hostname")
+			if !strings.Contains(out.String(), strings.TrimSpace(name)) {
+				t.Errorf("server exec output lacks %s: %q", h.Name, out.String())
+			}
+		}
+		r := a.kamal("server", "bootstrap").must(t)
+		if strings.Count(r.out, "docker present") != 2 {
+			t.Errorf("bootstrap on hosts with docker:\n%s", r.out)
+		}
+	})
+
+	t.Run("secrets", func(t *testing.T) {
+		out := a.kamal("secrets", "print").must(t).out
+		if !strings.Contains(out, "SURF_SECRET=[REDACTED]") || strings.Contains(out, surfaceSecret) {
+			t.Errorf("secrets print:\n%s", out)
+		}
+		js := a.kamal("secrets", "fetch", "--adapter", "command", "--from", "printf %s-x", "A", "B").must(t).out
+		if strings.TrimSpace(js) != `{"A":"A-x","B":"B-x"}` {
+			t.Errorf("secrets fetch = %s", js)
+		}
+		if got := a.kamal("secrets", "extract", "B", strings.TrimSpace(js)).must(t).out; strings.TrimSpace(got) != "B-x" {
+			t.Errorf("secrets extract = %q", got)
+		}
+	})
+
+	t.Run("proxy reboot, stop, start", func(t *testing.T) {
+		r := p("proxy", "reboot", "--rolling", "-y").must(t)
+		if !strings.Contains(r.out, "cannot be zero-downtime") {
+			t.Errorf("proxy reboot --rolling on one host does not say it cannot be zero-downtime:\n%s", r.out)
+		}
+		waitVersion(t, ctx, a.fleet, "http://"+h1.Addr.String()+"/", "v2")
+		p("proxy", "stop").must(t)
+		if st := containerState(t, ctx, h1, "kamal-traefik"); st != "exited" {
+			t.Errorf("after proxy stop traefik is %q", st)
+		}
+		p("proxy", "start").must(t)
+		waitVersion(t, ctx, a.fleet, "http://"+h1.Addr.String()+"/", "v2")
+	})
+
+	t.Run("remove -y", func(t *testing.T) {
+		p("remove", "-y").must(t)
+		for _, name := range []string{"kamal-surfp-web-v2", "kamal-traefik"} {
+			if st := containerState(t, ctx, h1, name); st != "" {
+				t.Errorf("after remove %s is %q", name, st)
+			}
+		}
+		if st := containerState(t, ctx, h1, "kamal-surfp-web-staging-v0"); st == "" {
+			t.Error("remove took another destination's container")
+		}
+	})
+}
+
 // hostContainersJSON mirrors `app containers --json`.
 type hostContainersJSON struct {
 	Host       string

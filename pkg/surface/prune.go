@@ -1,0 +1,121 @@
+package surface
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/dockerkamal/docker-kamal/pkg/command"
+	"github.com/dockerkamal/docker-kamal/pkg/fleetcmd"
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/transport"
+)
+
+func registerPrune() {
+	retain := &cli.IntFlag{Name: "retain", Usage: "stopped containers to keep per role (default: retain_containers, else 5)"}
+	command.RegisterFlags("prune all", retain)
+	command.RegisterFlags("prune containers", retain)
+	command.Register("prune containers", handler(func(ctx context.Context, s *fleetcmd.Session, c *cli.Context) error {
+		return pruneContainers(ctx, s, retainCount(s, c))
+	}))
+	command.Register("prune images", handler(func(ctx context.Context, s *fleetcmd.Session, _ *cli.Context) error {
+		return pruneImages(ctx, s)
+	}))
+	command.Register("prune all", handler(func(ctx context.Context, s *fleetcmd.Session, c *cli.Context) error {
+		return errors.Join(pruneContainers(ctx, s, retainCount(s, c)), pruneImages(ctx, s))
+	}))
+}
+
+func retainCount(s *fleetcmd.Session, c *cli.Context) int {
+	switch {
+	case c.IsSet("retain"):
+		return c.Int("retain")
+	case s.Cfg.RetainContainers > 0:
+		return s.Cfg.RetainContainers
+	}
+	return spec.DefaultRetainContainers
+}
+
+// pruneCandidates are the stopped containers beyond the newest retain of
+// each role. cs holds one service and destination only (parsePS), newest
+// first; running containers are never candidates.
+func pruneCandidates(cs []container, retain int) []container {
+	kept := map[string]int{}
+	var out []container
+	for _, c := range cs {
+		if c.State == "running" || c.State == "restarting" {
+			continue
+		}
+		if kept[c.Role] < retain {
+			kept[c.Role]++
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func pruneContainers(ctx context.Context, s *fleetcmd.Session, retain int) error {
+	if retain < 0 {
+		return errors.New("prune: --retain must not be negative")
+	}
+	hosts, err := selectedHosts(s)
+	if err != nil {
+		return err
+	}
+	return s.EachHost(ctx, hosts, func(ctx context.Context, c *transport.Conn) error {
+		cs, err := listContainers(ctx, c, s.Cfg.Service, s.Cfg.Destination, "")
+		if err != nil {
+			return err
+		}
+		var names []string
+		for _, ct := range pruneCandidates(cs, retain) {
+			names = append(names, ct.Name)
+		}
+		if len(names) > 0 {
+			ctx, cancel := context.WithTimeout(ctx, remoteTimeout)
+			defer cancel()
+			if _, err := c.Output(ctx, transport.Quote(append([]string{"docker", "rm"}, names...)...)); err != nil {
+				return fmt.Errorf("remove containers: %w", err)
+			}
+		}
+		s.Out.Step(c.Host(), "prune containers", fmt.Sprintf("removed %d, kept %d", len(names), len(cs)-len(names)), 0)
+		return nil
+	})
+}
+
+// pruneImagesScript removes every tag of the app's repository except
+// latest; docker refuses to remove an image a container (running or kept
+// for rollback, of any destination) still uses, so those stay. Dangling
+// images of the service go too. It prints what it removed.
+func pruneImagesScript(repo, service string) string {
+	return "for i in $(docker image ls --format '{{.Repository}}:{{.Tag}}' " + transport.Quote(repo) + " | grep -v -e ':latest$' -e ':<none>$'); do " +
+		`docker image rm "$i" >/dev/null 2>&1 && echo "$i"; done; ` +
+		"docker image prune --force --filter " + transport.Quote("label=service="+service) + " >/dev/null 2>&1; true"
+}
+
+func pruneImages(ctx context.Context, s *fleetcmd.Session) error {
+	hosts, err := selectedHosts(s)
+	if err != nil {
+		return err
+	}
+	repo := strings.TrimSuffix(s.ImageRef("x"), ":x")
+	return s.EachHost(ctx, hosts, func(ctx context.Context, c *transport.Conn) error {
+		ctx, cancel := context.WithTimeout(ctx, remoteTimeout)
+		defer cancel()
+		out, err := c.Output(ctx, pruneImagesScript(repo, s.Cfg.Service))
+		if err != nil {
+			return fmt.Errorf("prune images: %w", err)
+		}
+		removed := strings.Fields(string(out))
+		status := "nothing to remove"
+		if len(removed) > 0 {
+			status = "removed " + strings.Join(removed, ", ")
+		}
+		s.Out.Step(c.Host(), "prune images", status, 0)
+		return nil
+	})
+}
