@@ -546,3 +546,56 @@ func (j *fakeJournal) Record(step string, d *spec.Deploy, state map[string]strin
 	j.records = append(j.records, journalRecord{step, d, state})
 	return nil
 }
+
+func TestRedeployRenameAsideFailure(t *testing.T) {
+	h := newHarness(t)
+	blue := h.withBlue()
+	h.docker.fail["Rename:app-web-v1"] = errors.New("name conflict")
+	_, err := h.engine.Deploy(context.Background(), testDeploy("v1"), h.emit)
+	var se *StepError
+	if !errors.As(err, &se) || se.Step != StepRenameAside {
+		t.Fatalf("err = %v", err)
+	}
+	if blue.Name != "app-web-v1" || blue.State != docker.StateRunning || len(h.docker.called("Create")) != 0 {
+		t.Errorf("blue %+v, calls %v", blue, h.docker.calls)
+	}
+	if live := h.router.liveAddrs(); !slices.Equal(live, []string{"10.0.0.1:3000"}) {
+		t.Errorf("live %v", live)
+	}
+}
+
+func TestRollbackStartFailure(t *testing.T) {
+	h := newHarness(t)
+	old := h.docker.add(testDeploy("v1"), "app-web-v1", docker.StateExited)
+	cur := h.docker.add(testDeploy("v2"), "app-web-v2", docker.StateRunning)
+	h.router.live = []Server{{Container: cur.Name, Address: cur.IPs["kamal"] + ":3000"}}
+	h.docker.logs["app-web-v1"] = "v1 cannot start: port in use\n"
+	h.docker.fail["Start:app-web-v1"] = errors.New("start failed")
+	_, err := h.engine.Rollback(context.Background(), "app", "", "web", "v1", h.emit)
+	var se *StepError
+	if !errors.As(err, &se) || se.Step != StepStartRetained || !strings.Contains(err.Error(), "port in use") {
+		t.Fatalf("err = %v", err)
+	}
+	if old.State != docker.StateExited || cur.State != docker.StateRunning || len(h.router.calls) != 0 {
+		t.Errorf("states %v router %v", h.docker.states(), h.router.calls)
+	}
+	h.assertServing(t)
+}
+
+func TestRollbackToRunningVersionReroutes(t *testing.T) {
+	h := newHarness(t)
+	cur := h.docker.add(testDeploy("v2"), "app-web-v2", docker.StateRunning)
+	h.prober.fail["app-web-v2"] = errors.New("unhealthy now")
+	_, err := h.engine.Rollback(context.Background(), "app", "", "web", "v2", nil)
+	if err == nil || cur.State != docker.StateRunning {
+		t.Fatalf("a running target that fails its probe must be left running: err %v state %s", err, cur.State)
+	}
+	delete(h.prober.fail, "app-web-v2")
+	res, err := h.engine.Rollback(context.Background(), "app", "", "web", "v2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.docker.called("Start")) != 0 || res.Previous != "" || !h.router.routedNow() {
+		t.Errorf("calls %v result %+v", h.docker.calls, res)
+	}
+}
