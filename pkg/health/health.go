@@ -124,6 +124,8 @@ func Wait(ctx context.Context, p Probe, o Options) error {
 	start := time.Now()
 	ctx, cancel := context.WithTimeoutCause(ctx, o.Deadline, ErrDeadline)
 	defer cancel()
+	// A dial can hit the deadline (set on its socket) before ctx reports it.
+	end := start.Add(o.Deadline)
 	e := &Error{Probe: describe(p)}
 	timer := time.NewTimer(o.Interval)
 	timer.Stop()
@@ -143,7 +145,7 @@ func Wait(ctx context.Context, p Probe, o Options) error {
 		}
 		// An attempt cut short by the overall deadline or a cancel says
 		// less than the one before it: keep that one as the reason.
-		if ctx.Err() == nil || e.Last == nil {
+		if e.Last == nil || (ctx.Err() == nil && time.Now().Before(end)) {
 			e.Last = err
 		}
 		if IsPermanent(err) {
