@@ -18,13 +18,18 @@ import (
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
-// traefikBinary is the Traefik v3.6.12 binary the e2e harness builds; set
-// KAMAL_TRAEFIK_BIN to use another.
+// traefikBinary is the Traefik v3.6.12 binary the e2e harness builds into
+// its cache ($KAMAL_E2E_CACHE, default /var/tmp/kamal-e2e); set
+// KAMAL_TRAEFIK_BIN to use another. Without it these tests skip.
 func traefikBinary(t *testing.T) string {
 	t.Helper()
 	p := os.Getenv("KAMAL_TRAEFIK_BIN")
 	if p == "" {
-		p = "/var/tmp/kamal-e2e/traefik-3.6.12"
+		cache := os.Getenv("KAMAL_E2E_CACHE")
+		if cache == "" {
+			cache = "/var/tmp/kamal-e2e"
+		}
+		p = cache + "/traefik-3.6.12"
 	}
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("no traefik binary (%v); the e2e harness builds it", err)
