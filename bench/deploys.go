@@ -1,0 +1,161 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dockerkamal/docker-kamal/e2e/harness"
+)
+
+// benchE2E deploys a one-line change with its build (pre-build hook
+// compiles the app, docker build, ship, migrate, swap) to the 3-host fleet,
+// as a user runs it, and breaks the wall time down by phase.
+func (e *env) benchE2E(ctx context.Context, s *Scenario, fr *fleetRun) error {
+	var took []float64
+	var runs [][]Phase
+	var swapSeen []Phase
+	for i := 0; i < e.opts.Repeats; i++ {
+		v := fmt.Sprintf("e%d", i+1)
+		r := e.kamal(ctx, fr.dir, "deploy", "--version", v)
+		if r.Err != nil {
+			return r.Err
+		}
+		e.images.extra = append(e.images.extra, harness.SampleAppRepo+":"+v, harness.SampleAppRepo+":latest")
+		for _, h := range fr.web {
+			if err := waitServes(ctx, fr.f, h, "", v, 10*time.Second); err != nil {
+				return err
+			}
+		}
+		fr.prev, fr.live = fr.live, v
+		took = append(took, secs(r.Took))
+		phases, swaps := Phases(r)
+		runs = append(runs, phases)
+		swapSeen = swaps
+	}
+	s.Add("deploy with build, 3 hosts", "s", took, AtMost(15))
+	// The phase breakdown of the median run.
+	med := Summarize(took).Median
+	best := 0
+	for i, t := range took {
+		if abs(t-med) < abs(took[best]-med) {
+			best = i
+		}
+	}
+	s.Phases = append(runs[best], swapSeen...)
+	for _, p := range runs[best] {
+		var vals []float64
+		for _, run := range runs {
+			for _, q := range run {
+				if q.Name == p.Name {
+					vals = append(vals, q.Seconds)
+				}
+			}
+		}
+		s.Add("phase: "+p.Name, "s", vals, nil)
+	}
+	s.Note("version eN: the pre-build hook compiles the sample app with the version string changed (a one-line change), docker build adds one ~11 MB layer over v1")
+	return nil
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// benchRollback times a rollback of one host (--hosts) and collects the
+// fleet rollbacks timed under load by the zero-downtime scenario.
+func (e *env) benchRollback(ctx context.Context, s *Scenario, fr *fleetRun) error {
+	h := fr.web[0]
+	live, prev := fr.live, fr.prev
+	if prev == "" {
+		return fmt.Errorf("no retained version to roll back to")
+	}
+	var one []float64
+	target := prev
+	for i := 0; i < e.opts.Repeats; i++ {
+		r := e.kamal(ctx, fr.dir, "rollback", target, "--hosts", h.Addr.String())
+		if r.Err != nil {
+			return r.Err
+		}
+		if err := waitServes(ctx, fr.f, h, "", target, 5*time.Second); err != nil {
+			return err
+		}
+		one = append(one, secs(r.Took))
+		if target == prev {
+			target = live
+		} else {
+			target = prev
+		}
+	}
+	// Leave host1 on the fleet's live version.
+	if target == live {
+		if r := e.kamal(ctx, fr.dir, "rollback", live, "--hosts", h.Addr.String()); r.Err != nil {
+			return r.Err
+		}
+	}
+	s.Add("rollback, 1 host", "s", one, AtMost(3))
+	s.Add("rollback, fleet of 3", "s", fr.rollbackFleet, AtMost(4))
+	s.Note("command start to exit (the sidecar confirms Traefik serves the old version before it answers); the fleet figures are the rollbacks of the zero-downtime scenario, under load")
+	return nil
+}
+
+// benchCutover reports the cutovers the zero-downtime deploys and
+// rollbacks saw.
+func (e *env) benchCutover(s *Scenario, fr *fleetRun) {
+	s.Add("cutover reported by the sidecar", "ms", fr.cutReported, AtMost(300))
+	s.Add("cutover measured by the load", "ms", fr.cutMeasured, AtMost(300))
+	s.Note("reported: the sidecar's green healthy -> Traefik API shows green; measured: the plugin printed green healthy -> first 2xx from green at that host's Traefik (includes the SSH event stream's delay)")
+}
+
+// benchFanout deploys a warm one-layer change (a new build of the sample
+// app, ~11 MB layer) to 1, 2 and 4 hosts, order rotated per repeat.
+func (e *env) benchFanout(ctx context.Context, s *Scenario, f *harness.Fleet, dir string) error {
+	sizes := []int{1, 2, 4}
+	times := map[int][]float64{}
+	for i := 0; i < e.opts.Repeats; i++ {
+		for j := range sizes {
+			n := sizes[(i+j)%len(sizes)]
+			v := fmt.Sprintf("f%d-%d", i+1, n)
+			ref, err := harness.BuildSampleApp(ctx, v)
+			if err != nil {
+				return err
+			}
+			e.images.extra = append(e.images.extra, ref)
+			var hosts []string
+			for _, h := range f.Hosts[:n] {
+				hosts = append(hosts, h.Addr.String())
+			}
+			r := e.kamal(ctx, dir, "deploy", "--skip-push", "--version", v, "--hosts", joinComma(hosts))
+			if r.Err != nil {
+				return r.Err
+			}
+			for _, h := range f.Hosts[:n] {
+				if err := waitServes(ctx, f, h, "", v, 10*time.Second); err != nil {
+					return err
+				}
+			}
+			times[n] = append(times[n], secs(r.Took))
+		}
+	}
+	for _, n := range sizes {
+		s.Add(fmt.Sprintf("deploy to %d host(s)", n), "s", times[n], nil)
+	}
+	s.AddRatio("time(4) / time(1)", times[4], times[1], AtMost(1.5))
+	s.AddRatio("time(2) / time(1)", times[2], times[1], nil)
+	s.Note("docker kamal deploy --skip-push --version fR-N --hosts (first N hosts); each version is a fresh build of the sample app, so every deploy ships one new layer")
+	return nil
+}
+
+func joinComma(v []string) string {
+	out := ""
+	for i, s := range v {
+		if i > 0 {
+			out += ","
+		}
+		out += s
+	}
+	return out
+}

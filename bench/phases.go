@@ -1,0 +1,63 @@
+package bench
+
+import (
+	"regexp"
+	"time"
+)
+
+// phaseMarks are the plugin's progress lines that end a phase of a deploy,
+// in the order they print. A phase lasts from the previous mark seen (or
+// the command start) to its own mark.
+var phaseMarks = []struct {
+	name string
+	re   *regexp.Regexp
+}{
+	{"start, connect, lock", regexp.MustCompile(`^\s*lock: acquired`)},
+	{"build (pre-build hook + docker build)", regexp.MustCompile(`^\s*build \S+: done`)},
+	{"ship", regexp.MustCompile(`^\s*ship: done`)},
+	{"migrate", regexp.MustCompile(`^\s*migrations: done`)},
+	{"swap (all hosts)", nil}, // ends at the last "deploy ROLE: done"
+	{"unlock", regexp.MustCompile(`^\s*lock: released`)},
+}
+
+var reSwapDone = regexp.MustCompile(`^\s*\[([^\]]+)\] deploy (\S+): done \(([^)]+)\)`)
+
+// Phases splits a deploy's wall time by its progress lines, and lists each
+// host's swap as reported by the plugin. The remainder after the last mark
+// is "audit, exit".
+func Phases(r *Invocation) (phases []Phase, swaps []Phase) {
+	var lastSwap time.Duration
+	marks := map[string]time.Duration{}
+	for _, l := range r.Lines {
+		if m := reSwapDone.FindStringSubmatch(l.Text); m != nil {
+			lastSwap = l.At
+			if d, err := time.ParseDuration(m[3]); err == nil {
+				swaps = append(swaps, Phase{Name: "swap " + m[2] + " on " + m[1], Seconds: d.Seconds()})
+			}
+			continue
+		}
+		for _, pm := range phaseMarks {
+			if pm.re != nil && pm.re.MatchString(l.Text) {
+				if _, seen := marks[pm.name]; !seen {
+					marks[pm.name] = l.At
+				}
+			}
+		}
+	}
+	if lastSwap > 0 {
+		marks["swap (all hosts)"] = lastSwap
+	}
+	var prev time.Duration
+	for _, pm := range phaseMarks {
+		at, ok := marks[pm.name]
+		if !ok {
+			continue
+		}
+		phases = append(phases, Phase{Name: pm.name, Seconds: (at - prev).Seconds()})
+		prev = at
+	}
+	if r.Took > prev {
+		phases = append(phases, Phase{Name: "audit, exit", Seconds: (r.Took - prev).Seconds()})
+	}
+	return phases, swaps
+}

@@ -1,0 +1,79 @@
+package bench
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestPhases(t *testing.T) {
+	at := func(ms int, text string) Line { return Line{At: time.Duration(ms) * time.Millisecond, Text: text} }
+	tests := []struct {
+		name       string
+		run        Invocation
+		wantPhases []Phase
+		wantSwaps  []Phase
+	}{
+		{
+			name: "full deploy",
+			run: Invocation{Took: 10 * time.Second, Lines: []Line{
+				at(100, "Deploying bench e1 to 10.0.0.11, 10.0.0.12"),
+				at(500, "  lock: acquired (300ms)"),
+				at(600, "Build e1"),
+				at(4500, "  build kamal-e2e-app:e1: done (3.9s)"),
+				at(4600, "Ship kamal-e2e-app:e1"),
+				at(6500, "  ship: done (1.9s)"),
+				at(6600, "Migrate on the primary host"),
+				at(7500, "  migrations: done (900ms)"),
+				at(7600, "Swap to e1"),
+				at(8500, "  [10.0.0.11] deploy web: done (900ms)"),
+				at(9500, "  [10.0.0.12] deploy web: done (1.9s)"),
+				at(9700, "  lock: released"),
+			}},
+			wantPhases: []Phase{
+				{"start, connect, lock", 0.5},
+				{"build (pre-build hook + docker build)", 4.0},
+				{"ship", 2.0},
+				{"migrate", 1.0},
+				{"swap (all hosts)", 2.0},
+				{"unlock", 0.2},
+				{"audit, exit", 0.3},
+			},
+			wantSwaps: []Phase{{"swap web on 10.0.0.11", 0.9}, {"swap web on 10.0.0.12", 1.9}},
+		},
+		{
+			name: "skip-push without migrations",
+			run: Invocation{Took: 3 * time.Second, Lines: []Line{
+				at(200, "  lock: acquired (100ms)"),
+				at(1200, "  ship: done (1s)"),
+				at(2200, "  [h1] deploy web: done (1s)"),
+				at(2500, "  lock: released"),
+			}},
+			wantPhases: []Phase{
+				{"start, connect, lock", 0.2},
+				{"ship", 1.0},
+				{"swap (all hosts)", 1.0},
+				{"unlock", 0.3},
+				{"audit, exit", 0.5},
+			},
+			wantSwaps: []Phase{{"swap web on h1", 1.0}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			phases, swaps := Phases(&tt.run)
+			round := func(ps []Phase) []Phase {
+				for i := range ps {
+					ps[i].Seconds = float64(time.Duration(ps[i].Seconds*1e9).Round(time.Millisecond)) / 1e9
+				}
+				return ps
+			}
+			if got := round(phases); !reflect.DeepEqual(got, tt.wantPhases) {
+				t.Errorf("phases:\n got %v\nwant %v", got, tt.wantPhases)
+			}
+			if got := round(swaps); !reflect.DeepEqual(got, tt.wantSwaps) {
+				t.Errorf("swaps:\n got %v\nwant %v", got, tt.wantSwaps)
+			}
+		})
+	}
+}
