@@ -7,7 +7,7 @@ BIN := bin
 E2E_TIMEOUT ?= 40m
 FUZZTIME ?= 5s
 
-.PHONY: all build install test test-unit fuzz e2e bench demo lint clean
+.PHONY: all build install test test-unit fuzz e2e bench bench-smoke demo lint clean
 
 all: build
 
@@ -40,8 +40,16 @@ e2e: build
 
 test: lint test-unit fuzz e2e
 
+# Benchmarks on harness hosts: prints a table, writes bench/results.json and
+# the figures + README in docs/bench/ (see bench/ and docs/bench/README.md).
+# BENCH_FLAGS e.g. "-only ship,startup -repeats 3".
+BENCH_TIMEOUT ?= 90m
 bench: build
-	@echo "make bench: not implemented yet (tracked in issue 7)"; exit 3
+	$(GO) run ./e2e/cmd/bench -timeout $(BENCH_TIMEOUT) $(BENCH_FLAGS)
+
+# Every bench scenario once with tiny counts; writes nothing.
+bench-smoke: build
+	$(GO) run ./e2e/cmd/bench -smoke -timeout 30m $(BENCH_FLAGS)
 
 # KEEP=1 leaves the demo hosts running until Ctrl-C.
 demo: build

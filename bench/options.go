@@ -76,12 +76,25 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// needs lists, for a scenario, the scenarios that use what it leaves
+// behind (setup's deployed fleet, the zero-downtime deploys' versions and
+// cutovers).
+var needs = map[string][]string{
+	"setup":         {"zero-downtime", "cutover", "rollback", "e2e-deploy", "footprint"},
+	"zero-downtime": {"cutover", "rollback"},
+}
+
 func (o Options) wants(name string) bool {
 	if len(o.Only) == 0 {
 		return true
 	}
 	for _, n := range o.Only {
 		if n == name {
+			return true
+		}
+	}
+	for _, dep := range needs[name] {
+		if o.wants(dep) {
 			return true
 		}
 	}

@@ -41,6 +41,8 @@ type Scenario struct {
 	Notes  []string `json:"notes,omitempty"`
 	// Error is why the scenario stopped early, if it did.
 	Error string `json:"error,omitempty"`
+	// Skipped: not selected (-only).
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // Metric is one measured quantity with its repeats.

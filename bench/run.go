@@ -46,7 +46,7 @@ func (e *env) scenario(ctx context.Context, res *Results, name, title string, fn
 	s := &Scenario{Name: name, Title: title}
 	res.Scenarios = append(res.Scenarios, s)
 	if !e.opts.wants(name) {
-		s.Error = "skipped (not selected)"
+		s.Skipped = true
 		return s
 	}
 	e.logf("==> %s: %s", name, title)

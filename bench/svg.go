@@ -197,7 +197,7 @@ func (c TimelineChart) SVG() string {
 		}
 		for _, m := range t.Marks {
 			mx := left + plotW*m/float64(n*t.BucketMs)
-			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#1a202c" stroke-dasharray="2,2"/>`+"\n", mx, base, mx, base+8)
+			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#1a202c" stroke-opacity="0.6" stroke-dasharray="3,3"/>`+"\n", mx, y(maxY), mx, base+8)
 		}
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" font-size="10" text-anchor="end" fill="#4a5568">%d</text>`+"\n", left-4, y(maxY)+4, maxY)
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" font-size="10" text-anchor="end" fill="#4a5568">0</text>`+"\n", left-4, base+4)

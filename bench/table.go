@@ -13,6 +13,9 @@ func WriteTable(w io.Writer, r *Results) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "scenario\tmetric\tmedian\tp25..p75\tmin..max\tn\tunit\ttarget\tmet\n")
 	for _, s := range r.Scenarios {
+		if s.Skipped {
+			continue
+		}
 		if s.Error != "" {
 			fmt.Fprintf(tw, "%s\t(%s)\t\t\t\t\t\t\t%s\n", s.Name, oneLine(s.Error, 70), "FAILED")
 		}

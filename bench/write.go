@@ -186,6 +186,9 @@ func Readme(r *Results, figs []Figure, notes string) string {
 
 	b.WriteString("## All numbers\n\n| scenario | metric | median | p25..p75 | min..max | n | unit | target | met |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range r.Scenarios {
+		if s.Skipped {
+			continue
+		}
 		if s.Error != "" {
 			fmt.Fprintf(&b, "| %s | did not finish: %s | | | | | | | **no** |\n", s.Name, mdEsc(oneLine(s.Error, 160)))
 		}
@@ -228,6 +231,9 @@ func Readme(r *Results, figs []Figure, notes string) string {
 	}
 	b.WriteString("\n## How each scenario measures\n\n")
 	for _, s := range r.Scenarios {
+		if s.Skipped {
+			continue
+		}
 		fmt.Fprintf(&b, "- **%s** (%s, %.0f s)", s.Name, s.Title, s.Seconds)
 		if len(s.Notes) > 0 {
 			b.WriteString(": " + mdEsc(strings.Join(s.Notes, "; ")))

@@ -46,8 +46,8 @@ func run(ctx context.Context, smoke bool, only, out, docs string, repeats, minRe
 	if err != nil {
 		return err
 	}
-	if !smoke {
-		if out == "" {
+	if !smoke && out == "" && docs == "" {
+		{
 			out = filepath.Join(root, "bench")
 		}
 		if docs == "" {
@@ -84,7 +84,7 @@ func run(ctx context.Context, smoke bool, only, out, docs string, repeats, minRe
 	}
 	if smoke {
 		for _, s := range res.Scenarios {
-			if s.Error != "" && !strings.HasPrefix(s.Error, "skipped") {
+			if s.Error != "" {
 				return fmt.Errorf("smoke: scenario %s failed: %s", s.Name, s.Error)
 			}
 		}
