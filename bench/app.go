@@ -45,8 +45,6 @@ accessories:
         POSTGRES_DB: app_production
       secret:
         - POSTGRES_PASSWORD
-    directories:
-      - data:/var/lib/postgresql/data
 migrations:
   cmd: sampleapp migrate
 readiness_delay: 1

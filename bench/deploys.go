@@ -15,9 +15,9 @@ func (e *env) benchE2E(ctx context.Context, s *Scenario, fr *fleetRun) error {
 	var took []float64
 	var runs [][]Phase
 	var swapSeen []Phase
-	for i := 0; i < e.opts.Repeats; i++ {
+	for i := 0; i < e.opts.HeavyRepeats; i++ {
 		v := fmt.Sprintf("e%d", i+1)
-		r := e.kamal(ctx, fr.dir, "deploy", "--version", v)
+		r := e.kamal(ctx, fr.dir, "-v", "deploy", "--version", v)
 		if r.Err != nil {
 			return r.Err
 		}
@@ -76,7 +76,7 @@ func (e *env) benchRollback(ctx context.Context, s *Scenario, fr *fleetRun) erro
 	var one []float64
 	target := prev
 	for i := 0; i < e.opts.Repeats; i++ {
-		r := e.kamal(ctx, fr.dir, "rollback", target, "--hosts", h.Addr.String())
+		r := e.kamal(ctx, fr.dir, "-v", "rollback", target, "--hosts", h.Addr.String())
 		if r.Err != nil {
 			return r.Err
 		}
@@ -115,7 +115,7 @@ func (e *env) benchCutover(s *Scenario, fr *fleetRun) {
 func (e *env) benchFanout(ctx context.Context, s *Scenario, f *harness.Fleet, dir string) error {
 	sizes := []int{1, 2, 4}
 	times := map[int][]float64{}
-	for i := 0; i < e.opts.Repeats; i++ {
+	for i := 0; i < e.opts.HeavyRepeats; i++ {
 		for j := range sizes {
 			n := sizes[(i+j)%len(sizes)]
 			v := fmt.Sprintf("f%d-%d", i+1, n)
@@ -128,7 +128,7 @@ func (e *env) benchFanout(ctx context.Context, s *Scenario, f *harness.Fleet, di
 			for _, h := range f.Hosts[:n] {
 				hosts = append(hosts, h.Addr.String())
 			}
-			r := e.kamal(ctx, dir, "deploy", "--skip-push", "--version", v, "--hosts", joinComma(hosts))
+			r := e.kamal(ctx, dir, "-v", "deploy", "--skip-push", "--version", v, "--hosts", joinComma(hosts))
 			if r.Err != nil {
 				return r.Err
 			}

@@ -7,10 +7,13 @@ import (
 
 // Tunables and their defaults (full run; Smoke shrinks the counts).
 const (
-	DefaultRepeats     = 5
-	DefaultRate        = 200.0  // requests/s per web host
-	DefaultMinRequests = 10_000 // per zero-downtime case, all web hosts together
-	DefaultStartupRuns = 30
+	DefaultRepeats = 5
+	// DefaultHeavyRepeats is for the minute-long figures (deploy with
+	// build, fan-out).
+	DefaultHeavyRepeats = 3
+	DefaultRate         = 200.0  // requests/s per web host
+	DefaultMinRequests  = 10_000 // per zero-downtime case, all web hosts together
+	DefaultStartupRuns  = 30
 	// DefaultFreshRatio is the share of requests on new connections.
 	DefaultFreshRatio = 0.5
 	// slowMs is how long a slow in-flight request takes (/sleep).
@@ -36,12 +39,16 @@ type Options struct {
 	// Repeats per timed figure; Rate per web host; MinRequests per load
 	// case; StartupRuns per binary. Zero means the default (or the smoke
 	// value).
-	Repeats     int
-	Rate        float64
-	MinRequests int
-	StartupRuns int
+	Repeats      int
+	HeavyRepeats int
+	Rate         float64
+	MinRequests  int
+	StartupRuns  int
 	// Log receives progress lines.
 	Log io.Writer
+	// LogDir, when set, receives the full output of every docker kamal
+	// command, each line with its time since the command started.
+	LogDir string
 }
 
 func (o Options) withDefaults() Options {
@@ -52,6 +59,7 @@ func (o Options) withDefaults() Options {
 			}
 		}
 		def(&o.Repeats, 1)
+		def(&o.HeavyRepeats, 1)
 		def(&o.MinRequests, 200)
 		def(&o.StartupRuns, 3)
 		if o.Rate == 0 {
@@ -60,6 +68,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Repeats == 0 {
 		o.Repeats = DefaultRepeats
+	}
+	if o.HeavyRepeats == 0 {
+		o.HeavyRepeats = min(o.Repeats, DefaultHeavyRepeats)
 	}
 	if o.Rate == 0 {
 		o.Rate = DefaultRate

@@ -20,10 +20,13 @@ var phaseMarks = []struct {
 	{"unlock", regexp.MustCompile(`^\s*lock: released`)},
 }
 
-var reSwapDone = regexp.MustCompile(`^\s*\[([^\]]+)\] deploy (\S+): done \(([^)]+)\)`)
+var (
+	reSwapDone = regexp.MustCompile(`^\s*\[([^\]]+)\] deploy (\S+): done \(([^)]+)\)`)
+	reShipDone = regexp.MustCompile(`^\s*\[([^\]]+)\] ship \S+: ([^(]*?) \(([^)]+)\)$`)
+)
 
 // Phases splits a deploy's wall time by its progress lines, and lists each
-// host's swap as reported by the plugin. The remainder after the last mark
+// host's ship and swap as reported by the plugin. The remainder after the last mark
 // is "audit, exit".
 func Phases(r *Invocation) (phases []Phase, swaps []Phase) {
 	var lastSwap time.Duration
@@ -33,6 +36,12 @@ func Phases(r *Invocation) (phases []Phase, swaps []Phase) {
 			lastSwap = l.At
 			if d, err := time.ParseDuration(m[3]); err == nil {
 				swaps = append(swaps, Phase{Name: "swap " + m[2] + " on " + m[1], Seconds: d.Seconds()})
+			}
+			continue
+		}
+		if m := reShipDone.FindStringSubmatch(l.Text); m != nil {
+			if d, err := time.ParseDuration(m[3]); err == nil {
+				swaps = append(swaps, Phase{Name: "ship to " + m[1] + " (" + m[2] + ")", Seconds: d.Seconds()})
 			}
 			continue
 		}

@@ -22,6 +22,7 @@ func TestPhases(t *testing.T) {
 				at(600, "Build e1"),
 				at(4500, "  build kamal-e2e-app:e1: done (3.9s)"),
 				at(4600, "Ship kamal-e2e-app:e1"),
+				at(6400, "  [10.0.0.11] ship kamal-e2e-app:e1: 4.2 MiB in 1 of 3 layers (1.8s)"),
 				at(6500, "  ship: done (1.9s)"),
 				at(6600, "Migrate on the primary host"),
 				at(7500, "  migrations: done (900ms)"),
@@ -39,7 +40,7 @@ func TestPhases(t *testing.T) {
 				{"unlock", 0.2},
 				{"audit, exit", 0.3},
 			},
-			wantSwaps: []Phase{{"swap web on 10.0.0.11", 0.9}, {"swap web on 10.0.0.12", 1.9}},
+			wantSwaps: []Phase{{"ship to 10.0.0.11 (4.2 MiB in 1 of 3 layers)", 1.8}, {"swap web on 10.0.0.11", 0.9}, {"swap web on 10.0.0.12", 1.9}},
 		},
 		{
 			name: "skip-push without migrations",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -25,6 +26,30 @@ type env struct {
 		extra []string
 	}
 	fleets []*harness.Fleet
+	// logs counts the command logs written.
+	logs int
+}
+
+// saveLog writes an invocation's output to the log directory, if any.
+func (e *env) saveLog(r *Invocation) {
+	if e.opts.LogDir == "" {
+		return
+	}
+	e.logs++
+	name := fmt.Sprintf("%03d-%s.log", e.logs, strings.Join(strings.Fields(strings.Map(func(c rune) rune {
+		if c == '/' || c == ' ' {
+			return ' '
+		}
+		return c
+	}, strings.Join(r.Args, " "))), "_"))
+	var b strings.Builder
+	fmt.Fprintf(&b, "$ docker %s\n# started %s, took %v, error: %v\n", strings.Join(r.Args, " "), r.Start.Format(time.RFC3339Nano), r.Took, r.Err)
+	for _, l := range r.Lines {
+		fmt.Fprintf(&b, "%9.3f %s\n", l.At.Seconds(), l.Text)
+	}
+	if err := os.MkdirAll(e.opts.LogDir, 0o755); err == nil {
+		os.WriteFile(filepath.Join(e.opts.LogDir, name), []byte(b.String()), 0o644) //nolint:errcheck // diagnostics only
+	}
 }
 
 func (e *env) fleetOf(h *harness.Host) *harness.Fleet {

@@ -94,7 +94,7 @@ func Figures(r *Results) []Figure {
 	if s := r.Scenario("e2e-deploy"); s != nil && len(s.Phases) > 0 {
 		var parts []Phase
 		for _, p := range s.Phases {
-			if !strings.HasPrefix(p.Name, "swap ") || p.Name == "swap (all hosts)" {
+			if (!strings.HasPrefix(p.Name, "swap ") && !strings.HasPrefix(p.Name, "ship to ")) || p.Name == "swap (all hosts)" {
 				parts = append(parts, p)
 			}
 		}

@@ -30,6 +30,7 @@ type fleetRun struct {
 func (e *env) kamal(ctx context.Context, dir string, args ...string) *Invocation {
 	r := e.plugin.Kamal(ctx, dir, opTimeout, args...)
 	fmt.Fprintf(e.opts.Log, "    docker kamal %v: %v (err %v)\n", args, r.Took.Round(time.Millisecond), r.Err != nil)
+	e.saveLog(r)
 	return r
 }
 

@@ -28,6 +28,7 @@ func main() {
 		repeats = flag.Int("repeats", 0, "repeats per timed figure (default 5, smoke 1)")
 		minReq  = flag.Int("requests", 0, "minimum requests per load case (default 10000, smoke 200)")
 		rate    = flag.Float64("rate", 0, "requests/s per web host (default 200, smoke 50)")
+		logs    = flag.String("logs", "", "directory for every docker kamal command's output (default a new temp dir)")
 		budget  = flag.Duration("timeout", 90*time.Minute, "bound on the whole run")
 	)
 	flag.Parse()
@@ -35,13 +36,16 @@ func main() {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *budget)
 	defer cancel()
-	if err := run(ctx, *smoke, *only, *out, *docs, *repeats, *minReq, *rate); err != nil {
+	if *logs == "" {
+		*logs = filepath.Join(os.TempDir(), "kamal-bench-logs-"+time.Now().Format("20060102-150405"))
+	}
+	if err := run(ctx, *smoke, *only, *out, *docs, *logs, *repeats, *minReq, *rate); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, smoke bool, only, out, docs string, repeats, minReq int, rate float64) error {
+func run(ctx context.Context, smoke bool, only, out, docs, logs string, repeats, minReq int, rate float64) error {
 	root, err := repoRoot(ctx)
 	if err != nil {
 		return err
@@ -54,7 +58,8 @@ func run(ctx context.Context, smoke bool, only, out, docs string, repeats, minRe
 			docs = filepath.Join(root, "docs", "bench")
 		}
 	}
-	opts := bench.Options{Root: root, Smoke: smoke, Repeats: repeats, MinRequests: minReq, Rate: rate, Log: os.Stderr}
+	opts := bench.Options{Root: root, Smoke: smoke, Repeats: repeats, MinRequests: minReq, Rate: rate, Log: os.Stderr, LogDir: logs}
+	fmt.Fprintf(os.Stderr, "command logs in %s\n", logs)
 	if only != "" {
 		opts.Only = strings.Split(only, ",")
 	}
