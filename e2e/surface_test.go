@@ -48,13 +48,13 @@ accessories:
       secret:
         - POSTGRES_PASSWORD
     directories:
-      - /root/kamal-surf-db/data:/var/lib/postgresql/data
+      - data:/var/lib/postgresql/data
   redis:
     image: kamal-e2e-redis:7
     host: %[2]s
     cmd: --appendonly yes
     directories:
-      - /root/kamal-surf-redis/data:/data
+      - data:/data
 readiness_delay: 1
 deploy_timeout: 60
 drain_timeout: 5
