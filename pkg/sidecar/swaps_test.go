@@ -273,3 +273,32 @@ func TestSwapsWaitForStartupReconcile(t *testing.T) {
 		t.Fatal("apply still held after reconcile")
 	}
 }
+
+func TestEveryStepJournaledBeforeItsEvent(t *testing.T) {
+	h := newFakeHost()
+	s, dir := testServer(t, h)
+	c := serveUnix(t, s.APIHandler())
+	var checked int
+	h.deploy = func(ctx context.Context, d *spec.Deploy, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
+		// emit journals, then streams: once it returns, the disk knows.
+		return h.swap(ctx, d, func(e sidecarapi.Event) {
+			emit(e)
+			rec, err := NewJournal(dir).Load(webRole)
+			if err != nil || rec == nil || rec.Swap == nil || rec.Swap.Step != e.Step || rec.Swap.StepStatus != e.Status ||
+				rec.Swap.State != swapRunning || rec.Swap.Green != "app-web-v1" {
+				t.Errorf("after event %s:%s the journal says %+v (%v)", e.Step, e.Status, rec, err)
+				return
+			}
+			if cut := e.Step == StepCutover || e.Step == StepDrain || e.Step == StepStopBlue || e.Step == StepRetain; rec.Swap.CutoverBegun != cut {
+				t.Errorf("after %s:%s CutoverBegun = %v", e.Step, e.Status, rec.Swap.CutoverBegun)
+			}
+			checked++
+		})
+	}
+	if _, err := c.Apply(context.Background(), testSpec("v1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if checked != 12 {
+		t.Errorf("checked %d events, want 12", checked)
+	}
+}
