@@ -37,6 +37,8 @@ const (
 	scSecret = "e2e-secret-value-9f3c1"
 	// loadRate is the constant load (requests per second) during swaps.
 	loadRate = 100
+	// tailLoad is how long load goes on after a swap's end.
+	tailLoad = 500 * time.Millisecond
 	// sidecarAppRepo is the repository the sample app builds are pinned
 	// under for these tests.
 	sidecarAppRepo = "kamal-e2e-sidecar-app"
@@ -263,6 +265,9 @@ func (env *sidecarEnv) load(t *testing.T, ctx context.Context, service, dest str
 // stopLoad stops g and asserts zero failures and the version sequence.
 func stopLoad(t *testing.T, g *loadgen.Generator, versions ...string) *loadgen.Report {
 	t.Helper()
+	// Keep the load on the final state a moment longer, so the report
+	// shows the last version under load too (load duration, not a wait).
+	time.Sleep(tailLoad)
 	rep := g.Stop()
 	s := rep.Summary
 	t.Logf("load: %s", strings.ReplaceAll(s.String(), "\n", "; "))
