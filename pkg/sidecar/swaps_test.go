@@ -250,12 +250,18 @@ func TestSwapsWaitForStartupReconcile(t *testing.T) {
 	h := newFakeHost()
 	dir := t.TempDir()
 	s := NewServer(context.Background(), ServerConfig{StateDir: dir, Version: "test", Logger: slog.New(slog.DiscardHandler)}, h.deps())
-	c := serveUnix(t, s.APIHandler())
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if _, err := c.Apply(ctx, testSpec("v1"), nil); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("apply before reconcile: want it held until the deadline, got %v", err)
+	if err := s.waitReady(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waitReady before reconcile: want it held until the deadline, got %v", err)
 	}
+	h.deploy = func(ctx context.Context, d *spec.Deploy, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
+		if !s.ready.Load() {
+			t.Errorf("swap ran before the start-up reconcile finished")
+		}
+		return h.swap(ctx, d, emit)
+	}
+	c := serveUnix(t, s.APIHandler())
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.Apply(context.Background(), testSpec("v1"), nil)
