@@ -362,9 +362,16 @@ func TestRun(t *testing.T) {
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("Run returned after %v", d)
 		}
-		srv.mu.Lock()
-		sigs := strings.Join(srv.signals, ",")
-		srv.mu.Unlock()
+		// The server handles the signal request asynchronously: poll.
+		sigs := ""
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			srv.mu.Lock()
+			sigs = strings.Join(srv.signals, ",")
+			srv.mu.Unlock()
+			if sigs != "" {
+				break
+			}
+		}
 		if sigs != "TERM" {
 			t.Errorf("server got signals %q, want TERM", sigs)
 		}

@@ -202,7 +202,7 @@ func TestKeepaliveClosesDeadConnection(t *testing.T) {
 	cl.trust(t, srvAtProxy)
 
 	opts := cl.opts()
-	opts.Keepalive = 50 * time.Millisecond
+	opts.Keepalive = 150 * time.Millisecond
 	c := dialTB(t, fz.addr, opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
