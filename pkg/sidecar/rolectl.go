@@ -49,7 +49,7 @@ func (s *Server) roleOp(w http.ResponseWriter, r *http.Request, action string, f
 	}
 	audit := sidecarapi.AuditEntry{Who: whoOr(who), Action: action, What: req.Role.String() + " " + rec.LiveVersion, Result: resultOK}
 	if err != nil {
-		audit.Result = "failed: " + err.Error()
+		audit.Result = "failed: " + errSummary(err)
 	}
 	s.appendAudit(audit)
 	end()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -150,7 +151,7 @@ func (s *Server) runSwap(w http.ResponseWriter, r *http.Request, op swapOp) {
 			rec.LastResult, rec.LastError = resultOK, ""
 		default:
 			rec.Swap.State = swapFailed
-			rec.Swap.Error = err.Error()
+			rec.Swap.Error = errSummary(err)
 			if t.cutoverDone() {
 				// Green went live before a later step failed: say so.
 				rec.LiveVersion, rec.LiveContainer = op.version, op.green
@@ -160,7 +161,7 @@ func (s *Server) runSwap(w http.ResponseWriter, r *http.Request, op swapOp) {
 				rec.Stopped = false
 			}
 			rec.PendingSpec = nil
-			rec.LastResult, rec.LastError = resultFailed, err.Error()
+			rec.LastResult, rec.LastError = resultFailed, errSummary(err)
 		}
 	})
 	if jerr != nil {
@@ -171,7 +172,7 @@ func (s *Server) runSwap(w http.ResponseWriter, r *http.Request, op swapOp) {
 	audit := sidecarapi.AuditEntry{Who: op.who, Action: op.action, What: op.role.String() + " " + op.version,
 		Result: resultOK, Host: op.host, Details: map[string]string{"previous": before.LiveVersion}}
 	if !ok {
-		audit.Result = "failed: " + err.Error()
+		audit.Result = "failed: " + errSummary(err)
 	}
 	s.appendAudit(audit)
 
@@ -205,6 +206,19 @@ func (s *Server) runSwap(w http.ResponseWriter, r *http.Request, op swapOp) {
 	}
 	op.end()
 	stream.write(final)
+}
+
+// errSummary is err without the container logs an API error may carry:
+// what the journal, the audit log and /v1/status keep.
+func errSummary(err error) string {
+	var e *sidecarapi.Error
+	if errors.As(err, &e) && e.Message != "" {
+		if e.Step != "" && !strings.Contains(e.Message, e.Step) {
+			return e.Message + " (step " + e.Step + ")"
+		}
+		return e.Message
+	}
+	return err.Error()
 }
 
 // swapError turns a swap failure into the stream's final error.

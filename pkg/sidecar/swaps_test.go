@@ -132,6 +132,9 @@ func TestApplyFailureKeepsBlue(t *testing.T) {
 	if rec.LiveVersion != "v1" || rec.Swap.State != swapFailed || rec.LastResult != "failed" || h.route(webRole) != "app-web-v1" {
 		t.Errorf("after failure: journal %+v, route %s", rec, h.route(webRole))
 	}
+	if !strings.Contains(rec.LastError, "never became healthy") || strings.Contains(rec.LastError, "database is down") {
+		t.Errorf("journaled error should be the message without the logs: %q", rec.LastError)
+	}
 	if got := testutil.ToFloat64(s.Metrics().healthFailures.WithLabelValues("app", "", "web")); got != 1 {
 		t.Errorf("health failures = %v, want 1", got)
 	}
