@@ -3,6 +3,7 @@ package sidecar
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
 func TestReconcile(t *testing.T) {
@@ -212,5 +214,46 @@ func TestReconcileRetriesUntilTraefikAnswers(t *testing.T) {
 	s.reconcileWithRetries(context.Background(), 3, time.Millisecond)
 	if attempts != 2 || h.route(webRole) != "app-web-v1" || !s.ready.Load() {
 		t.Errorf("attempts %d, route %q, ready %v", attempts, h.route(webRole), s.ready.Load())
+	}
+}
+
+// A sidecar stopped (SIGTERM) mid-swap leaves the journal "running"; the
+// next one finishes the swap because cutover had begun and green is healthy.
+func TestShutdownMidSwapThenReconcile(t *testing.T) {
+	h := newFakeHost()
+	h.set("app-web-v1", true)
+	h.routes[webRole.String()] = "app-web-v1"
+	dir := t.TempDir()
+	rec := RoleRecord{Role: webRole, LiveVersion: "v1", LiveContainer: "app-web-v1", LiveSpec: testSpec("v1").Redacted()}
+	if err := NewJournal(dir).Save(&rec); err != nil {
+		t.Fatal(err)
+	}
+	base, stop := context.WithCancel(context.Background())
+	defer stop()
+	s := NewServer(base, ServerConfig{StateDir: dir, Version: "test", Logger: slog.New(slog.DiscardHandler)}, h.deps())
+	s.markReady()
+	h.deploy = func(ctx context.Context, d *spec.Deploy, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
+		emit(sidecarapi.Event{Step: StepStartGreen, Status: sidecarapi.EventStart})
+		h.set(d.ContainerName(), true)
+		emit(sidecarapi.Event{Step: StepCutover, Status: sidecarapi.EventStart})
+		stop() // SIGTERM arrives
+		return nil, fmt.Errorf("swap step cutover: %w", context.Canceled)
+	}
+	c := serveUnix(t, s.APIHandler())
+	if _, err := c.Apply(context.Background(), testSpec("v2"), nil); !errors.Is(err, sidecarapi.ErrStreamTruncated) {
+		t.Fatalf("apply during shutdown: want a truncated stream, got %v", err)
+	}
+	got, _ := NewJournal(dir).Load(webRole)
+	if got.Swap.State != swapRunning || !got.Swap.CutoverBegun || got.LiveVersion != "v1" {
+		t.Fatalf("journal after shutdown = %+v %+v", got, got.Swap)
+	}
+
+	s2 := NewServer(context.Background(), ServerConfig{StateDir: dir, Version: "test", Logger: slog.New(slog.DiscardHandler)}, h.deps())
+	if err := s2.Reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = NewJournal(dir).Load(webRole)
+	if got.LiveVersion != "v2" || got.Swap.State != swapFinished || h.route(webRole) != "app-web-v2" || h.state["app-web-v1"].Running {
+		t.Errorf("after reconcile: journal %+v, route %s, blue running %v", got, h.route(webRole), h.state["app-web-v1"].Running)
 	}
 }
