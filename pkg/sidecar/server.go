@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,9 +31,6 @@ const (
 	// startWait bounds how long a swap waits for the start-up reconcile.
 	startWait = 2 * time.Minute
 )
-
-// imageIDRE matches a full image ID.
-var imageIDRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 // Server is the sidecar's HTTP API: the mutating handler for the unix
 // socket and the read-only monitoring handler.
@@ -241,70 +237,6 @@ func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, sidecarapi.VersionsResponse{Role: role, Versions: vs})
 }
 
-func (s *Server) handleImages(w http.ResponseWriter, r *http.Request) {
-	imgs, err := s.deps.Images.Inventory(r.Context())
-	if err != nil {
-		writeError(w, fmt.Errorf("list images: %w", err))
-		return
-	}
-	if imgs == nil {
-		imgs = []sidecarapi.Image{}
-	}
-	writeJSON(w, http.StatusOK, sidecarapi.ImageInventory{Images: imgs})
-}
-
-func (s *Server) handleImageLoad(w http.ResponseWriter, r *http.Request) {
-	expect := r.URL.Query().Get(sidecarapi.QueryExpectID)
-	if expect != "" && !imageIDRE.MatchString(expect) {
-		writeError(w, badRequest(sidecarapi.QueryExpectID, fmt.Sprintf("%s: %q is not a full image ID (sha256:<64 hex>)", sidecarapi.QueryExpectID, expect)))
-		return
-	}
-	log := s.log.With("expectID", expect)
-	start := s.now()
-	out, err := s.deps.Images.Load(r.Context(), r.Body)
-	if err != nil {
-		if strings.Contains(err.Error(), "no such file") {
-			writeError(w, &sidecarapi.Error{Status: http.StatusConflict, Code: sidecarapi.CodeLayerMissing,
-				Message: fmt.Sprintf("load image: a layer the archive left out is missing on this host; resend the full archive: %v", err)})
-			return
-		}
-		writeError(w, &sidecarapi.Error{Status: http.StatusUnprocessableEntity, Code: sidecarapi.CodeBadRequest,
-			Message: fmt.Sprintf("load image: %v", err)})
-		return
-	}
-	resp := sidecarapi.ImageLoadResponse{Loaded: loadedRefs(out), ExpectID: expect}
-	if expect != "" {
-		ok, err := s.deps.Images.Has(r.Context(), expect)
-		if err != nil {
-			writeError(w, fmt.Errorf("verify image %s: %w", expect, err))
-			return
-		}
-		if !ok {
-			writeError(w, &sidecarapi.Error{Status: http.StatusUnprocessableEntity, Code: sidecarapi.CodeImageID,
-				Message: fmt.Sprintf("image %s not present after load (loaded %s)", expect, strings.Join(resp.Loaded, ", "))})
-			return
-		}
-		resp.Verified = true
-	}
-	log.Info("image loaded", "loaded", resp.Loaded, "elapsed", s.now().Sub(start))
-	writeJSON(w, http.StatusOK, resp)
-}
-
-// loadedRefs picks "Loaded image: X" / "Loaded image ID: X" lines out of
-// docker load's output.
-func loadedRefs(out string) []string {
-	refs := []string{}
-	for _, line := range strings.Split(out, "\n") {
-		line = strings.TrimSpace(line)
-		for _, p := range []string{"Loaded image ID: ", "Loaded image: "} {
-			if v, ok := strings.CutPrefix(line, p); ok {
-				refs = append(refs, v)
-			}
-		}
-	}
-	return refs
-}
-
 func (s *Server) handleLock(w http.ResponseWriter, _ *http.Request) {
 	st, err := s.lock.Status()
 	if err != nil {
@@ -395,31 +327,6 @@ func (s *Server) handleAuditAppend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) handleTraefik(reboot bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var req sidecarapi.TraefikRequest
-		if err := decodeRequest(r.Body, &req); err != nil {
-			writeError(w, err)
-			return
-		}
-		action := "traefik-boot"
-		if reboot {
-			action = "traefik-reboot"
-		}
-		st, err := s.deps.Proxy.Boot(r.Context(), req, reboot)
-		e := sidecarapi.AuditEntry{Who: whoOr(req.Who), Action: action, What: req.Image, Result: resultOK}
-		if err != nil {
-			e.Result = err.Error()
-		}
-		s.appendAudit(e)
-		if err != nil {
-			writeError(w, fmt.Errorf("%s: %w", action, err))
-			return
-		}
-		writeJSON(w, http.StatusOK, st)
-	}
 }
 
 // appendAudit appends e, logging (not failing the request) on error.

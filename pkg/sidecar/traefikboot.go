@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -153,4 +154,29 @@ func configHash(cs docker.ContainerSpec) (string, error) {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12]), nil
+}
+
+func (s *Server) handleTraefik(reboot bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req sidecarapi.TraefikRequest
+		if err := decodeRequest(r.Body, &req); err != nil {
+			writeError(w, err)
+			return
+		}
+		action := "traefik-boot"
+		if reboot {
+			action = "traefik-reboot"
+		}
+		st, err := s.deps.Proxy.Boot(r.Context(), req, reboot)
+		e := sidecarapi.AuditEntry{Who: whoOr(req.Who), Action: action, What: req.Image, Result: resultOK}
+		if err != nil {
+			e.Result = err.Error()
+		}
+		s.appendAudit(e)
+		if err != nil {
+			writeError(w, fmt.Errorf("%s: %w", action, err))
+			return
+		}
+		writeJSON(w, http.StatusOK, st)
+	}
 }
