@@ -100,7 +100,9 @@ ENTRYPOINT ["/e2e-entry"]
 CMD ["sampleapp", "serve"]
 `
 
-// buildVariant makes kamal-e2e-app:<version> from v1 with extra env.
+// buildVariant makes kamal-e2e-app:<version> from v1 with extra env. The
+// versions are named for this test so no other test's image of the same
+// tag is replaced.
 func buildVariant(t *testing.T, ctx context.Context, version, extraEnv string) {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, "docker", "build", "-q", "--label", "kamal-e2e-image=1", "-t", "kamal-e2e-app:"+version, "-")
@@ -165,10 +167,10 @@ func TestFleetDeploy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	buildVariant(t, ctx, "v3", "NEVER_HEALTHY=1")
-	buildVariant(t, ctx, "v4", "FAIL_JOB=1")
+	buildVariant(t, ctx, "fleet-v3", "NEVER_HEALTHY=1")
+	buildVariant(t, ctx, "fleet-v4", "FAIL_JOB=1")
 	t.Cleanup(func() {
-		exec.Command("docker", "image", "rm", "kamal-e2e-app:v3", "kamal-e2e-app:v4").Run() //nolint:errcheck // best effort
+		exec.Command("docker", "image", "rm", "kamal-e2e-app:fleet-v3", "kamal-e2e-app:fleet-v4").Run() //nolint:errcheck // best effort
 	})
 	plugin := installPlugin(t)
 	f := harness.StartHosts(t, 3)
@@ -279,7 +281,7 @@ func TestFleetDeploy(t *testing.T) {
 
 	if !t.Run("never-healthy v3 leaves v1 serving", func(t *testing.T) {
 		load := startFleetLoad(t, ctx, f, web1, web2)
-		r := kamal("deploy", "--skip-push", "--version", "v3")
+		r := kamal("deploy", "--skip-push", "--version", "fleet-v3")
 		last := load.stop(t, "deploy v3")
 		if r.err == nil {
 			t.Fatalf("deploy of a never-healthy version succeeded:\n%s", r.out)
@@ -295,7 +297,7 @@ func TestFleetDeploy(t *testing.T) {
 
 	if !t.Run("v4 failing on the last host rolls the fleet back", func(t *testing.T) {
 		load := startFleetLoad(t, ctx, f, web1, web2)
-		r := kamal("deploy", "--skip-push", "--version", "v4")
+		r := kamal("deploy", "--skip-push", "--version", "fleet-v4")
 		last := load.stop(t, "deploy v4")
 		if r.err == nil {
 			t.Fatalf("deploy of v4 succeeded though the job cannot start:\n%s", r.out)
