@@ -145,8 +145,13 @@ func (l *fleetLoad) stop(t *testing.T, what string) []string {
 		if s.Total == 0 || s.Non2xx != 0 || s.Errors != 0 {
 			t.Errorf("%s: load on %s: want every request 2xx:\n%s", what, s.URL, s)
 		}
-		if n := len(s.Versions); n > 0 {
-			last = append(last, s.Versions[n-1].Version)
+		// The version of the last answered request: the timeline is
+		// ordered by first sighting, so an A, B, A run would end on B.
+		for i := len(rep.Results) - 1; i >= 0; i-- {
+			if rep.Results[i].OK() {
+				last = append(last, rep.Results[i].Version)
+				break
+			}
 		}
 	}
 	return last
