@@ -15,7 +15,7 @@ import (
 // scratch: nothing to pull) and reads it back as doctor does.
 func TestDockerCLIInspect(t *testing.T) {
 	if _, err := exec.LookPath("docker"); err != nil {
-		t.Skip("no docker CLI")
+		t.Fatalf("the docker CLI is required: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -20,7 +20,9 @@ import (
 
 // traefikBinary is the Traefik v3.6.12 binary the e2e harness builds into
 // its cache ($KAMAL_E2E_CACHE, default /var/tmp/kamal-e2e); set
-// KAMAL_TRAEFIK_BIN to use another. Without it these tests skip.
+// KAMAL_TRAEFIK_BIN to use another. Without it these tests skip, unless
+// KAMAL_REQUIRE_TRAEFIK=1 (as `make test` sets, after building the images),
+// where a missing binary is a failure.
 func traefikBinary(t *testing.T) string {
 	t.Helper()
 	p := os.Getenv("KAMAL_TRAEFIK_BIN")
@@ -32,6 +34,9 @@ func traefikBinary(t *testing.T) string {
 		p = cache + "/traefik-3.6.12"
 	}
 	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("KAMAL_REQUIRE_TRAEFIK") == "1" {
+			t.Fatalf("no traefik binary (%v); `make images` builds it", err)
+		}
 		t.Skipf("no traefik binary (%v); the e2e harness builds it", err)
 	}
 	return p
