@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
@@ -30,7 +31,7 @@ func (l *locker) Acquire(ctx context.Context, message, version string) error {
 	deadline := time.Now().Add(l.wait)
 	for {
 		cctx, cancel := context.WithTimeout(ctx, sidecarCallTimeout)
-		_, err := c.AcquireLock(cctx, sidecarapi.LockRequest{Holder: Performer(), Message: message, Version: version})
+		_, err := c.AcquireLock(cctx, sidecarapi.LockRequest{Holder: lockHolder(), Message: message, Version: version})
 		cancel()
 		if err == nil {
 			return nil
@@ -63,8 +64,15 @@ func (l *locker) Release(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.ReleaseLock(ctx, sidecarapi.LockRequest{Holder: Performer()})
+	_, err = c.ReleaseLock(ctx, sidecarapi.LockRequest{Holder: lockHolder()})
 	return err
+}
+
+// lockHolder names this invocation: the sidecar lets a holder re-acquire
+// its own lock, so two deploys by the same user on the same machine must
+// not share a name.
+func lockHolder() string {
+	return fmt.Sprintf("%s (pid %d)", Performer(), os.Getpid())
 }
 
 // auditor appends one audit line on every selected host.

@@ -49,6 +49,13 @@ func (m migrator) Migrate(ctx context.Context, image, version string) error {
 	var out bytes.Buffer
 	m.s.Out.Verbose("[%s] docker run --rm --name %s %s %s", host, name, image, cfg.Migrations.Cmd)
 	if err := conn.Run(ctx, script, strings.NewReader(envFile), &out, &out); err != nil {
+		if ctx.Err() != nil {
+			// Closing the SSH session does not stop the container; do it
+			// here so a cancelled deploy leaves no migration running.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			_ = conn.Run(cctx, "docker rm -f "+transport.Quote(name)+" >/dev/null 2>&1", nil, nil, nil)
+		}
 		return fmt.Errorf("run migrations on %s: %w\n%s", host, err, m.s.Out.Redact(tailLines(out.String(), 30)))
 	}
 	m.s.Out.Verbose("%s", m.s.Out.Redact(strings.TrimSpace(out.String())))
