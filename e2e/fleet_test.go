@@ -69,7 +69,7 @@ accessories:
 migrations:
   cmd: sampleapp migrate
 readiness_delay: 2
-deploy_timeout: 60
+deploy_timeout: 25
 drain_timeout: 10
 ssh:
   config: %[4]s
