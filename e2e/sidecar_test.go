@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/e2e/loadgen"
 	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
@@ -63,7 +64,7 @@ func TestSidecar(t *testing.T) {
 		if res.PreviousVersion != "v1" || res.Cutover <= 0 {
 			t.Errorf("result = %+v", res)
 		}
-		firstV2 := rep.Summary.Versions[len(rep.Summary.Versions)-1].First
+		firstV2 := lastVersionStart(rep)
 		t.Logf("MEASURE cutover (green healthy -> Traefik API shows green): %v; green healthy -> first v2 response under load: %v; swap total %v (%s)",
 			res.Cutover.D(), firstV2.Sub(healthyAt), res.Duration.D(), steps)
 		m := env.metrics(t, ctx)
@@ -121,7 +122,7 @@ func TestSidecar(t *testing.T) {
 		}
 		env.serving(t, ctx, svc, "", "v1")
 		rep := stopLoad(t, g, "v2", "v1")
-		firstV1 := rep.Summary.Versions[len(rep.Summary.Versions)-1].First
+		firstV1 := lastVersionStart(rep)
 		t.Logf("MEASURE rollback v2 -> v1: first v1 response under load %v after the call; call returned after %v (sidecar swap %v, cutover %v; %s)",
 			firstV1.Sub(start), elapsed, res.Duration.D(), res.Cutover.D(), steps)
 		if elapsed > 10*time.Second {
@@ -372,4 +373,13 @@ func (s stepTimes) String() string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// lastVersionStart is when the load first saw the last version it saw.
+func lastVersionStart(rep *loadgen.Report) time.Time {
+	vs := rep.Summary.Versions
+	if len(vs) == 0 {
+		return time.Time{}
+	}
+	return vs[len(vs)-1].First
 }
