@@ -70,3 +70,45 @@ func Phases(r *Invocation) (phases []Phase, swaps []Phase) {
 	}
 	return phases, swaps
 }
+
+var reStepDone = regexp.MustCompile(`^\s*\[([^\]]+)\] (\S+) (start-green|start-retained|wait-healthy|cutover): (start|done)`)
+
+// ServingAt is when, after the command started, every (host, role) of a
+// verbose (-v) deploy or rollback served the new version: the sidecar's
+// cutover done for roles behind the proxy, green healthy for the others.
+// The command itself exits later, once the old containers drained and
+// stopped. ok is false when a started swap never reached that point.
+func ServingAt(r *Invocation) (at time.Duration, ok bool) {
+	type pair struct{ host, role string }
+	started := map[pair]bool{}
+	healthy := map[pair]time.Duration{}
+	cut := map[pair]time.Duration{}
+	for _, l := range r.Lines {
+		m := reStepDone.FindStringSubmatch(l.Text)
+		if m == nil {
+			continue
+		}
+		p := pair{m[1], m[2]}
+		switch {
+		case m[4] == "start" && (m[3] == "start-green" || m[3] == "start-retained"):
+			started[p] = true
+		case m[4] == "done" && m[3] == "wait-healthy":
+			healthy[p] = l.At
+		case m[4] == "done" && m[3] == "cutover":
+			cut[p] = l.At
+		}
+	}
+	if len(started) == 0 {
+		return 0, false
+	}
+	for p := range started {
+		t, okc := cut[p]
+		if !okc {
+			if t, okc = healthy[p]; !okc {
+				return 0, false
+			}
+		}
+		at = max(at, t)
+	}
+	return at, true
+}

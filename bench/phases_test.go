@@ -78,3 +78,35 @@ func TestPhases(t *testing.T) {
 		})
 	}
 }
+
+func TestServingAt(t *testing.T) {
+	at := func(ms int, text string) Line { return Line{At: time.Duration(ms) * time.Millisecond, Text: text} }
+	rollback := []Line{
+		at(400, "Rolling back bench to z5 on h1, h3"),
+		at(430, "    [h1] web start-retained: start "),
+		at(430, "    [h3] job start-retained: start "),
+		at(1140, "    [h1] web wait-healthy: done (25ms) "),
+		at(1260, "    [h1] web cutover: done (64ms) "),
+		at(2150, "    [h3] job wait-healthy: done (1.03s) "),
+		at(7350, "    [h1] web stop-blue: done (6.013s) "),
+	}
+	tests := []struct {
+		name   string
+		lines  []Line
+		want   time.Duration
+		wantOK bool
+	}{
+		{"web cutover and job healthy", rollback, 2150 * time.Millisecond, true},
+		{"web only", []Line{rollback[0], rollback[1], rollback[3], rollback[4]}, 1260 * time.Millisecond, true},
+		{"job never healthy", rollback[:5], 0, false},
+		{"nothing started", rollback[:1], 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := ServingAt(&Invocation{Lines: tt.lines})
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("ServingAt = %v, %v; want %v, %v", got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}

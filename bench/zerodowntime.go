@@ -23,6 +23,9 @@ type fleetRun struct {
 	cutReported, cutMeasured []float64
 	// rollbackFleet is the wall time of fleet rollbacks, s.
 	rollbackFleet []float64
+	// rollbackServing is command start to every host serving the old
+	// version, s.
+	rollbackServing []float64
 	deployTimes   []float64
 }
 
@@ -101,6 +104,9 @@ func (e *env) rollbackPrev(ctx context.Context, fr *fleetRun, l *load) error {
 		return r.Err
 	}
 	fr.rollbackFleet = append(fr.rollbackFleet, secs(r.Took))
+	if at, ok := ServingAt(r); ok {
+		fr.rollbackServing = append(fr.rollbackServing, secs(at))
+	}
 	fr.prev, fr.live = fr.live, v
 	if l != nil {
 		fr.cutovers(r, l, v)
