@@ -26,7 +26,7 @@ type fleetRun struct {
 	// rollbackServing is command start to every host serving the old
 	// version, s.
 	rollbackServing []float64
-	deployTimes   []float64
+	deployTimes     []float64
 }
 
 // op is one timed docker kamal command under load.
