@@ -13,8 +13,7 @@ import (
 // as a user runs it, and breaks the wall time down by phase.
 func (e *env) benchE2E(ctx context.Context, s *Scenario, fr *fleetRun) error {
 	var took []float64
-	var runs [][]Phase
-	var swapSeen []Phase
+	var runs, parts [][]Phase
 	for i := 0; i < e.opts.HeavyRepeats; i++ {
 		v := fmt.Sprintf("e%d", i+1)
 		r := e.kamal(ctx, fr.dir, "-v", "deploy", "--version", v)
@@ -31,7 +30,7 @@ func (e *env) benchE2E(ctx context.Context, s *Scenario, fr *fleetRun) error {
 		took = append(took, secs(r.Took))
 		phases, swaps := Phases(r)
 		runs = append(runs, phases)
-		swapSeen = swaps
+		parts = append(parts, swaps)
 	}
 	s.Add("deploy with build, 3 hosts", "s", took, AtMost(15))
 	// The phase breakdown of the median run.
@@ -42,7 +41,7 @@ func (e *env) benchE2E(ctx context.Context, s *Scenario, fr *fleetRun) error {
 			best = i
 		}
 	}
-	s.Phases = append(runs[best], swapSeen...)
+	s.Phases = append(append([]Phase{}, runs[best]...), parts[best]...)
 	for _, p := range runs[best] {
 		var vals []float64
 		for _, run := range runs {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -132,4 +133,50 @@ func (p *Plugin) run(ctx context.Context, dir string, timeout time.Duration, nam
 		r.Err = fmt.Errorf("docker %s: %w\n%s", strings.Join(args, " "), err, r.Tail(15))
 	}
 	return r
+}
+
+// FormatLog renders an invocation as a command log: a header, then each
+// line with its seconds since the command started. ReadLog parses it back.
+func FormatLog(r *Invocation) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "$ docker %s\n# started %s, took %v, error: %v\n", strings.Join(r.Args, " "), r.Start.Format(time.RFC3339Nano), r.Took, r.Err)
+	for _, l := range r.Lines {
+		fmt.Fprintf(&b, "%9.3f %s\n", l.At.Seconds(), l.Text)
+	}
+	return b.String()
+}
+
+// ReadLog parses a command log written by FormatLog (Err is not restored).
+func ReadLog(text string) (*Invocation, error) {
+	r := &Invocation{}
+	for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		switch {
+		case i == 0 && strings.HasPrefix(line, "$ docker "):
+			r.Args = strings.Fields(strings.TrimPrefix(line, "$ docker "))
+		case i == 1 && strings.HasPrefix(line, "# started "):
+			f := strings.Fields(strings.TrimPrefix(line, "# started "))
+			if len(f) < 3 {
+				return nil, fmt.Errorf("read log: bad header %q", line)
+			}
+			start, err := time.Parse(time.RFC3339Nano, strings.TrimSuffix(f[0], ","))
+			if err != nil {
+				return nil, fmt.Errorf("read log: %w", err)
+			}
+			took, err := time.ParseDuration(strings.TrimSuffix(f[2], ","))
+			if err != nil {
+				return nil, fmt.Errorf("read log: %w", err)
+			}
+			r.Start, r.Took = start, took
+		default:
+			if len(line) < 10 {
+				return nil, fmt.Errorf("read log: line %d too short", i+1)
+			}
+			secs, err := strconv.ParseFloat(strings.TrimSpace(line[:9]), 64)
+			if err != nil {
+				return nil, fmt.Errorf("read log: line %d: %w", i+1, err)
+			}
+			r.Lines = append(r.Lines, Line{At: time.Duration(secs * float64(time.Second)).Round(time.Millisecond), Text: line[10:]})
+		}
+	}
+	return r, nil
 }

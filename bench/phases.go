@@ -2,6 +2,7 @@ package bench
 
 import (
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -22,7 +23,7 @@ var phaseMarks = []struct {
 
 var (
 	reSwapDone = regexp.MustCompile(`^\s*\[([^\]]+)\] deploy (\S+): done \(([^)]+)\)`)
-	reShipDone = regexp.MustCompile(`^\s*\[([^\]]+)\] ship \S+: ([^(]*?) \(([^)]+)\)$`)
+	reShipDone = regexp.MustCompile(`^\s*\[([^\]]+)\] ship (\S+): ([^(]*?) \(([^)]+)\)$`)
 )
 
 // Phases splits a deploy's wall time by its progress lines, and lists each
@@ -40,8 +41,10 @@ func Phases(r *Invocation) (phases []Phase, swaps []Phase) {
 			continue
 		}
 		if m := reShipDone.FindStringSubmatch(l.Text); m != nil {
-			if d, err := time.ParseDuration(m[3]); err == nil {
-				swaps = append(swaps, Phase{Name: "ship to " + m[1] + " (" + m[2] + ")", Seconds: d.Seconds()})
+			// The sidecar image is checked before the lock; only the
+			// app's ship is a phase of the deploy.
+			if d, err := time.ParseDuration(m[4]); err == nil && !strings.HasPrefix(m[2], "kamal-sidecar:") {
+				swaps = append(swaps, Phase{Name: "ship to " + m[1] + " (" + m[3] + ")", Seconds: d.Seconds()})
 			}
 			continue
 		}

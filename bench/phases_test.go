@@ -18,6 +18,7 @@ func TestPhases(t *testing.T) {
 			name: "full deploy",
 			run: Invocation{Took: 10 * time.Second, Lines: []Line{
 				at(100, "Deploying bench e1 to 10.0.0.11, 10.0.0.12"),
+				at(300, "  [10.0.0.11] ship kamal-sidecar:0.1: already present (100ms)"),
 				at(500, "  lock: acquired (300ms)"),
 				at(600, "Build e1"),
 				at(4500, "  build kamal-e2e-app:e1: done (3.9s)"),
@@ -108,5 +109,24 @@ func TestServingAt(t *testing.T) {
 				t.Errorf("ServingAt = %v, %v; want %v, %v", got, ok, tt.want, tt.wantOK)
 			}
 		})
+	}
+}
+
+func TestLogRoundTrip(t *testing.T) {
+	in := &Invocation{
+		Args:  []string{"kamal", "-v", "rollback", "z5"},
+		Start: time.Date(2026, 11, 25, 20, 58, 26, 121692482, time.UTC),
+		Took:  7425990070 * time.Nanosecond,
+		Lines: []Line{{At: 403 * time.Millisecond, Text: "Rolling back bench to z5"}, {At: 2150 * time.Millisecond, Text: "    [h3] job wait-healthy: done (1.03s) "}},
+	}
+	out, err := ReadLog(FormatLog(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(out, in) {
+		t.Errorf("ReadLog(FormatLog(x)) =\n%+v\nwant\n%+v", out, in)
+	}
+	if _, err := ReadLog("$ docker kamal\n# started nonsense\n"); err == nil {
+		t.Error("ReadLog accepted a bad header")
 	}
 }

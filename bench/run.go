@@ -42,13 +42,9 @@ func (e *env) saveLog(r *Invocation) {
 		}
 		return c
 	}, strings.Join(r.Args, " "))), "_"))
-	var b strings.Builder
-	fmt.Fprintf(&b, "$ docker %s\n# started %s, took %v, error: %v\n", strings.Join(r.Args, " "), r.Start.Format(time.RFC3339Nano), r.Took, r.Err)
-	for _, l := range r.Lines {
-		fmt.Fprintf(&b, "%9.3f %s\n", l.At.Seconds(), l.Text)
-	}
+	b := FormatLog(r)
 	if err := os.MkdirAll(e.opts.LogDir, 0o755); err == nil {
-		os.WriteFile(filepath.Join(e.opts.LogDir, name), []byte(b.String()), 0o644) //nolint:errcheck // diagnostics only
+		os.WriteFile(filepath.Join(e.opts.LogDir, name), []byte(b), 0o644) //nolint:errcheck // diagnostics only
 	}
 }
 
