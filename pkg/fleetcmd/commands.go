@@ -22,9 +22,10 @@ import (
 // Register plugs the fleet commands into the command tree.
 func Register() {
 	deployFlags := []cli.Flag{
-		&cli.BoolFlag{Name: "skip-push", Aliases: []string{"P"}, Usage: "skip the image build and use the existing image of --version"},
+		&cli.BoolFlag{Name: "skip-push", Aliases: []string{"P"}, Usage: "skip the image build (and the registry push) and use the existing image of --version"},
 		&cli.DurationFlag{Name: "lock-wait", Usage: "wait up to this long for the deploy lock instead of failing at once"},
 		&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "lock message"},
+		&cli.StringFlag{Name: "ship", Usage: "how the app image reaches hosts: registry (push once, hosts pull) or direct (over SSH); default registry when one is configured"},
 	}
 	command.RegisterFlags("deploy", deployFlags...)
 	command.RegisterFlags("redeploy", deployFlags...)
@@ -151,6 +152,10 @@ func runDeploy(ctx context.Context, g *command.Globals, c *cli.Context, verb str
 			return err
 		}
 	}
+	mode, err := ShipMode(c.String("ship"), s.Cfg.Registry)
+	if err != nil {
+		return err
+	}
 	hosts := hostsOf(plan)
 	s.Out.Phase("%s %s %s to %s", verbTitle(verb), s.Cfg.Service, version, strings.Join(hosts, ", "))
 	s.Out.Verbose("plan:\n%s", plan)
@@ -181,7 +186,7 @@ func runDeploy(ctx context.Context, g *command.Globals, c *cli.Context, verb str
 	sw := &swapper{s: s, version: version, image: s.ImageRef(version)}
 	steps := deploy.Steps{
 		Lock:    &locker{s: s, wait: c.Duration("lock-wait")},
-		Ship:    sh,
+		Ship:    s.appShipper(mode, sh, hosts, !c.Bool("skip-push")),
 		Hooks:   hookRunner,
 		Fleet:   &fleet.Runner{Swapper: &imageIDSwapper{swapper: sw, dockerFlags: g.DockerFlags}, Reporter: reporter{s}, BootWait: s.Cfg.Boot.Wait.D()},
 		Audit:   auditor{s},

@@ -1,0 +1,275 @@
+package fleetcmd
+
+// Registry mode: the app image is pushed once from the local engine and
+// every host pulls it, logging in first with the password on stdin (never
+// on a command line). Without a registry, or with --ship direct, the
+// shipper of ship.go streams the layers over SSH instead.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/deploy"
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/transport"
+)
+
+// Ship modes of the app image (--ship).
+const (
+	// ShipDirect streams the layers a host lacks over SSH.
+	ShipDirect = "direct"
+	// ShipRegistry pushes once and has every host pull.
+	ShipRegistry = "registry"
+)
+
+// Timeouts of the registry steps.
+const (
+	registryLoginTimeout = 60 * time.Second
+	registryPushTimeout  = 30 * time.Minute
+	registryPullTimeout  = 30 * time.Minute
+)
+
+// ShipMode resolves the --ship flag against the config: registry when one
+// is configured, else direct.
+func ShipMode(flag string, r *spec.Registry) (string, error) {
+	switch flag {
+	case "":
+		if r != nil {
+			return ShipRegistry, nil
+		}
+		return ShipDirect, nil
+	case ShipDirect:
+		return ShipDirect, nil
+	case ShipRegistry:
+		if r == nil {
+			return "", errors.New("--ship registry needs a registry: section in the config")
+		}
+		return ShipRegistry, nil
+	}
+	return "", fmt.Errorf("--ship %q: want %s or %s", flag, ShipDirect, ShipRegistry)
+}
+
+// RegistryLoginArgs are the `docker login` arguments for r, reading the
+// password from stdin: the caller writes r.Password to the command's stdin.
+// They are nil when r has no credentials (a public registry).
+func RegistryLoginArgs(r *spec.Registry) []string {
+	if r == nil || r.Username == "" || r.Password == "" {
+		return nil
+	}
+	args := []string{"login"}
+	if r.Server != "" {
+		args = append(args, r.Server)
+	}
+	return append(args, "--username", r.Username, "--password-stdin")
+}
+
+// pullScript is the host's shell command line: log in (password on
+// stdin) and pull.
+func pullScript(r *spec.Registry, image string) string {
+	pull := transport.Quote("docker", "pull", image)
+	login := RegistryLoginArgs(r)
+	if login == nil {
+		return pull
+	}
+	return transport.Quote(append([]string{"docker"}, login...)...) + " >/dev/null && " + pull
+}
+
+// localDocker runs the local docker CLI with stdin and returns its
+// combined output.
+type localDocker func(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error)
+
+func execDocker(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd.Stdin = stdin
+	return cmd.CombinedOutput()
+}
+
+// remoteHost runs a command line on one host; *transport.Conn is one.
+type remoteHost interface {
+	Host() string
+	Run(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) error
+}
+
+// registryShipper pushes the app image once and has each host pull it.
+type registryShipper struct {
+	s      *Session
+	hosts  []string
+	push   bool // false with --skip-push: the image is already in the registry
+	docker localDocker
+	each   func(ctx context.Context, hosts []string, fn func(ctx context.Context, h remoteHost) error) error
+}
+
+func newRegistryShipper(s *Session, hosts []string, push bool) *registryShipper {
+	return &registryShipper{
+		s: s, hosts: hosts, push: push, docker: execDocker,
+		each: func(ctx context.Context, hosts []string, fn func(ctx context.Context, h remoteHost) error) error {
+			return s.eachHost(ctx, hosts, func(ctx context.Context, c *transport.Conn) error { return fn(ctx, c) })
+		},
+	}
+}
+
+var _ deploy.Shipper = (*registryShipper)(nil)
+
+// Ship implements deploy.Shipper: push (unless skipped), then pull on every
+// host in parallel.
+func (rs *registryShipper) Ship(ctx context.Context, image string) error {
+	if rs.push {
+		if err := rs.pushLocal(ctx, image); err != nil {
+			return err
+		}
+	}
+	return rs.each(ctx, rs.hosts, func(ctx context.Context, h remoteHost) error {
+		return rs.pull(ctx, h, image)
+	})
+}
+
+// pushLocal logs the local engine in (when credentials are configured) and
+// pushes image.
+func (rs *registryShipper) pushLocal(ctx context.Context, image string) error {
+	reg, out, flags := rs.s.Cfg.Registry, rs.s.Out, rs.s.G.DockerFlags
+	if login := RegistryLoginArgs(reg); login != nil {
+		lctx, cancel := context.WithTimeout(ctx, registryLoginTimeout)
+		b, err := rs.docker(lctx, strings.NewReader(reg.Password), append(dockerArgs(flags), login...)...)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("log in to registry %s: %w: %s", reg.Server, err, out.Redact(lastLines(b, 5)))
+		}
+	}
+	t0 := time.Now()
+	pctx, cancel := context.WithTimeout(ctx, registryPushTimeout)
+	defer cancel()
+	b, err := rs.docker(pctx, nil, append(dockerArgs(flags), "push", image)...)
+	if err != nil {
+		return fmt.Errorf("push %s: %w: %s", image, err, out.Redact(lastLines(b, 5)))
+	}
+	out.Verbose("%s", out.Redact(strings.TrimSpace(string(b))))
+	p := parsePush(b)
+	out.Step("local", "push "+image, fmt.Sprintf("%d of %d layers pushed", p.pushed, p.layers), time.Since(t0))
+	return nil
+}
+
+// pull has one host log in and pull image.
+func (rs *registryShipper) pull(ctx context.Context, h remoteHost, image string) error {
+	t0 := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, registryPullTimeout)
+	defer cancel()
+	var stdin io.Reader
+	if RegistryLoginArgs(rs.s.Cfg.Registry) != nil {
+		stdin = strings.NewReader(rs.s.Cfg.Registry.Password)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := h.Run(ctx, pullScript(rs.s.Cfg.Registry, image), stdin, &stdout, &stderr); err != nil {
+		msg := lastLines(stderr.Bytes(), 5)
+		if msg == "" {
+			msg = lastLines(stdout.Bytes(), 5)
+		}
+		return fmt.Errorf("pull %s: %w: %s", image, err, rs.s.Out.Redact(msg))
+	}
+	p := parsePull(stdout.Bytes())
+	status := fmt.Sprintf("pulled %d of %d layers", p.pulled, p.layers)
+	if p.upToDate {
+		status = "already present"
+	}
+	rs.s.Out.Step(h.Host(), "pull "+image, status, time.Since(t0))
+	return nil
+}
+
+// dockerArgs copies the user's docker global flags (never aliasing them).
+func dockerArgs(flags []string) []string {
+	return append([]string(nil), flags...)
+}
+
+// pushReport is what `docker push` printed, per layer.
+type pushReport struct {
+	layers, pushed int
+	digest         string
+}
+
+// parsePush reads `docker push` output without a terminal: "<id>: Pushed",
+// "<id>: Layer already exists", "<tag>: digest: sha256:... size: N".
+func parsePush(out []byte) pushReport {
+	var p pushReport
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		id, status, ok := strings.Cut(strings.TrimSpace(sc.Text()), ": ")
+		if !ok {
+			continue
+		}
+		switch {
+		case status == "Pushed" || status == "Mounted from" || strings.HasPrefix(status, "Mounted from "):
+			if !seen[id] {
+				seen[id] = true
+				p.layers++
+				p.pushed++
+			}
+		case status == "Layer already exists":
+			if !seen[id] {
+				seen[id] = true
+				p.layers++
+			}
+		case strings.HasPrefix(status, "digest: "):
+			p.digest, _, _ = strings.Cut(strings.TrimPrefix(status, "digest: "), " ")
+		}
+	}
+	return p
+}
+
+// pullReport is what `docker pull` printed.
+type pullReport struct {
+	layers, pulled int
+	upToDate       bool
+	digest         string
+}
+
+// parsePull reads `docker pull` output without a terminal: "<id>: Pull
+// complete", "<id>: Already exists", "Digest: ...", "Status: Image is up
+// to date for ...".
+func parsePull(out []byte) pullReport {
+	var p pullReport
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		key, val, ok := strings.Cut(line, ": ")
+		if !ok {
+			continue
+		}
+		switch {
+		case key == "Digest":
+			p.digest = val
+		case key == "Status":
+			p.upToDate = strings.HasPrefix(val, "Image is up to date")
+		case val == "Pull complete":
+			p.layers++
+			p.pulled++
+		case val == "Already exists":
+			p.layers++
+		}
+	}
+	return p
+}
+
+// lastLines is the last n non-empty lines of b, trimmed.
+func lastLines(b []byte, n int) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+// appShipper is the deploy.Shipper of the app image for mode: the
+// registry, or the direct shipper sh.
+func (s *Session) appShipper(mode string, sh *shipper, hosts []string, push bool) deploy.Shipper {
+	if mode == ShipRegistry {
+		return newRegistryShipper(s, hosts, push)
+	}
+	return sh
+}
