@@ -65,17 +65,9 @@ func (s *Session) bootAccessory(ctx context.Context, c *transport.Conn, a *spec.
 	if err != nil {
 		return "", err
 	}
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var envFile strings.Builder
-	for _, k := range keys {
-		if strings.ContainsAny(env[k], "\r\n") {
-			return "", fmt.Errorf("env %s: multi-line values cannot be passed to docker --env-file", k)
-		}
-		envFile.WriteString(k + "=" + env[k] + "\n")
+	envFile, err := envFileOf(env)
+	if err != nil {
+		return "", err
 	}
 	args := accessoryRunArgs(a, home)
 	var mkdirs []string
@@ -93,7 +85,7 @@ func (s *Session) bootAccessory(ctx context.Context, c *transport.Conn, a *spec.
 		script += " " + a.Cmd
 	}
 	var out bytes.Buffer
-	if err := c.Run(ctx, script, strings.NewReader(envFile.String()), &out, &out); err != nil {
+	if err := c.Run(ctx, script, strings.NewReader(envFile), &out, &out); err != nil {
 		return "", fmt.Errorf("docker run: %w: %s", err, s.Out.Redact(strings.TrimSpace(out.String())))
 	}
 	return "booted " + a.Image, nil

@@ -57,27 +57,24 @@ func appDir(g *command.Globals) string {
 }
 
 func hostsOf(p fleet.Plan) []string {
-	var hosts []string
-	seen := map[string]bool{}
-	for _, t := range p.Targets() {
-		if !seen[t.Host] {
-			seen[t.Host] = true
-			hosts = append(hosts, t.Host)
-		}
-	}
-	return hosts
+	return uniqueOf(p.Targets(), func(t fleet.Target) string { return t.Host })
 }
 
 func rolesOf(p fleet.Plan) []string {
-	var roles []string
+	return uniqueOf(p.Targets(), func(t fleet.Target) string { return t.Role })
+}
+
+// uniqueOf lists key(t) of each target once, in first-seen order.
+func uniqueOf(ts []fleet.Target, key func(fleet.Target) string) []string {
+	var out []string
 	seen := map[string]bool{}
-	for _, t := range p.Targets() {
-		if !seen[t.Role] {
-			seen[t.Role] = true
-			roles = append(roles, t.Role)
+	for _, t := range ts {
+		if k := key(t); !seen[k] {
+			seen[k] = true
+			out = append(out, k)
 		}
 	}
-	return roles
+	return out
 }
 
 func (s *Session) hookRunner() *hooks.Runner {
@@ -241,13 +238,11 @@ func (s *Session) summary(verb, version string, rep *fleet.Report, shipped int64
 	var hosts []string
 	var d time.Duration
 	if rep != nil {
-		seen := map[string]bool{}
+		var ts []fleet.Target
 		for _, o := range rep.Outcomes {
-			if !seen[o.Target.Host] {
-				seen[o.Target.Host] = true
-				hosts = append(hosts, o.Target.Host)
-			}
+			ts = append(ts, o.Target)
 		}
+		hosts = uniqueOf(ts, func(t fleet.Target) string { return t.Host })
 	}
 	d = s.Out.Elapsed()
 	result := "succeeded"

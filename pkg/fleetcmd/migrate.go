@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -62,26 +61,29 @@ func (m migrator) Migrate(ctx context.Context, image, version string) error {
 	return nil
 }
 
-// envFileContent renders clear and secret env as a docker --env-file.
+// envFileContent renders a spec's clear and secret env as a docker
+// --env-file.
 func envFileContent(d *spec.Deploy) (string, error) {
-	all := map[string]string{}
+	all := make(map[string]string, len(d.Env)+len(d.SecretEnv))
 	for k, v := range d.Env {
 		all[k] = v
 	}
 	for k, v := range d.SecretEnv {
 		all[k] = v
 	}
-	keys := make([]string, 0, len(all))
-	for k := range all {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	return envFileOf(all)
+}
+
+// envFileOf renders env as a docker --env-file, sorted by name. The file
+// format has no quoting, so a multi-line value is an error (naming the
+// variable, never the value).
+func envFileOf(env map[string]string) (string, error) {
 	var b strings.Builder
-	for _, k := range keys {
-		if strings.ContainsAny(all[k], "\n\r") {
+	for _, k := range sortedKeys(env) {
+		if strings.ContainsAny(env[k], "\n\r") {
 			return "", fmt.Errorf("env %s: multi-line values cannot be passed to docker --env-file", k)
 		}
-		b.WriteString(k + "=" + all[k] + "\n")
+		b.WriteString(k + "=" + env[k] + "\n")
 	}
 	return b.String(), nil
 }
