@@ -105,6 +105,7 @@ func (s *Session) Sidecar(ctx context.Context, host string) (*sidecarapi.Client,
 	c := sidecarapi.NewClient(func(ctx context.Context) (net.Conn, error) {
 		return conn.DialUnix(ctx, sidecarapi.SocketPath)
 	})
+	c.Who = Performer() // recorded in the host's audit log
 	s.sidecars[host] = c
 	return c, nil
 }
