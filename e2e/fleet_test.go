@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -284,6 +286,22 @@ func TestFleetDeploy(t *testing.T) {
 		return
 	}
 
+	if !t.Run("maintenance page and live again", func(t *testing.T) {
+		kamal("app", "maintenance", "--message", "Back at noon").must(t)
+		for _, h := range []*harness.Host{web1, web2} {
+			status, body := httpGet(t, ctx, "http://"+h.Addr.String()+"/")
+			if status != http.StatusServiceUnavailable || !strings.Contains(body, "Back at noon") {
+				t.Errorf("%s in maintenance answered %d %q; want 503 with the message", h.Name, status, body)
+			}
+		}
+		kamal("app", "live").must(t)
+		for _, h := range []*harness.Host{web1, web2} {
+			waitVersion(t, ctx, f, "http://"+h.Addr.String()+"/", "v1")
+		}
+	}) {
+		return
+	}
+
 	if !t.Run("never-healthy v3 leaves v1 serving", func(t *testing.T) {
 		load := startFleetLoad(t, ctx, f, web1, web2)
 		r := kamal("deploy", "--skip-push", "--version", "fleet-v3")
@@ -462,4 +480,22 @@ func liveVersions(t testing.TB, ctx context.Context, f *harness.Fleet) map[strin
 		}
 	}
 	return live
+}
+
+// httpGet does one bounded GET and returns status and body.
+func httpGet(t testing.TB, ctx context.Context, url string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	return resp.StatusCode, string(body)
 }

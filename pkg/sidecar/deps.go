@@ -85,4 +85,8 @@ type Deps struct {
 	Router     Router
 	Images     Images
 	Proxy      Proxy
+	// Maintenance is optional; without it the maintenance API answers
+	// "unsupported". When it is also an http.Handler, Run serves it on
+	// sidecarapi.MaintenancePort as the 503 page.
+	Maintenance Maintenance
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
@@ -16,7 +18,21 @@ func NewDeps(ctx context.Context, cfg Config) (Deps, func(), error) {
 	if err != nil {
 		return Deps{}, nil, fmt.Errorf("connect to docker: %w", err)
 	}
-	router, proxy, err := newTraefik(ctx, cfg, dc)
+	traefikRouter, proxy, err := newTraefik(ctx, cfg, dc)
+	if err != nil {
+		_ = dc.Close()
+		return Deps{}, nil, err
+	}
+	// Every route goes through the maintenance wrapper, so a swap or a
+	// reconcile never ends maintenance mode behind the user's back.
+	router, err := newMaintenanceRouter(traefikRouter, cfg.StateDir, sidecarapi.ContainerName,
+		func(ctx context.Context, d *spec.Deploy, container string) ([]swap.Server, error) {
+			ct, err := dc.Inspect(ctx, container)
+			if err != nil {
+				return nil, err
+			}
+			return []swap.Server{serverOf(d, ct)}, nil
+		})
 	if err != nil {
 		_ = dc.Close()
 		return Deps{}, nil, err
@@ -24,12 +40,13 @@ func NewDeps(ctx context.Context, cfg Config) (Deps, func(), error) {
 	prober := swap.HealthProber{Docker: dc}
 	engine := &swap.Engine{Docker: dc, Router: router, Prober: prober, Logger: cfg.Logger}
 	deps := Deps{
-		Swapper:    engineSwapper{e: engine},
-		Containers: dockerContainers{c: dc},
-		Prober:     healthProber{c: dc, p: prober},
-		Router:     swapRouter{c: dc, r: router},
-		Images:     dockerImages{c: dc},
-		Proxy:      proxy,
+		Swapper:     engineSwapper{e: engine},
+		Containers:  dockerContainers{c: dc},
+		Prober:      healthProber{c: dc, p: prober},
+		Router:      swapRouter{c: dc, r: router},
+		Images:      dockerImages{c: dc},
+		Proxy:       proxy,
+		Maintenance: router,
 	}
 	return deps, func() { _ = dc.Close() }, nil
 }

@@ -89,6 +89,17 @@ func Run(ctx context.Context, cfg Config) error {
 			return serve(gctx, monLn, s.MonitorHandler(), log.With("component", "monitor"))
 		})
 	}
+	if h, ok := deps.Maintenance.(http.Handler); ok && cfg.MonitorAddr != "off" {
+		// The 503 page: reached by Traefik on the app network only.
+		mLn, err := net.Listen("tcp", fmt.Sprintf(":%d", sidecarapi.MaintenancePort))
+		if err != nil {
+			log.Error("maintenance page listener", "err", err)
+		} else {
+			g.Go(func() error {
+				return serve(gctx, mLn, h, log.With("component", "maintenance"))
+			})
+		}
+	}
 	g.Go(func() error {
 		s.reconcileWithRetries(gctx, reconcileRetries, reconcileRetryDelay)
 		return nil

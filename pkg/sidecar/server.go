@@ -147,6 +147,7 @@ func (s *Server) APIHandler() http.Handler {
 	mux.HandleFunc("POST "+sidecarapi.PathAudit, s.handleAuditAppend)
 	mux.HandleFunc("POST "+sidecarapi.PathTraefikBoot, s.handleTraefik(false))
 	mux.HandleFunc("POST "+sidecarapi.PathTraefikReboot, s.handleTraefik(true))
+	mux.HandleFunc("POST "+sidecarapi.PathMaintenance, s.handleMaintenance)
 	return jsonErrors(mux)
 }
 

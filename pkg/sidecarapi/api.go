@@ -18,6 +18,10 @@ const (
 	StateDir = "/var/lib/kamal"
 	// RunDir is the host directory holding SocketPath.
 	RunDir = "/run/kamal"
+	// MaintenancePort is where the sidecar answers requests for roles in
+	// maintenance mode (a 503 page); Traefik reaches it on the app network,
+	// it is never published.
+	MaintenancePort = 9322
 	// ContainerName is the sidecar container's name on every host.
 	ContainerName = "kamal-sidecar"
 	// ImageRepository is the sidecar image's repository; the tag is the
@@ -46,6 +50,7 @@ const (
 	PathAudit         = "/v1/audit"          // GET ?limit → AuditLog; POST AuditEntry → AuditEntry
 	PathTraefikBoot   = "/v1/traefik/boot"   // POST TraefikRequest → TraefikStatus
 	PathTraefikReboot = "/v1/traefik/reboot" // POST TraefikRequest → TraefikStatus
+	PathMaintenance   = "/v1/maintenance"    // POST MaintenanceRequest → MaintenanceResponse
 )
 
 // Query parameter names.

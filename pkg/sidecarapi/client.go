@@ -106,6 +106,12 @@ func (c *Client) StopRole(ctx context.Context, req RoleRequest) (*RoleResponse, 
 	return &out, c.call(ctx, http.MethodPost, PathRoleStop, nil, req, &out)
 }
 
+// Maintenance switches a role between maintenance mode and live.
+func (c *Client) Maintenance(ctx context.Context, req MaintenanceRequest) (*MaintenanceResponse, error) {
+	var out MaintenanceResponse
+	return &out, c.call(ctx, http.MethodPost, PathMaintenance, nil, req, &out)
+}
+
 // StartRole starts a role's live container again and routes to it once
 // healthy.
 func (c *Client) StartRole(ctx context.Context, req RoleRequest) (*RoleResponse, error) {

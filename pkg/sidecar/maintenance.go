@@ -1,0 +1,207 @@
+package sidecar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/swap"
+)
+
+// Maintenance switches proxied roles between live and a 503 page.
+type Maintenance interface {
+	// Set turns maintenance on or off for the role of d, whose live
+	// container is container.
+	Set(ctx context.Context, d *spec.Deploy, container string, on bool, message string) error
+	// On reports whether the role is in maintenance, and its message.
+	On(r sidecarapi.Role) (bool, string)
+}
+
+// maintenanceRoles is the persisted state: role key → entry.
+type maintenanceEntry struct {
+	Message string `json:"message"`
+	// Hosts are the role's proxy hosts, to pick the message by Host header.
+	Hosts []string `json:"hosts,omitempty"`
+	// Spec and Servers are what the role routes to when it goes live:
+	// updated by every swap made during maintenance. Spec is redacted.
+	Spec    *spec.Deploy  `json:"spec"`
+	Servers []swap.Server `json:"servers"`
+}
+
+// maintenanceRouter wraps the router every swap and reconcile uses. While a
+// role is in maintenance, whatever a swap routes is remembered and Traefik
+// keeps pointing at the sidecar's 503 responder, so a deploy during
+// maintenance does not end it; Set(off) routes the remembered backends.
+type maintenanceRouter struct {
+	inner     swap.Router
+	responder swap.Server
+	path      string
+	// serversOf is how the live container is addressed (docker inspect).
+	serversOf func(ctx context.Context, d *spec.Deploy, container string) ([]swap.Server, error)
+
+	mu    sync.Mutex
+	roles map[string]*maintenanceEntry
+}
+
+func maintenanceKey(service, destination, role string) string {
+	return sidecarapi.Role{Service: service, Destination: destination, Role: role}.String()
+}
+
+func specKey(d *spec.Deploy) string { return maintenanceKey(d.Service, d.Destination, d.Role) }
+
+// newMaintenanceRouter loads the persisted maintenance state from stateDir.
+// responderHost is how Traefik reaches the sidecar on the app network.
+func newMaintenanceRouter(inner swap.Router, stateDir, responderHost string, serversOf func(context.Context, *spec.Deploy, string) ([]swap.Server, error)) (*maintenanceRouter, error) {
+	m := &maintenanceRouter{
+		inner:     inner,
+		serversOf: serversOf,
+		responder: swap.Server{Container: responderHost, Address: net.JoinHostPort(responderHost, strconv.Itoa(sidecarapi.MaintenancePort))},
+		path:      filepath.Join(stateDir, "maintenance.json"),
+		roles:     map[string]*maintenanceEntry{},
+	}
+	if err := readJSON(m.path, &m.roles); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("load maintenance state: %w", err)
+	}
+	return m, nil
+}
+
+func (m *maintenanceRouter) save() error {
+	return writeJSONAtomic(m.path, m.roles)
+}
+
+// routed is what Traefik should point at for d when the swap asks for
+// servers; it records servers when the role is in maintenance.
+func (m *maintenanceRouter) routed(d *spec.Deploy, servers []swap.Server, remember bool) ([]swap.Server, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, on := m.roles[specKey(d)]
+	if !on {
+		return servers, nil
+	}
+	if remember {
+		e.Spec, e.Servers = d.Redacted(), servers
+		if err := m.save(); err != nil {
+			return nil, err
+		}
+	}
+	return []swap.Server{m.responder}, nil
+}
+
+func (m *maintenanceRouter) Route(ctx context.Context, d *spec.Deploy, servers []swap.Server) error {
+	to, err := m.routed(d, servers, true)
+	if err != nil {
+		return err
+	}
+	return m.inner.Route(ctx, d, to)
+}
+
+func (m *maintenanceRouter) Confirm(ctx context.Context, d *spec.Deploy, servers []swap.Server) error {
+	to, err := m.routed(d, servers, false)
+	if err != nil {
+		return err
+	}
+	return m.inner.Confirm(ctx, d, to)
+}
+
+func (m *maintenanceRouter) Drain(ctx context.Context, d *spec.Deploy, old []swap.Server) error {
+	return m.inner.Drain(ctx, d, old)
+}
+
+func (m *maintenanceRouter) Unroute(ctx context.Context, d *spec.Deploy) error {
+	return m.inner.Unroute(ctx, d)
+}
+
+// Set implements Maintenance.
+func (m *maintenanceRouter) Set(ctx context.Context, d *spec.Deploy, container string, on bool, message string) error {
+	if d.Proxy == nil {
+		return &sidecarapi.Error{Code: sidecarapi.CodeBadRequest, Field: "role", Message: fmt.Sprintf("role %s has no proxy, so it has no maintenance page", d.Role)}
+	}
+	servers, err := m.serversOf(ctx, d, container)
+	if err != nil {
+		return err
+	}
+	key := specKey(d)
+	m.mu.Lock()
+	prev, was := m.roles[key]
+	if on {
+		m.roles[key] = &maintenanceEntry{Message: message, Hosts: d.Proxy.Hosts, Spec: d.Redacted(), Servers: servers}
+	} else {
+		delete(m.roles, key)
+	}
+	err = m.save()
+	m.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	to := servers
+	if on {
+		to = []swap.Server{m.responder}
+	} else if was && len(prev.Servers) > 0 {
+		to = prev.Servers
+	}
+	if err := m.inner.Route(ctx, d, to); err != nil {
+		return err
+	}
+	return m.inner.Confirm(ctx, d, to)
+}
+
+// On implements Maintenance.
+func (m *maintenanceRouter) On(r sidecarapi.Role) (bool, string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.roles[r.String()]
+	if !ok {
+		return false, ""
+	}
+	return true, e.Message
+}
+
+// DefaultMaintenanceMessage is shown when `app maintenance` gives none.
+const DefaultMaintenanceMessage = "The site is down for maintenance. Please check back soon."
+
+// ServeHTTP answers every request with the 503 page of the role whose proxy
+// hosts match the request's Host (Traefik passes it through).
+func (m *maintenanceRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	m.mu.Lock()
+	msg := ""
+	keys := make([]string, 0, len(m.roles))
+	for k := range m.roles {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		e := m.roles[k]
+		if len(e.Hosts) == 0 && msg == "" {
+			msg = e.Message
+		}
+		for _, h := range e.Hosts {
+			if strings.EqualFold(h, host) {
+				msg = e.Message
+			}
+		}
+	}
+	m.mu.Unlock()
+	if msg == "" {
+		msg = DefaultMaintenanceMessage
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Retry-After", "60")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	fmt.Fprintf(w, "<!DOCTYPE html>\n<html><head><title>Maintenance</title></head><body><h1>Maintenance</h1><p>%s</p></body></html>\n", html.EscapeString(msg))
+}

@@ -1,0 +1,91 @@
+package sidecar
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/swap"
+)
+
+// recordingRouter remembers the last servers routed per role.
+type recordingRouter struct{ routed map[string][]swap.Server }
+
+func (r *recordingRouter) Route(_ context.Context, d *spec.Deploy, s []swap.Server) error {
+	r.routed[specKey(d)] = s
+	return nil
+}
+func (r *recordingRouter) Confirm(context.Context, *spec.Deploy, []swap.Server) error { return nil }
+func (r *recordingRouter) Drain(context.Context, *spec.Deploy, []swap.Server) error   { return nil }
+func (r *recordingRouter) Unroute(context.Context, *spec.Deploy) error                { return nil }
+
+func TestMaintenanceSurvivesSwapsAndRestarts(t *testing.T) {
+	dir := t.TempDir()
+	inner := &recordingRouter{routed: map[string][]swap.Server{}}
+	live := func(addr string) func(context.Context, *spec.Deploy, string) ([]swap.Server, error) {
+		return func(context.Context, *spec.Deploy, string) ([]swap.Server, error) {
+			return []swap.Server{{Container: "c", Address: addr}}, nil
+		}
+	}
+	m, err := newMaintenanceRouter(inner, dir, "kamal-sidecar", live("10.0.0.2:3000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &spec.Deploy{Service: "app", Role: "web", Version: "v1", Proxy: &spec.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000}}
+	ctx := context.Background()
+	responder := []swap.Server{{Container: "kamal-sidecar", Address: "kamal-sidecar:9322"}}
+
+	if err := m.Set(ctx, d, "app-web-v1", true, "Back at <noon>"); err != nil {
+		t.Fatal(err)
+	}
+	if got := inner.routed["app/web"]; !reflect.DeepEqual(got, responder) {
+		t.Fatalf("maintenance routes %v, want the responder", got)
+	}
+	// A deploy during maintenance keeps the page and remembers green.
+	green := []swap.Server{{Container: "app-web-v2", Address: "10.0.0.3:3000"}}
+	d2 := *d
+	d2.Version = "v2"
+	if err := m.Route(ctx, &d2, green); err != nil {
+		t.Fatal(err)
+	}
+	if got := inner.routed["app/web"]; !reflect.DeepEqual(got, responder) {
+		t.Fatalf("a swap during maintenance routed %v", got)
+	}
+	// The state survives a sidecar restart.
+	m2, err := newMaintenanceRouter(inner, dir, "kamal-sidecar", live("10.0.0.3:3000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if on, msg := m2.On(sidecarapiRole("app", "web")); !on || msg != "Back at <noon>" {
+		t.Fatalf("after restart: on=%v msg=%q", on, msg)
+	}
+	rec := httptest.NewRecorder()
+	m2.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://app.example.com/x", nil))
+	body, _ := io.ReadAll(rec.Body)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(string(body), "Back at &lt;noon&gt;") {
+		t.Fatalf("page: %d %s", rec.Code, body)
+	}
+	if err := m2.Set(ctx, &d2, "app-web-v2", false, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := inner.routed["app/web"]; !reflect.DeepEqual(got, green) {
+		t.Fatalf("live routes %v, want green %v", got, green)
+	}
+	if on, _ := m2.On(sidecarapiRole("app", "web")); on {
+		t.Fatal("still in maintenance after live")
+	}
+	// A role without a proxy has no page.
+	if err := m2.Set(ctx, &spec.Deploy{Service: "app", Role: "job"}, "app-job-v1", true, ""); err == nil {
+		t.Fatal("maintenance for a role without proxy succeeded")
+	}
+}
+
+func sidecarapiRole(service, role string) sidecarapi.Role {
+	return sidecarapi.Role{Service: service, Role: role}
+}
