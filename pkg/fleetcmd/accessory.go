@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/transport"
@@ -88,7 +90,62 @@ func (s *Session) bootAccessory(ctx context.Context, c *transport.Conn, a *spec.
 	if err := c.Run(ctx, script, strings.NewReader(envFile), &out, &out); err != nil {
 		return "", fmt.Errorf("docker run: %w: %s", err, s.Out.Redact(strings.TrimSpace(out.String())))
 	}
+	if err := waitAccessoryPort(ctx, c, a); err != nil {
+		return "", err
+	}
 	return "booted " + a.Image, nil
+}
+
+// accessoryReadyTimeout bounds the wait for a new accessory's port.
+const accessoryReadyTimeout = 2 * time.Minute
+
+// waitAccessoryPort waits until a freshly booted accessory accepts
+// connections on its port, so the deploy that follows (and its migrations)
+// does not race a database still initialising. It dials the container's
+// own address from the host: the published port would be accepted by
+// Docker's proxy before the server inside listens.
+func waitAccessoryPort(ctx context.Context, c *transport.Conn, a *spec.Accessory) error {
+	port := containerPort(a.Port)
+	if port == "" {
+		return nil
+	}
+	network := a.Network
+	if network == "" {
+		network = spec.DefaultNetwork
+	}
+	out, err := c.Output(ctx, fmt.Sprintf(`docker inspect --format '{{with index .NetworkSettings.Networks %q}}{{.IPAddress}}{{end}}' %s`, network, transport.Quote(a.Service)))
+	ip := strings.TrimSpace(string(out))
+	if err != nil || net.ParseIP(ip) == nil {
+		return fmt.Errorf("find the address of accessory %s on network %s: %v %q", a.Name, network, err, ip)
+	}
+	ctx, cancel := context.WithTimeout(ctx, accessoryReadyTimeout)
+	defer cancel()
+	var last error
+	for {
+		dctx, dcancel := context.WithTimeout(ctx, 2*time.Second)
+		nc, err := c.DialTCP(dctx, net.JoinHostPort(ip, port))
+		dcancel()
+		if err == nil {
+			nc.Close()
+			return nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("accessory %s did not accept connections on port %s within %s: %v", a.Name, port, accessoryReadyTimeout, last)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// containerPort is the container side of an accessory's `port:` ("5432",
+// "5433:5432", "127.0.0.1:5432:5432/tcp"), or "" when there is none.
+func containerPort(p string) string {
+	if p == "" {
+		return ""
+	}
+	parts := strings.Split(p, ":")
+	return strings.TrimSuffix(parts[len(parts)-1], "/tcp")
 }
 
 // hostPath resolves an accessory directory or file path on the host.

@@ -72,3 +72,11 @@ func TestImageRef(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestContainerPort(t *testing.T) {
+	for in, want := range map[string]string{"": "", "5432": "5432", "5433:5432": "5432", "127.0.0.1:6380:6379/tcp": "6379"} {
+		if got := containerPort(in); got != want {
+			t.Errorf("containerPort(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

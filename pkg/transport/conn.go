@@ -259,6 +259,16 @@ func exitError(err error) error {
 // DialUnix opens a stream to the unix socket at path on the host, forwarded
 // over this connection ("direct-streamlocal@openssh.com"). The returned conn
 // has no deadline support.
+// DialTCP opens a TCP connection from the remote host to addr (as seen
+// from there, e.g. "127.0.0.1:5432"), like ssh -L.
+func (c *Conn) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
+	nc, err := c.client.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	return nc, nil
+}
+
 func (c *Conn) DialUnix(ctx context.Context, path string) (net.Conn, error) {
 	nc, err := c.client.DialContext(ctx, "unix", path)
 	if err != nil {
