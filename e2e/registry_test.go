@@ -3,7 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,10 +128,21 @@ func TestRegistryDeploy(t *testing.T) {
 		assertRegistryShipped(t, ctx, r, reg, f, repo+":v2")
 		for _, h := range f.Hosts {
 			after, _ := reg.PulledBytes(h.Name)
-			t.Logf("%s pulled %d bytes for v2", h.Name, after-before[h.Name])
+			d := after - before[h.Name]
+			t.Logf("%s pulled %d bytes for v2", h.Name, d)
 			// v2 shares the base layer with v1: only the top layers move.
-			if d := after - before[h.Name]; d <= 0 || d > 40<<20 {
+			if d <= 0 || d > 40<<20 {
 				t.Errorf("%s pulled %d bytes for v2; want some, and less than the base layer", h.Name, d)
+			}
+			// The plugin's pull line tells the layer bytes: what went
+			// through the host's tunnel, less HTTP and manifests.
+			m := regexp.MustCompile(`\[` + regexp.QuoteMeta(h.Addr.String()) + `\] pull \S+: pulled 1 of 2 layers, ([0-9.]+) MiB`).FindStringSubmatch(r.out)
+			if m == nil {
+				t.Errorf("no pull line with 1 of 2 layers and MiB for %s:\n%s", h.Name, r.out)
+				continue
+			}
+			if mib, _ := strconv.ParseFloat(m[1], 64); math.Abs(mib-float64(d)/(1<<20)) > 0.2 {
+				t.Errorf("%s: plugin says %s MiB pulled, the tunnel carried %d bytes", h.Name, m[1], d)
 			}
 		}
 		logs, err := reg.Logs(ctx)

@@ -181,9 +181,10 @@ func runDeploy(ctx context.Context, g *command.Globals, c *cli.Context, verb str
 		}
 	}
 	sw := &swapper{s: s, version: version, image: s.ImageRef(version)}
+	appShip := s.appShipper(mode, sh, hosts, !c.Bool("skip-push"))
 	steps := deploy.Steps{
 		Lock:    &locker{s: s, wait: c.Duration("lock-wait")},
-		Ship:    s.appShipper(mode, sh, hosts, !c.Bool("skip-push")),
+		Ship:    appShip,
 		Hooks:   hookRunner,
 		Fleet:   &fleet.Runner{Swapper: &imageIDSwapper{swapper: sw, dockerFlags: g.DockerFlags}, Reporter: reporter{s}, BootWait: s.Cfg.Boot.Wait.D()},
 		Audit:   auditor{s},
@@ -201,7 +202,7 @@ func runDeploy(ctx context.Context, g *command.Globals, c *cli.Context, verb str
 		steps.Migrate = migrator{s}
 	}
 	rep, err := deploy.Run(ctx, steps, version)
-	s.summary(verb, version, rep, sh.BytesSent(), err)
+	s.summary(verb, version, rep, shippedBytes(sh, appShip), err)
 	return err
 }
 

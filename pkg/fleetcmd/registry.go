@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/deploy"
@@ -104,6 +106,10 @@ type registryShipper struct {
 	push   bool // false with --skip-push: the image is already in the registry
 	docker localDocker
 	each   func(ctx context.Context, hosts []string, fn func(ctx context.Context, h remoteHost) error) error
+	// sizes reads the image's layer sizes from the registry.
+	sizes func(ctx context.Context, image string) (map[string]int64, error)
+
+	pulled atomic.Int64 // bytes of the layers the hosts pulled, where known
 }
 
 func newRegistryShipper(s *Session, hosts []string, push bool) *registryShipper {
@@ -111,6 +117,9 @@ func newRegistryShipper(s *Session, hosts []string, push bool) *registryShipper 
 		s: s, hosts: hosts, push: push, docker: execDocker,
 		each: func(ctx context.Context, hosts []string, fn func(ctx context.Context, h remoteHost) error) error {
 			return s.eachHost(ctx, hosts, func(ctx context.Context, c *transport.Conn) error { return fn(ctx, c) })
+		},
+		sizes: func(ctx context.Context, image string) (map[string]int64, error) {
+			return fetchLayerSizes(ctx, http.DefaultClient, s.Cfg.Registry, image)
 		},
 	}
 }
@@ -120,26 +129,34 @@ var _ deploy.Shipper = (*registryShipper)(nil)
 // Ship implements deploy.Shipper: push (unless skipped), then pull on every
 // host in parallel.
 func (rs *registryShipper) Ship(ctx context.Context, image string) error {
+	var sizes map[string]int64
 	if rs.push {
-		if err := rs.pushLocal(ctx, image); err != nil {
+		var err error
+		if sizes, err = rs.pushLocal(ctx, image); err != nil {
 			return err
 		}
+	} else {
+		sizes = rs.layerSizes(ctx, image)
 	}
 	return rs.each(ctx, rs.hosts, func(ctx context.Context, h remoteHost) error {
-		return rs.pull(ctx, h, image)
+		return rs.pull(ctx, h, image, sizes)
 	})
 }
 
-// pushLocal logs the local engine in (when credentials are configured) and
-// pushes image.
-func (rs *registryShipper) pushLocal(ctx context.Context, image string) error {
+// BytesPulled is the total of the layers the hosts pulled, where the
+// registry's manifest told their sizes.
+func (rs *registryShipper) BytesPulled() int64 { return rs.pulled.Load() }
+
+// pushLocal logs the local engine in (when credentials are configured),
+// pushes image and returns its layer sizes (nil when unknown).
+func (rs *registryShipper) pushLocal(ctx context.Context, image string) (map[string]int64, error) {
 	reg, out, flags := rs.s.Cfg.Registry, rs.s.Out, rs.s.G.DockerFlags
 	if login := RegistryLoginArgs(reg); login != nil {
 		lctx, cancel := context.WithTimeout(ctx, registryLoginTimeout)
 		b, err := rs.docker(lctx, strings.NewReader(reg.Password), append(dockerArgs(flags), login...)...)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("log in to registry %s: %w: %s", reg.Server, err, out.Redact(lastLines(b, 5)))
+			return nil, fmt.Errorf("log in to registry %s: %w: %s", reg.Server, err, out.Redact(lastLines(b, 5)))
 		}
 	}
 	t0 := time.Now()
@@ -147,16 +164,33 @@ func (rs *registryShipper) pushLocal(ctx context.Context, image string) error {
 	defer cancel()
 	b, err := rs.docker(pctx, nil, append(dockerArgs(flags), "push", image)...)
 	if err != nil {
-		return fmt.Errorf("push %s: %w: %s", image, err, out.Redact(lastLines(b, 5)))
+		return nil, fmt.Errorf("push %s: %w: %s", image, err, out.Redact(lastLines(b, 5)))
 	}
 	out.Verbose("%s", out.Redact(strings.TrimSpace(string(b))))
 	p := parsePush(b)
-	out.Step("local", "push "+image, fmt.Sprintf("%d of %d layers pushed", p.pushed, p.layers), time.Since(t0))
-	return nil
+	sizes := rs.layerSizes(ctx, image)
+	status := fmt.Sprintf("%d of %d layers pushed", p.pushed, p.layers)
+	if n, ok := sumSizes(sizes, p.pushedIDs); ok {
+		status += ", " + humanBytes(n)
+	}
+	out.Step("local", "push "+image, status, time.Since(t0))
+	return sizes, nil
+}
+
+// layerSizes reads image's compressed layer sizes from the registry, by
+// short layer ID. Nil when it cannot: sizes are shown where known, and
+// nothing depends on them.
+func (rs *registryShipper) layerSizes(ctx context.Context, image string) map[string]int64 {
+	sizes, err := rs.sizes(ctx, image)
+	if err != nil {
+		rs.s.Out.Verbose("layer sizes of %s unknown: %s", image, rs.s.Out.Redact(err.Error()))
+		return nil
+	}
+	return sizes
 }
 
 // pull has one host log in and pull image.
-func (rs *registryShipper) pull(ctx context.Context, h remoteHost, image string) error {
+func (rs *registryShipper) pull(ctx context.Context, h remoteHost, image string, sizes map[string]int64) error {
 	t0 := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, registryPullTimeout)
 	defer cancel()
@@ -174,6 +208,10 @@ func (rs *registryShipper) pull(ctx context.Context, h remoteHost, image string)
 	}
 	p := parsePull(stdout.Bytes())
 	status := fmt.Sprintf("pulled %d of %d layers", p.pulled, p.layers)
+	if n, ok := sumSizes(sizes, p.pulledIDs); ok {
+		status += ", " + humanBytes(n)
+		rs.pulled.Add(n)
+	}
 	if p.upToDate {
 		status = "already present"
 	}
@@ -189,6 +227,7 @@ func dockerArgs(flags []string) []string {
 // pushReport is what `docker push` printed, per layer.
 type pushReport struct {
 	layers, pushed int
+	pushedIDs      []string
 	digest         string
 }
 
@@ -209,6 +248,7 @@ func parsePush(out []byte) pushReport {
 				seen[id] = true
 				p.layers++
 				p.pushed++
+				p.pushedIDs = append(p.pushedIDs, id)
 			}
 		case status == "Layer already exists":
 			if !seen[id] {
@@ -225,6 +265,7 @@ func parsePush(out []byte) pushReport {
 // pullReport is what `docker pull` printed.
 type pullReport struct {
 	layers, pulled int
+	pulledIDs      []string
 	upToDate       bool
 	digest         string
 }
@@ -249,11 +290,37 @@ func parsePull(out []byte) pullReport {
 		case val == "Pull complete":
 			p.layers++
 			p.pulled++
+			p.pulledIDs = append(p.pulledIDs, key)
 		case val == "Already exists":
 			p.layers++
 		}
 	}
 	return p
+}
+
+// sumSizes adds the sizes of ids; ok is false when one is unknown.
+func sumSizes(sizes map[string]int64, ids []string) (n int64, ok bool) {
+	if sizes == nil {
+		return 0, false
+	}
+	for _, id := range ids {
+		s, found := sizes[id]
+		if !found {
+			return 0, false
+		}
+		n += s
+	}
+	return n, true
+}
+
+// shippedBytes is what went to the hosts: the direct shipper's bytes plus
+// the layers pulled from the registry.
+func shippedBytes(sh *shipper, app deploy.Shipper) int64 {
+	n := sh.BytesSent()
+	if rs, ok := app.(*registryShipper); ok {
+		n += rs.BytesPulled()
+	}
+	return n
 }
 
 // lastLines is the last n non-empty lines of b, trimmed.

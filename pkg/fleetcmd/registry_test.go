@@ -97,7 +97,7 @@ func TestParsePushAndPull(t *testing.T) {
 1a2b3c4d5e6f: Pushed
 v2: digest: sha256:0123abcd size: 741
 `))
-	if want := (pushReport{layers: 2, pushed: 1, digest: "sha256:0123abcd"}); push != want {
+	if want := (pushReport{layers: 2, pushed: 1, pushedIDs: []string{"1a2b3c4d5e6f"}, digest: "sha256:0123abcd"}); !reflect.DeepEqual(push, want) {
 		t.Errorf("parsePush = %+v, want %+v", push, want)
 	}
 	pull := parsePull([]byte(`v2: Pulling from app
@@ -110,7 +110,7 @@ Digest: sha256:0123abcd
 Status: Downloaded newer image for 127.0.0.1:5000/app:v2
 127.0.0.1:5000/app:v2
 `))
-	if want := (pullReport{layers: 2, pulled: 1, digest: "sha256:0123abcd"}); pull != want {
+	if want := (pullReport{layers: 2, pulled: 1, pulledIDs: []string{"1a2b3c4d5e6f"}, digest: "sha256:0123abcd"}); !reflect.DeepEqual(pull, want) {
 		t.Errorf("parsePull = %+v, want %+v", pull, want)
 	}
 	present := parsePull([]byte("v2: Pulling from app\nDigest: sha256:0123abcd\nStatus: Image is up to date for 127.0.0.1:5000/app:v2\n"))
@@ -153,7 +153,7 @@ func (f *fakeRegistry) docker(_ context.Context, stdin io.Reader, args ...string
 		}
 	}
 	if contains(args, "push") {
-		return []byte("aaa: Layer already exists\nbbb: Pushed\nv1: digest: sha256:feed size: 1\n"), nil
+		return []byte("aaaaaaaaaaaa: Layer already exists\nbbbbbbbbbbbb: Pushed\nv1: digest: sha256:feed size: 1\n"), nil
 	}
 	return []byte("Login Succeeded\n"), nil
 }
@@ -171,7 +171,7 @@ func (h fakeHost) Run(_ context.Context, cmd string, stdin io.Reader, stdout, st
 		fmt.Fprintf(stderr, "Error response from daemon: unauthorized\n")
 		return errors.New("exit status 1")
 	}
-	fmt.Fprint(stdout, "v1: Pulling from app\naaa: Already exists\nbbb: Pull complete\nDigest: sha256:feed\n")
+	fmt.Fprint(stdout, "v1: Pulling from app\naaaaaaaaaaaa: Already exists\nbbbbbbbbbbbb: Pull complete\nDigest: sha256:feed\n")
 	return nil
 }
 
@@ -197,6 +197,12 @@ func newFakeRegistryShipper(t *testing.T, reg *spec.Registry, push bool, fail ..
 			}
 			return errors.Join(errs...)
 		},
+		sizes: func(context.Context, string) (map[string]int64, error) {
+			if f.fail["manifest"] {
+				return nil, errors.New("get manifest: 401 Unauthorized")
+			}
+			return parseManifestLayers([]byte(testManifest)), nil
+		},
 	}
 	return rs, f, &out
 }
@@ -221,10 +227,39 @@ func TestRegistryShipperShip(t *testing.T) {
 			t.Errorf("password on a command line: %s", c.cmd)
 		}
 	}
-	for _, line := range []string{"push r.example:5000/app:v1", "1 of 2 layers pushed", "[10.0.0.2] pull r.example:5000/app:v1", "pulled 1 of 2 layers"} {
+	for _, line := range []string{"push r.example:5000/app:v1: 1 of 2 layers pushed, 2.0 MiB", "[10.0.0.2] pull r.example:5000/app:v1: pulled 1 of 2 layers, 2.0 MiB"} {
 		if !strings.Contains(out.String(), line) {
 			t.Errorf("output lacks %q:\n%s", line, out)
 		}
+	}
+	if got := rs.BytesPulled(); got != 2*2<<20 {
+		t.Errorf("BytesPulled = %d, want two hosts of 2 MiB", got)
+	}
+}
+
+// testManifest is a one-platform image's manifest: layers aaaaaaaaaaaa
+// (30 MiB) and bbbbbbbbbbbb (2 MiB).
+const testManifest = `{
+	"schemaVersion": 2,
+	"mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+	"config": {"size": 2644, "digest": "sha256:cccccccccccc0000"},
+	"layers": [
+		{"size": 31457280, "digest": "sha256:aaaaaaaaaaaa0000"},
+		{"size": 2097152, "digest": "sha256:bbbbbbbbbbbb0000"}
+	]
+}`
+
+func TestRegistryShipperUnknownSizes(t *testing.T) {
+	reg := &spec.Registry{Server: "r.example", Username: "bob", Password: testRegistryPassword}
+	rs, _, out := newFakeRegistryShipper(t, reg, true, "manifest")
+	if err := rs.Ship(context.Background(), "r.example/app:v1"); err != nil {
+		t.Fatalf("an unreadable manifest must not fail the ship: %v", err)
+	}
+	if !strings.Contains(out.String(), "pull r.example/app:v1: pulled 1 of 2 layers") || strings.Contains(out.String(), "MiB") {
+		t.Errorf("want the layer count without sizes:\n%s", out)
+	}
+	if rs.BytesPulled() != 0 {
+		t.Errorf("BytesPulled = %d with unknown sizes", rs.BytesPulled())
 	}
 }
 
