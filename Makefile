@@ -7,7 +7,7 @@ BIN := bin
 E2E_TIMEOUT ?= 40m
 FUZZTIME ?= 5s
 
-.PHONY: all build install test test-unit fuzz e2e bench bench-smoke demo lint clean
+.PHONY: all build install images test test-unit fuzz e2e bench bench-smoke demo lint clean
 
 all: build
 
@@ -33,13 +33,7 @@ test-unit: images
 
 # Each fuzz target runs for FUZZTIME; a crash fails the build.
 fuzz:
-	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' pkg sidecar plugin 2>/dev/null); do \
-	  dir=$$(dirname $$f); \
-	  for fn in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/func //'); do \
-	    echo "fuzz $$dir $$fn"; \
-	    $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$dir; \
-	  done; \
-	done
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh pkg sidecar plugin
 
 e2e: build
 	$(GO) test -count=1 -timeout $(E2E_TIMEOUT) ./e2e/...
