@@ -47,10 +47,54 @@ func (e *env) benchShip(ctx context.Context, s *Scenario, f *harness.Fleet, h *h
 		return err
 	}
 	s.Add("changed layer (uncompressed)", "MB", []float64{mb(layer)}, nil)
-	var saveT []float64
 	s.Add("docker save archive", "MB", []float64{mb(full)}, nil)
 
-	var oursB, oursT, saveB, pipeT []float64
+	m, err := e.shipRepeats(ctx, f, h, connect, changed)
+	if err != nil {
+		return err
+	}
+	s.Add("imageship bytes on the wire", "MB", scale(m.oursB, 1.0/(1<<20)), nil)
+	s.Add("save|ssh load bytes on the wire", "MB", scale(m.saveB, 1.0/(1<<20)), nil)
+	s.Add("imageship bytes / changed layer", "x", scale(m.oursB, 1/float64(layer)), MaxAtMost(1.2))
+	s.AddRatio("save|load bytes / imageship bytes", m.saveB, m.oursB, nil)
+	s.Add("imageship time", "s", m.oursT, nil)
+	s.Add("save|ssh load time", "s", m.pipeT, nil)
+	s.Add("local docker save alone (in both)", "s", m.saveT, nil)
+	s.AddRatio("save|load time / imageship time", m.pipeT, m.oursT, AtLeast(10))
+
+	// The same over a link limited to shapedRate, as to a remote server.
+	undo, err := shapeLink(ctx, h, shapedRate)
+	if err != nil {
+		s.Note("no shaped-link figures: %v", err)
+	} else {
+		m, err := e.shipRepeats(ctx, f, h, connect, changed)
+		undo()
+		if err != nil {
+			return err
+		}
+		s.Add("imageship time, "+shapedRate+" link", "s", m.oursT, nil)
+		s.Add("save|ssh load time, "+shapedRate+" link", "s", m.pipeT, nil)
+		s.AddRatio("save|load time / imageship time, "+shapedRate+" link", m.pipeT, m.oursT, AtLeast(10))
+		s.Note("the %s link is tc tbf on the host container's veth in the machine's namespace (machine to host direction)", shapedRate)
+	}
+	s.Note("image %s over %s (%s): base %.0f MB, changed top layer %.1f MB", changed, base, h.Name, mb(full-layer), mb(layer))
+	s.Note("imageship gzips what it sends and includes its local docker save; save|ssh load uses the OpenSSH client with the same key and known_hosts")
+	s.Note("no registry mode is measured: the product has none yet")
+	return nil
+}
+
+// shapedRate is the link speed of the shaped shipping figures.
+const shapedRate = "100mbit"
+
+// shipMeasures are the repeats of one shipping comparison.
+type shipMeasures struct {
+	oursB, oursT, saveB, pipeT, saveT []float64
+}
+
+// shipRepeats ships changed to h with imageship and with save|ssh load,
+// alternating which goes first, removing it from h after each.
+func (e *env) shipRepeats(ctx context.Context, f *harness.Fleet, h *harness.Host, connect func(ctx context.Context, host string) (imageship.Remote, error), changed string) (*shipMeasures, error) {
+	m := &shipMeasures{}
 	for i := 0; i < e.opts.Repeats; i++ {
 		ship := func() error {
 			sh := imageship.New(imageship.Options{})
@@ -62,8 +106,8 @@ func (e *env) benchShip(ctx context.Context, s *Scenario, f *harness.Fleet, h *h
 			if r.LayersSkipped != r.Layers-1 {
 				return fmt.Errorf("imageship sent %d of %d layers, want 1", r.Layers-r.LayersSkipped, r.Layers)
 			}
-			oursB = append(oursB, float64(r.Bytes))
-			oursT = append(oursT, secs(r.Duration))
+			m.oursB = append(m.oursB, float64(r.Bytes))
+			m.oursT = append(m.oursT, secs(r.Duration))
 			return nil
 		}
 		saveLoad := func() error {
@@ -71,14 +115,14 @@ func (e *env) benchShip(ctx context.Context, s *Scenario, f *harness.Fleet, h *h
 			if err != nil {
 				return err
 			}
-			saveB = append(saveB, float64(n))
-			pipeT = append(pipeT, secs(d))
+			m.saveB = append(m.saveB, float64(n))
+			m.pipeT = append(m.pipeT, secs(d))
 			// The local docker save alone, which both methods include.
 			t0 := time.Now()
 			if _, err := archiveSize(ctx, changed); err != nil {
 				return err
 			}
-			saveT = append(saveT, secs(time.Since(t0)))
+			m.saveT = append(m.saveT, secs(time.Since(t0)))
 			return nil
 		}
 		order := []func() error{ship, saveLoad}
@@ -87,28 +131,49 @@ func (e *env) benchShip(ctx context.Context, s *Scenario, f *harness.Fleet, h *h
 		}
 		for _, run := range order {
 			if err := run(); err != nil {
-				return err
+				return nil, err
 			}
 			if err := e.hostHasImage(ctx, h, changed); err != nil {
-				return err
+				return nil, err
 			}
 			if _, err := h.Docker(ctx, "image", "rm", changed); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
-	s.Add("imageship bytes on the wire", "MB", scale(oursB, 1.0/(1<<20)), nil)
-	s.Add("save|ssh load bytes on the wire", "MB", scale(saveB, 1.0/(1<<20)), nil)
-	s.Add("imageship bytes / changed layer", "x", scale(oursB, 1/float64(layer)), MaxAtMost(1.2))
-	s.AddRatio("save|load bytes / imageship bytes", saveB, oursB, nil)
-	s.Add("imageship time", "s", oursT, nil)
-	s.Add("save|ssh load time", "s", pipeT, nil)
-	s.Add("local docker save alone (in both)", "s", saveT, nil)
-	s.AddRatio("save|load time / imageship time", pipeT, oursT, AtLeast(10))
-	s.Note("image %s over %s (%s): base %.0f MB, changed top layer %.1f MB", changed, base, h.Name, mb(full-layer), mb(layer))
-	s.Note("imageship gzips what it sends and includes its local docker save; save|ssh load uses the OpenSSH client with the same key and known_hosts")
-	s.Note("no registry mode is measured: the product has none yet")
-	return nil
+	return m, nil
+}
+
+// shapeLink limits the machine-to-h direction of h's link to rate (tc tbf
+// on the host container's veth, in the machine's network namespace) and
+// returns the undo.
+func shapeLink(ctx context.Context, h *harness.Host, rate string) (func(), error) {
+	idx, err := h.Exec(ctx, "cat", "/sys/class/net/eth0/iflink")
+	if err != nil {
+		return nil, err
+	}
+	out, err := exec.CommandContext(ctx, "ip", "-o", "link").Output()
+	if err != nil {
+		return nil, fmt.Errorf("list links: %w", err)
+	}
+	dev := ""
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == strings.TrimSpace(idx)+":" {
+			dev = strings.TrimSuffix(strings.SplitN(f[1], "@", 2)[0], ":")
+		}
+	}
+	if dev == "" {
+		return nil, fmt.Errorf("no link with index %s for %s", strings.TrimSpace(idx), h.Name)
+	}
+	if out, err := exec.CommandContext(ctx, "tc", "qdisc", "replace", "dev", dev, "root", "tbf", "rate", rate, "burst", "256kb", "latency", "100ms").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("tc on %s: %w: %s", dev, err, out)
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		exec.CommandContext(ctx, "tc", "qdisc", "del", "dev", dev, "root").Run() //nolint:errcheck // gone with the container anyway
+	}, nil
 }
 
 func (e *env) hostHasImage(ctx context.Context, h *harness.Host, ref string) error {

@@ -68,9 +68,13 @@ func Figures(r *Results) []Figure {
 			case "save|ssh load bytes on the wire":
 				b = append(b, bar(m, "docker save | ssh docker load", colBaseline))
 			case "imageship time":
-				t = append(t, bar(m, "imageship", colOurs))
+				t = append(t, bar(m, "imageship, local bridge", colOurs))
 			case "save|ssh load time":
-				t = append(t, bar(m, "docker save | ssh docker load", colBaseline))
+				t = append(t, bar(m, "save | ssh load, local bridge", colBaseline))
+			case "imageship time, " + shapedRate + " link":
+				t = append(t, bar(m, "imageship, "+shapedRate, colOurs))
+			case "save|ssh load time, " + shapedRate + " link":
+				t = append(t, bar(m, "save | ssh load, "+shapedRate, colBaseline))
 			}
 		}
 		if len(b) > 0 {
