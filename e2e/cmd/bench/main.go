@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -29,6 +30,7 @@ func main() {
 		minReq  = flag.Int("requests", 0, "minimum requests per load case (default 10000, smoke 200)")
 		rate    = flag.Float64("rate", 0, "requests/s per web host (default 200, smoke 50)")
 		logs    = flag.String("logs", "", "directory for every docker kamal command's output (default a new temp dir)")
+		render  = flag.Bool("render", false, "run nothing: re-render the table, figures and README from the existing results.json (after editing bench/notes.md)")
 		budget  = flag.Duration("timeout", 90*time.Minute, "bound on the whole run")
 	)
 	flag.Parse()
@@ -36,6 +38,13 @@ func main() {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *budget)
 	defer cancel()
+	if *render {
+		if err := rerender(*out, *docs); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *logs == "" {
 		*logs = filepath.Join(os.TempDir(), "kamal-bench-logs-"+time.Now().Format("20060102-150405"))
 	}
@@ -103,4 +112,31 @@ func repoRoot(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("find the repository root (run from the checkout): %w", err)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// rerender writes the table, figures and README again from results.json.
+func rerender(out, docs string) error {
+	root, err := repoRoot(context.Background())
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		out = filepath.Join(root, "bench")
+	}
+	if docs == "" {
+		docs = filepath.Join(root, "docs", "bench")
+	}
+	data, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		return err
+	}
+	var res bench.Results
+	if err := json.Unmarshal(data, &res); err != nil {
+		return fmt.Errorf("read results.json: %w", err)
+	}
+	if err := bench.WriteTable(os.Stdout, &res); err != nil {
+		return err
+	}
+	notes, _ := os.ReadFile(filepath.Join(root, "bench", "notes.md")) // optional
+	return bench.Write(&res, out, docs, string(notes))
 }
