@@ -7,7 +7,7 @@ BIN := bin
 E2E_TIMEOUT ?= 40m
 FUZZTIME ?= 5s
 
-.PHONY: all build install images test test-unit fuzz e2e bench bench-smoke demo lint clean
+.PHONY: all build install images test test-unit fuzz e2e bench bench-smoke bench-quick demo lint clean
 
 all: build
 
@@ -38,7 +38,7 @@ fuzz:
 e2e: build
 	$(GO) test -count=1 -timeout $(E2E_TIMEOUT) ./e2e/...
 
-test: lint images test-unit fuzz e2e
+test: lint images test-unit fuzz e2e bench-quick
 
 # Benchmarks on harness hosts: prints a table, writes bench/results.json and
 # the figures + README in docs/bench/ (see bench/ and docs/bench/README.md).
@@ -50,6 +50,12 @@ bench: build
 # Every bench scenario once with tiny counts; writes nothing.
 bench-smoke: build
 	$(GO) run ./e2e/cmd/bench -smoke -timeout 30m $(BENCH_FLAGS)
+
+# What `make test` runs of the benchmarks: the scenarios that take a couple
+# of minutes (start-up; setup of a fleet and the sidecar's footprint), so a
+# broken bench is caught without the full run's 20 minutes.
+bench-quick: build
+	$(GO) run ./e2e/cmd/bench -smoke -only startup,footprint -timeout 15m
 
 # KEEP=1 leaves the demo hosts running until Ctrl-C.
 demo: build
