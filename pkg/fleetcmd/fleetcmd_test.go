@@ -80,3 +80,19 @@ func TestContainerPort(t *testing.T) {
 		}
 	}
 }
+
+func TestSSHOptions(t *testing.T) {
+	cfg := &spec.Config{SSH: spec.SSH{User: "deploy", Port: 2222, Keys: []string{"~/.ssh/deploy"}, Proxy: "bastion", Config: []string{"a.conf", "b.conf"}}}
+	o := SSHOptions(cfg)
+	if o.User != "deploy" || o.Port != 2222 || o.Proxy != "bastion" || o.ConfigFile != "a.conf" || !reflect.DeepEqual(o.ConfigFiles, []string{"b.conf"}) || !reflect.DeepEqual(o.KeyFiles, []string{"~/.ssh/deploy"}) {
+		t.Fatalf("options %+v", o)
+	}
+	cfg.SSH.Config = []string{}
+	if o := SSHOptions(cfg); o.ConfigFile != "none" {
+		t.Fatalf("config: false should read no ssh config, got %q", o.ConfigFile)
+	}
+	cfg.SSH.Config = nil
+	if o := SSHOptions(cfg); o.ConfigFile != "" {
+		t.Fatalf("unset config should use the default, got %q", o.ConfigFile)
+	}
+}

@@ -55,27 +55,33 @@ func Open(ctx context.Context, g *command.Globals) (*Session, error) {
 		level = output.Verbose
 	}
 	out := output.New(g.Stdout, g.Stderr, level, cfg.SecretValues())
-	pool, err := transport.NewPool(sshOptions(cfg))
+	pool, err := transport.NewPool(SSHOptions(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("set up ssh: %w", err)
 	}
 	return &Session{G: g, Cfg: cfg, Out: out, Pool: pool, sidecars: map[string]*sidecarapi.Client{}}, nil
 }
 
-func sshOptions(cfg *spec.Config) transport.Options {
+// SSHOptions maps deploy.yml's `ssh:` section onto the transport: user,
+// port, keys, proxy (jump host) or proxy_command, and `config` (false: no
+// ssh config; a path or list: those files; unset: ~/.ssh/config).
+func SSHOptions(cfg *spec.Config) transport.Options {
+	accept := os.Getenv(EnvAcceptNewHostKeys)
 	o := transport.Options{
 		User:              cfg.SSH.User,
 		Port:              cfg.SSH.Port,
 		KeyFiles:          cfg.SSH.Keys,
 		KeysOnly:          cfg.SSH.KeysOnly,
 		Proxy:             cfg.SSH.Proxy,
-		AcceptNewHostKeys: os.Getenv(EnvAcceptNewHostKeys) == "1" || os.Getenv(EnvAcceptNewHostKeys) == "true",
+		ProxyCommand:      cfg.SSH.ProxyCommand,
+		AcceptNewHostKeys: accept == "1" || accept == "true",
 	}
 	if cfg.SSH.Config != nil {
 		if len(cfg.SSH.Config) == 0 {
 			o.ConfigFile = "none"
 		} else {
 			o.ConfigFile = cfg.SSH.Config[0]
+			o.ConfigFiles = cfg.SSH.Config[1:]
 		}
 	}
 	return o
