@@ -158,6 +158,25 @@ func TestRegistryDeploy(t *testing.T) {
 		return
 	}
 
+	t.Run("registry logout and login on the hosts", func(t *testing.T) {
+		loggedIn := func(h *harness.Host) bool {
+			out, _ := h.Exec(ctx, "sh", "-c", "cat /root/.docker/config.json 2>/dev/null || true")
+			return strings.Contains(out, `"`+reg.Server+`"`)
+		}
+		kamal("registry", "logout").must(t)
+		for _, h := range f.Hosts {
+			if loggedIn(h) {
+				t.Errorf("%s still has credentials for %s after registry logout", h.Name, reg.Server)
+			}
+		}
+		kamal("registry", "login").must(t)
+		for _, h := range f.Hosts {
+			if !loggedIn(h) {
+				t.Errorf("%s has no credentials for %s after registry login", h.Name, reg.Server)
+			}
+		}
+	})
+
 	t.Run("--ship direct skips the registry", func(t *testing.T) {
 		r := kamal("redeploy", "--ship", "direct", "--skip-push", "--version", "v1").must(t)
 		if strings.Contains(r.out, "pull "+repo) || strings.Contains(r.out, "push "+repo) {
