@@ -372,6 +372,21 @@ func TestFleetDeploy(t *testing.T) {
 		return
 	}
 
+	if !t.Run("build deliver builds and ships to every host", func(t *testing.T) {
+		writeFile(t, filepath.Join(app, "Dockerfile"), "FROM kamal-e2e-app:v1\nENV APP_VERSION=built1\n", 0o644)
+		t.Cleanup(func() {
+			exec.Command("docker", "image", "rm", "kamal-e2e-app:built1", "kamal-e2e-app:latest").Run() //nolint:errcheck // best effort
+		})
+		r := kamal("build", "deliver", "--version", "built1").must(t)
+		for _, h := range f.Hosts {
+			if _, err := h.Docker(ctx, "image", "inspect", "kamal-e2e-app:built1"); err != nil {
+				t.Errorf("%s lacks the delivered image: %v\n%s", h.Name, err, r.out)
+			}
+		}
+	}) {
+		return
+	}
+
 	if !t.Run("a changed host key aborts", func(t *testing.T) {
 		bad := t.TempDir()
 		data, err := os.ReadFile(f.KnownHosts)

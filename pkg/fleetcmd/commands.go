@@ -42,6 +42,7 @@ func Register() {
 		return runDeploy(ctx, g, c, "setup")
 	})
 	command.Register("rollback", runRollback)
+	registerBuild()
 	command.Register("lock status", runLockStatus)
 	command.Register("lock acquire", runLockAcquire)
 	command.Register("lock release", runLockRelease)
