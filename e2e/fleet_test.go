@@ -174,10 +174,14 @@ func TestFleetDeploy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	buildVariant(t, ctx, "fleet-v3", "NEVER_HEALTHY=1")
-	buildVariant(t, ctx, "fleet-v4", "FAIL_JOB=1")
+	// Tags unique to this run: another test process on the machine may
+	// build and remove its own variants meanwhile.
+	stamp := fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffff)
+	v3, v4 := "fleet-v3-"+stamp, "fleet-v4-"+stamp
+	buildVariant(t, ctx, v3, "NEVER_HEALTHY=1")
+	buildVariant(t, ctx, v4, "FAIL_JOB=1")
 	t.Cleanup(func() {
-		exec.Command("docker", "image", "rm", "kamal-e2e-app:fleet-v3", "kamal-e2e-app:fleet-v4").Run() //nolint:errcheck // best effort
+		exec.Command("docker", "image", "rm", "kamal-e2e-app:"+v3, "kamal-e2e-app:"+v4).Run() //nolint:errcheck // best effort
 	})
 	plugin := installPlugin(t)
 	f := harness.StartHosts(t, 3)
@@ -304,10 +308,15 @@ func TestFleetDeploy(t *testing.T) {
 
 	if !t.Run("never-healthy v3 leaves v1 serving", func(t *testing.T) {
 		load := startFleetLoad(t, ctx, f, web1, web2)
-		r := kamal("deploy", "--skip-push", "--version", "fleet-v3")
+		r := kamal("deploy", "--skip-push", "--version", v3)
 		last := load.stop(t, "deploy v3")
 		if r.err == nil {
 			t.Fatalf("deploy of a never-healthy version succeeded:\n%s", r.out)
+		}
+		// It must fail for the right reason: the health check, with the
+		// new container's log lines in the error.
+		if !strings.Contains(r.out, "wait-healthy") || !strings.Contains(r.out, "last log lines") {
+			t.Errorf("deploy of a never-healthy version failed for another reason:\n%s", r.out)
 		}
 		for _, v := range last {
 			if v != "v1" {
@@ -320,13 +329,13 @@ func TestFleetDeploy(t *testing.T) {
 
 	if !t.Run("v4 failing on the last host rolls the fleet back", func(t *testing.T) {
 		load := startFleetLoad(t, ctx, f, web1, web2)
-		r := kamal("deploy", "--skip-push", "--version", "fleet-v4")
+		r := kamal("deploy", "--skip-push", "--version", v4)
 		last := load.stop(t, "deploy v4")
 		if r.err == nil {
 			t.Fatalf("deploy of v4 succeeded though the job cannot start:\n%s", r.out)
 		}
-		if !strings.Contains(r.out, "rolled back") {
-			t.Errorf("output does not report the rollback:\n%s", r.out)
+		if !strings.Contains(r.out, "rolled back") || !strings.Contains(r.out, "job refuses to start") {
+			t.Errorf("output does not report the job's failure and the rollback:\n%s", r.out)
 		}
 		for _, v := range last {
 			if v != "v1" {
