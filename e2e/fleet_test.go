@@ -381,6 +381,23 @@ func TestFleetDeploy(t *testing.T) {
 		return
 	}
 
+	if !t.Run("lock acquire blocks deploys until lock release", func(t *testing.T) {
+		kamal("lock", "acquire", "-m", "database maintenance").must(t)
+		if out := kamal("lock", "status").must(t).out; !strings.Contains(out, "database maintenance") || !strings.Contains(out, "Locked by:") {
+			t.Errorf("lock status does not show the lock:\n%s", out)
+		}
+		r := kamal("deploy", "--skip-push", "--version", "v2")
+		if r.err == nil || !strings.Contains(r.out, "database maintenance") && !strings.Contains(r.out, "held by") {
+			t.Errorf("a deploy under a held lock did not fail naming the holder: %v\n%s", r.err, r.out)
+		}
+		kamal("lock", "release").must(t)
+		if out := kamal("lock", "status").must(t).out; !strings.Contains(out, "no deploy lock") {
+			t.Errorf("lock status after release:\n%s", out)
+		}
+	}) {
+		return
+	}
+
 	if !t.Run("build deliver builds and ships to every host", func(t *testing.T) {
 		writeFile(t, filepath.Join(app, "Dockerfile"), "FROM kamal-e2e-app:v1\nENV APP_VERSION=built1\n", 0o644)
 		t.Cleanup(func() {

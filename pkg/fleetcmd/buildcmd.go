@@ -84,4 +84,3 @@ func runBuild(ctx context.Context, g *command.Globals, c *cli.Context, doBuild, 
 	s.Out.Summary("%s is on %d host(s) in %s", image, len(hosts), time.Since(t0).Round(100*time.Millisecond))
 	return nil
 }
-

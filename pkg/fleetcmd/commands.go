@@ -373,22 +373,31 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func runLockStatus(ctx context.Context, g *command.Globals, _ *cli.Context) error {
+// withPrimarySidecar runs fn with the primary host's sidecar, where the
+// deploy lock lives.
+func withPrimarySidecar(ctx context.Context, g *command.Globals, fn func(host string, cl *sidecarapi.Client) error) error {
 	s, err := Open(ctx, g)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	cl, err := s.Sidecar(ctx, s.PrimaryHost())
+	host := s.PrimaryHost()
+	cl, err := s.Sidecar(ctx, host)
 	if err != nil {
 		return err
 	}
-	st, err := cl.Lock(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(g.Stdout, describeLock(s.PrimaryHost(), st))
-	return nil
+	return fn(host, cl)
+}
+
+func runLockStatus(ctx context.Context, g *command.Globals, _ *cli.Context) error {
+	return withPrimarySidecar(ctx, g, func(host string, cl *sidecarapi.Client) error {
+		st, err := cl.Lock(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(g.Stdout, describeLock(host, st))
+		return nil
+	})
 }
 
 func describeLock(host string, st *sidecarapi.LockStatus) string {
@@ -403,36 +412,22 @@ func describeLock(host string, st *sidecarapi.LockStatus) string {
 }
 
 func runLockAcquire(ctx context.Context, g *command.Globals, c *cli.Context) error {
-	s, err := Open(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	cl, err := s.Sidecar(ctx, s.PrimaryHost())
-	if err != nil {
-		return err
-	}
-	if _, err := cl.AcquireLock(ctx, sidecarapi.LockRequest{Holder: Performer(), Message: c.String("message"), Version: g.Version}); err != nil {
-		return fmt.Errorf("acquire deploy lock: %w", err)
-	}
-	fmt.Fprintf(g.Stdout, "Acquired the deploy lock on %s\n", s.PrimaryHost())
-	return nil
+	return withPrimarySidecar(ctx, g, func(host string, cl *sidecarapi.Client) error {
+		if _, err := cl.AcquireLock(ctx, sidecarapi.LockRequest{Holder: Performer(), Message: c.String("message"), Version: g.Version}); err != nil {
+			return fmt.Errorf("acquire deploy lock: %w", err)
+		}
+		fmt.Fprintf(g.Stdout, "Acquired the deploy lock on %s\n", host)
+		return nil
+	})
 }
 
 func runLockRelease(ctx context.Context, g *command.Globals, _ *cli.Context) error {
-	s, err := Open(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	cl, err := s.Sidecar(ctx, s.PrimaryHost())
-	if err != nil {
-		return err
-	}
-	// As in Kamal, release breaks the lock whoever holds it.
-	if _, err := cl.ReleaseLock(ctx, sidecarapi.LockRequest{Holder: Performer(), Force: true}); err != nil {
-		return fmt.Errorf("release deploy lock: %w", err)
-	}
-	fmt.Fprintf(g.Stdout, "Released the deploy lock on %s\n", s.PrimaryHost())
-	return nil
+	return withPrimarySidecar(ctx, g, func(host string, cl *sidecarapi.Client) error {
+		// As in Kamal, release breaks the lock whoever holds it.
+		if _, err := cl.ReleaseLock(ctx, sidecarapi.LockRequest{Holder: Performer(), Force: true}); err != nil {
+			return fmt.Errorf("release deploy lock: %w", err)
+		}
+		fmt.Fprintf(g.Stdout, "Released the deploy lock on %s\n", host)
+		return nil
+	})
 }
