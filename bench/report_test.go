@@ -122,15 +122,20 @@ func TestMissedNamesFailuresAndTargets(t *testing.T) {
 	}
 }
 
-// TestDumpFigures writes the sample figures to $BENCH_DUMP for a look.
+// TestDumpFigures writes the sample figures to $BENCH_DUMP (for a look) or
+// a temp dir, and checks each file is there and non-empty.
 func TestDumpFigures(t *testing.T) {
 	dir := os.Getenv("BENCH_DUMP")
 	if dir == "" {
-		t.Skip("BENCH_DUMP not set")
+		dir = t.TempDir()
 	}
 	for _, f := range Figures(sampleResults()) {
-		if err := os.WriteFile(filepath.Join(dir, f.File), []byte(f.SVG), 0o644); err != nil {
+		p := filepath.Join(dir, f.File)
+		if err := os.WriteFile(p, []byte(f.SVG), 0o644); err != nil {
 			t.Fatal(err)
+		}
+		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+			t.Fatalf("figure %s not written: %v", f.File, err)
 		}
 	}
 }

@@ -28,12 +28,12 @@ const Label = "kamal.test"
 // socket is the engine the integration tests use.
 const socket = "/var/run/docker.sock"
 
-// Client returns a client for the local engine, or skips the test when there
-// is no engine socket.
+// Client returns a client for the local engine. A missing engine fails the
+// test: these are integration tests, and `make test` runs them on purpose.
 func Client(t testing.TB) *docker.Client {
 	t.Helper()
 	if _, err := os.Stat(socket); err != nil {
-		t.Skipf("no docker engine at %s: %v", socket, err)
+		t.Fatalf("no docker engine at %s (start dockerd; .ci/run does): %v", socket, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
