@@ -100,16 +100,20 @@ func startTraefik(t *testing.T) (web string, r *Router) {
 	return web, &Router{Dir: dir, API: "http://" + api}
 }
 
-func backend(t *testing.T, name string) (*httptest.Server, swap.Server) {
+// backend is a test server answering its name; /slow holds the request for
+// 1.5 s and announces its start on the returned channel.
+func backend(t *testing.T, name string) (swap.Server, <-chan struct{}) {
 	t.Helper()
+	slowStarted := make(chan struct{}, 16)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
+			slowStarted <- struct{}{}
 			time.Sleep(1500 * time.Millisecond)
 		}
 		fmt.Fprint(w, name)
 	}))
 	t.Cleanup(srv.Close)
-	return srv, swap.Server{Container: name, Address: strings.TrimPrefix(srv.URL, "http://")}
+	return swap.Server{Container: name, Address: strings.TrimPrefix(srv.URL, "http://")}, slowStarted
 }
 
 func through(web, host, path string) (string, int, error) {
@@ -130,8 +134,8 @@ func through(web, host, path string) (string, int, error) {
 // request in flight on blue completes, and the cutover latency is logged.
 func TestRealTraefikCutover(t *testing.T) {
 	web, r := startTraefik(t)
-	_, blue := backend(t, "blue")
-	_, green := backend(t, "green")
+	blue, blueSlow := backend(t, "blue")
+	green, _ := backend(t, "green")
 	d := deploy("", &spec.Proxy{Hosts: []string{"app.test"}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -156,7 +160,11 @@ func TestRealTraefikCutover(t *testing.T) {
 		defer wg.Done()
 		slowBody, slowCode, slowErr = through(web, "app.test", "/slow")
 	}()
-	time.Sleep(100 * time.Millisecond) // let the slow request reach blue
+	select { // the slow request must be in flight on blue before cutover
+	case <-blueSlow:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the slow request never reached blue")
+	}
 
 	start := time.Now()
 	if err := r.Route(ctx, d, []swap.Server{green}); err != nil {
@@ -200,7 +208,7 @@ func TestRealTraefikCutover(t *testing.T) {
 // into the real Traefik and checks its routers are enabled and serve.
 func TestRealTraefikAcceptsKamal1Labels(t *testing.T) {
 	web, r := startTraefik(t)
-	_, green := backend(t, "green")
+	green, _ := backend(t, "green")
 	labels := map[string]string{
 		"traefik.http.routers.app-web.rule":                              "Host(`app.test`)",
 		"traefik.http.routers.app-web.middlewares":                       "app-web-retry@docker,hdr",
