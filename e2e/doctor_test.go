@@ -75,17 +75,12 @@ func TestDoctorLive(t *testing.T) {
 	if out, err := h.Docker(ctx, "run", "-d", "--name", "doctor-up", "--label", "kamal-e2e=1", "-p", "80:3000", ref); err != nil {
 		t.Fatalf("run app: %v: %s", err, out)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var code string
+	waitUntil(t, 30*time.Second, func() bool {
 		out, _ := h.Exec(ctx, "sh", "-c", "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1/up || true")
-		if strings.TrimSpace(out) == "200" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("app never answered /up on %s:80 (%q)", h.Name, out)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		code = strings.TrimSpace(out)
+		return code == "200"
+	}, func() string { return fmt.Sprintf("app never answered /up on %s:80 (%q)", h.Name, code) })
 	r = p.kamal(ctx, dir, nil, nil, "doctor", "--live")
 	t.Logf("with an app on :80 (%v):\n%s", r.took, r.out)
 	if strings.Contains(r.out, " live-health ") {

@@ -125,15 +125,3 @@ func TestFaults(t *testing.T) {
 	}
 	waitHTTP(t, url+"/up", http.StatusOK, 60*time.Second)
 }
-
-// waitFor polls cond until it holds, failing after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}

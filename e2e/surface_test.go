@@ -527,17 +527,6 @@ func dbChecksum(t testing.TB, a *surfaceApp) string {
 	return strings.TrimSpace(out.String())
 }
 
-func waitUntil(t testing.TB, d time.Duration, ok func() bool, msg func() string) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatal(msg())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
