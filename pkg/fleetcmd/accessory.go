@@ -202,16 +202,15 @@ func optSuffix(o string) string {
 }
 
 // uploadAccessoryFiles copies each `files:` entry to the host with its mode
-// and owner. Files may hold secrets, so they are written 0600 unless a mode
-// is given.
+// and owner, rendering .erb templates first. Files may hold secrets
+// (rendered ones especially), so they are written 0600 unless a mode is
+// given, and their content is never printed.
 func (s *Session) uploadAccessoryFiles(ctx context.Context, c *transport.Conn, a *spec.Accessory, home string) error {
+	lookup := accessoryERBLookup(a, os.LookupEnv, s.Cfg.Secret)
 	for _, f := range a.Files {
-		data, err := os.ReadFile(filepath.Clean(f.Local))
+		data, err := accessoryFileContent(f, lookup)
 		if err != nil {
-			return fmt.Errorf("read accessory file %s: %w", f.Local, err)
-		}
-		if strings.HasSuffix(f.Local, ".erb") {
-			return fmt.Errorf("accessory file %s: ERB templates are not rendered yet; provide the rendered file", f.Local)
+			return err
 		}
 		dst := hostPath(home, strings.TrimPrefix(f.Remote, "/"))
 		mode := f.Mode
@@ -229,6 +228,51 @@ func (s *Session) uploadAccessoryFiles(ctx context.Context, c *transport.Conn, a
 		}
 	}
 	return nil
+}
+
+// accessoryFileContent is what is uploaded for one `files:` entry: the local
+// file as it is, or rendered as ERB when its name ends in .erb (as Kamal
+// does; the remote path stays what the config says). Render errors name the
+// local file and line.
+func accessoryFileContent(f spec.Mount, lookup func(string) (string, bool)) ([]byte, error) {
+	data, err := os.ReadFile(filepath.Clean(f.Local))
+	if err != nil {
+		return nil, fmt.Errorf("read accessory file %s: %w", f.Local, err)
+	}
+	if !strings.HasSuffix(f.Local, ".erb") {
+		return data, nil
+	}
+	out, err := spec.RenderERBFile(f.Local, data, lookup)
+	if err != nil {
+		return nil, fmt.Errorf("render accessory file: %w", err)
+	}
+	return out, nil
+}
+
+// accessoryERBLookup is what ENV means in an accessory's ERB files. Kamal
+// loads the accessory's clear env over the process environment while
+// rendering, so those come first. Kamal 2 does not put secrets in ENV, but
+// a template naming one is almost always meant to get it, so resolved
+// secrets are the fallback: an env.secret name of the accessory (`A:B`
+// gives ENV["A"] secret B), then any secret by its own name. Only secrets
+// the config refers to are resolved (spec.Config.Secret); others stay unset.
+func accessoryERBLookup(a *spec.Accessory, env, secret func(string) (string, bool)) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		if v, ok := a.Env.Clear[name]; ok {
+			return v, true
+		}
+		if v, ok := env(name); ok {
+			return v, true
+		}
+		for _, ref := range a.Env.Secret {
+			if ref.Name == name {
+				if v, ok := secret(ref.From); ok {
+					return v, true
+				}
+			}
+		}
+		return secret(name)
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -12,7 +12,9 @@ package spec
 //	a == b, a != b, cond ? a : b, ( ... )
 //
 // <%# comments %> are dropped and <%% is a literal <%. ERB inside YAML
-// comment lines is left untouched.
+// comment lines of the config is left untouched; other files (accessory
+// `files:` templates, see RenderERBFile) have no such exception, because
+// their `#` lines need not be comments.
 
 import (
 	"fmt"
@@ -23,6 +25,21 @@ import (
 type erbEnv struct {
 	lookup func(string) (string, bool)
 	arch   string
+	// plainText renders tags on lines starting with # too: the text is not
+	// YAML, so such a line is not known to be a comment.
+	plainText bool
+}
+
+// RenderERBFile renders the ERB tags of a file that is not the config (an
+// accessory `files:` template) with the same small evaluator as deploy.yml:
+// ENV["X"] and ENV.fetch read lookup. An unsupported construct or an unset
+// ENV.fetch is an *Error naming path and line. The output may hold secret
+// values; errors never do (they quote the tag, not what it evaluated to).
+func RenderERBFile(path string, src []byte, lookup func(string) (string, bool)) ([]byte, error) {
+	if lookup == nil {
+		lookup = func(string) (string, bool) { return "", false }
+	}
+	return renderERB(path, src, erbEnv{lookup: lookup, arch: localArch(), plainText: true})
 }
 
 // renderERB evaluates the ERB tags of src.
@@ -57,7 +74,7 @@ func renderERB(file string, src []byte, env erbEnv) ([]byte, error) {
 		}
 		tag := s[:end+2]
 		s = s[end+2:]
-		if inYAMLComment(out.String()) {
+		if !env.plainText && inYAMLComment(out.String()) {
 			out.WriteString(tag)
 			line += strings.Count(tag, "\n")
 			continue

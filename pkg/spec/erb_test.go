@@ -42,3 +42,46 @@ func TestRenderERB(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderERBFile(t *testing.T) {
+	lookup := lookupIn(map[string]string{"DB_PASSWORD": "s3cret", "PORT": "5432"})
+	tests := []struct{ name, in, want string }{
+		{"substitution", "[client]\npassword=<%= ENV[\"DB_PASSWORD\"] %>\nport=<%= ENV.fetch(\"PORT\") %>\n",
+			"[client]\npassword=s3cret\nport=5432\n"},
+		{"default", `user=<%= ENV.fetch("DB_USER", "app") %>`, "user=app"},
+		{"no tags", "plain # not ERB\n", "plain # not ERB\n"},
+		// Not YAML: a # line is rendered like any other (Ruby's ERB does).
+		{"hash line", "# password <%= ENV['DB_PASSWORD'] %>", "# password s3cret"},
+	}
+	for _, tc := range tests {
+		got, err := RenderERBFile("config/my.cnf.erb", []byte(tc.in), lookup)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if string(got) != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+
+	errs := []struct{ name, in, want string }{
+		{"unset fetch", "a=1\nb=<%= ENV.fetch(\"MISSING\") %>", "config/my.cnf.erb:2: ERB "},
+		{"unsupported ruby", "a=1\n\n<% if ENV[\"X\"] %>x<% end %>", "config/my.cnf.erb:3: ERB "},
+		{"method call", `<%= File.read("/etc/passwd") %>`, "config/my.cnf.erb:1: ERB "},
+	}
+	for _, tc := range errs {
+		_, err := RenderERBFile("config/my.cnf.erb", []byte(tc.in), lookup)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: want error starting %q, got %v", tc.name, tc.want, err)
+			continue
+		}
+		if tc.name == "unset fetch" && !strings.Contains(err.Error(), "MISSING is not set") {
+			t.Errorf("%s: error does not name the variable: %v", tc.name, err)
+		}
+	}
+
+	// A nil lookup is an empty environment, not a panic.
+	if _, err := RenderERBFile("f.erb", []byte(`<%= ENV.fetch("X") %>`), nil); err == nil {
+		t.Error("nil lookup: ENV.fetch of an unset name did not fail")
+	}
+}

@@ -61,11 +61,17 @@ func (o *LoadOptions) defaults() {
 		o.Env = os.LookupEnv
 	}
 	if o.Arch == "" {
-		o.Arch = "amd64"
-		if runtime.GOARCH == "arm64" {
-			o.Arch = "arm64"
-		}
+		o.Arch = localArch()
 	}
+}
+
+// localArch is Kamal::Utils.docker_arch: the Docker arch of this machine as
+// Kamal names it (only amd64 and arm64 exist for it).
+func localArch() string {
+	if runtime.GOARCH == "arm64" {
+		return "arm64"
+	}
+	return "amd64"
 }
 
 // Load reads, validates and normalises the config.
