@@ -1,6 +1,7 @@
 // Package cmdconfig implements `docker kamal config` (the merged,
-// normalised config with secrets redacted) and `docker kamal init` (a
-// starter config, secrets file and sample hooks).
+// normalised config with secrets redacted), `docker kamal init` (a
+// starter config, secrets file and sample hooks) and `docker kamal docs`
+// (the config reference, docs/config.md, built in).
 package cmdconfig
 
 import (
@@ -15,10 +16,11 @@ import (
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
-// Register plugs config and init into the command tree.
+// Register plugs config, init and docs into the command tree.
 func Register() {
 	command.Register("config", runConfig)
 	command.Register("init", runInit)
+	command.Register("docs", runDocs)
 }
 
 // LoadOptions are the spec.LoadOptions for the global options g.

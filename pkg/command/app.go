@@ -165,6 +165,7 @@ var tree = []node{
 	{name: "remove", usage: "Remove the app, proxy and accessories of this destination from the servers", issue: 6},
 	{name: "config", usage: "Show the merged config, secrets redacted", issue: 2},
 	{name: "init", usage: "Create config stub in config/deploy.yml, secrets and sample hooks", issue: 2},
+	{name: "docs", usage: "Show the config reference, or one SECTION of it (docs proxy)", args: "[SECTION]", issue: 2},
 	{name: "doctor", usage: "Check the app against production deployment practice", issue: 8},
 }
 
