@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik/routes"
 	"io"
 	"net"
 	"net/http"
@@ -230,7 +231,7 @@ func (env *sidecarEnv) appSpec(service, dest, version, image string, env2 map[st
 	for k, v := range env2 {
 		e[k] = v
 	}
-	return &spec.Deploy{
+	d := &spec.Deploy{
 		APIVersion: spec.APIVersion, Service: service, Destination: dest, Role: "web", Version: version,
 		Image: img.ref, ImageID: img.id, Env: e, SecretEnv: map[string]string{"SECRET_KEY_BASE": scSecret},
 		Healthcheck: spec.Healthcheck{Kind: spec.HealthHTTP, Path: "/up", Port: 3000,
@@ -239,6 +240,11 @@ func (env *sidecarEnv) appSpec(service, dest, version, image string, env2 map[st
 		DeployTimeout: spec.Duration(30 * time.Second), DrainTimeout: spec.Duration(10 * time.Second),
 		StopTimeout: spec.Duration(25 * time.Second), RetainContainers: 3,
 	}
+	// What the plugin does before sending a spec.
+	if err := routes.Attach(d); err != nil {
+		panic(err)
+	}
+	return d
 }
 
 func hostFor(service, dest string) string {

@@ -154,6 +154,9 @@ func runDeploy(ctx context.Context, g *command.Globals, c *cli.Context, verb str
 	if err != nil {
 		return err
 	}
+	if err := s.checkRouting(plan, version); err != nil {
+		return err
+	}
 	hosts := hostsOf(plan)
 	s.Out.Phase("%s %s %s to %s", verbTitle(verb), s.Cfg.Service, version, strings.Join(hosts, ", "))
 	s.Out.Verbose("plan:\n%s", plan)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/dockerkamal/docker-kamal/pkg/fleet"
 	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik/routes"
 )
 
 // swapper drives each host's sidecar for pkg/fleet.
@@ -18,7 +20,7 @@ type swapper struct {
 }
 
 func (w *swapper) Deploy(ctx context.Context, t fleet.Target) error {
-	d, err := w.s.Cfg.Deploy(t.Role, t.Host, w.version, w.image, w.imageID)
+	d, err := w.s.wireSpec(t, w.version, w.image, w.imageID)
 	if err != nil {
 		return err
 	}
@@ -32,6 +34,31 @@ func (w *swapper) Deploy(ctx context.Context, t fleet.Target) error {
 	}
 	if res.Cutover > 0 {
 		w.s.Out.Verbose("[%s] %s cutover %s", t.Host, t.Role, res.Cutover.D().Round(time.Millisecond))
+	}
+	return nil
+}
+
+// wireSpec is what a sidecar gets to deploy t: the config's spec of the
+// role on the host, with its Traefik routing built here, with Traefik's own
+// types, so the sidecar need not link them.
+func (s *Session) wireSpec(t fleet.Target, version, image, imageID string) (*spec.Deploy, error) {
+	d, err := s.Cfg.Deploy(t.Role, t.Host, version, image, imageID)
+	if err != nil {
+		return nil, err
+	}
+	if err := routes.Attach(d); err != nil {
+		return nil, fmt.Errorf("role %s: %w", t.Role, err)
+	}
+	return d, nil
+}
+
+// checkRouting builds every target's routing before anything happens on a
+// host, so bad traefik labels fail the command before the lock and build.
+func (s *Session) checkRouting(plan fleet.Plan, version string) error {
+	for _, t := range plan.Targets() {
+		if _, err := s.wireSpec(t, version, s.ImageRef(version), ""); err != nil {
+			return err
+		}
 	}
 	return nil
 }

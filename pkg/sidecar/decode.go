@@ -64,6 +64,11 @@ func decodeDeploy(r io.Reader) (*spec.Deploy, error) {
 		// DecodeDeploy wraps json errors in "decode spec: %w".
 		return nil, locatedError(err, reflect.TypeOf(spec.Deploy{}), data)
 	}
+	// Only Traefik routing travels ready-made; without it the swap would
+	// fail at cutover, after starting green.
+	if d.Proxy != nil && d.Proxy.Routing == nil {
+		return nil, validationError(spec.ErrNoRouting)
+	}
 	return d, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik/routes"
 	"io"
 	"log/slog"
 	"net"
@@ -232,6 +233,9 @@ func testSpec(version string) *spec.Deploy {
 		Proxy: &spec.Proxy{Hosts: []string{"app.test"}}, SecretEnv: map[string]string{"DB_PASSWORD": "hunter2"},
 	}
 	d.ApplyDefaults()
+	if err := routes.Attach(d); err != nil {
+		panic(err)
+	}
 	return d
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -156,6 +157,46 @@ type Proxy struct {
 	// TraefikLabels are Kamal 1 `traefik.*` labels, decoded with Traefik's own
 	// label decoder; when present they define routers and middlewares.
 	TraefikLabels map[string]string `json:"traefikLabels,omitempty"`
+	// Routing is what the fields above mean to Traefik, built by the plugin
+	// with Traefik's own types (pkg/traefik/routes). The sidecar only adds
+	// the servers, so it links none of Traefik's code.
+	Routing *Routing `json:"routing,omitempty"`
+}
+
+// Routing is a role's Traefik dynamic configuration without its servers.
+type Routing struct {
+	// Config is a Traefik dynamic configuration as JSON: routers,
+	// middlewares, transports and Service with an empty loadBalancer.
+	Config json.RawMessage `json:"config"`
+	// Service names the service in Config whose servers the sidecar sets.
+	Service string `json:"service"`
+	// Scheme of server URLs ("http" when empty).
+	Scheme string `json:"scheme,omitempty"`
+	// Port, when set, replaces the container address's port in server URLs
+	// (Kamal 1 loadbalancer.server.port labels).
+	Port string `json:"port,omitempty"`
+}
+
+// LoadBalancer returns the JSON object of the service's load balancer inside
+// Config, decoded with numbers kept as written, and the whole configuration
+// it belongs to, so a caller can set servers and encode it again.
+func (r *Routing) LoadBalancer() (conf, lb map[string]any, err error) {
+	dec := json.NewDecoder(bytes.NewReader(r.Config))
+	dec.UseNumber()
+	if err := dec.Decode(&conf); err != nil {
+		return nil, nil, &FieldError{"proxy.routing.config", "not a JSON object: " + err.Error()}
+	}
+	if dec.More() {
+		return nil, nil, &FieldError{"proxy.routing.config", "trailing data after the JSON object"}
+	}
+	http, _ := conf["http"].(map[string]any)
+	services, _ := http["services"].(map[string]any)
+	svc, _ := services[r.Service].(map[string]any)
+	lb, _ = svc["loadBalancer"].(map[string]any)
+	if lb == nil {
+		return nil, nil, &FieldError{"proxy.routing.config", fmt.Sprintf("http.services.%s.loadBalancer missing", r.Service)}
+	}
+	return conf, lb, nil
 }
 
 // Duration is a time.Duration that travels as a Go duration string ("30s").
@@ -296,12 +337,45 @@ func (d *Deploy) Validate() error {
 				return &FieldError{"proxy.traefikLabels." + k, "must start with traefik."}
 			}
 		}
+		if d.Proxy.Routing != nil {
+			if err := d.Proxy.Routing.validate(); err != nil {
+				return err
+			}
+		}
 	}
 	if d.RetainContainers < 0 {
 		return &FieldError{"retainContainers", "must not be negative"}
 	}
 	return nil
 }
+
+// ErrNoRouting: a spec whose role has a proxy arrived without the routing
+// the plugin builds (an older plugin sent it).
+var ErrNoRouting = &FieldError{"proxy.routing", "missing: docker kamal builds it from the proxy settings (is the plugin older than this sidecar?)"}
+
+func (r *Routing) validate() error {
+	if !nameRE.MatchString(r.Service) {
+		return &FieldError{"proxy.routing.service", fmt.Sprintf("%q must match %s", r.Service, nameRE)}
+	}
+	switch r.Scheme {
+	case "", "http", "https", "h2c":
+	default:
+		return &FieldError{"proxy.routing.scheme", fmt.Sprintf("%q must be http, https or h2c", r.Scheme)}
+	}
+	if r.Port != "" {
+		if p, err := strconv.Atoi(r.Port); err != nil || p < 1 || p > 65535 {
+			return &FieldError{"proxy.routing.port", fmt.Sprintf("%q is not a port", r.Port)}
+		}
+	}
+	if len(r.Config) > maxRoutingConfig {
+		return &FieldError{"proxy.routing.config", fmt.Sprintf("%d bytes, more than %d", len(r.Config), maxRoutingConfig)}
+	}
+	_, _, err := r.LoadBalancer()
+	return err
+}
+
+// maxRoutingConfig bounds the routing JSON; it travels in a container label.
+const maxRoutingConfig = 64 << 10
 
 // ApplyDefaults fills unset tunables with their defaults.
 func (d *Deploy) ApplyDefaults() {

@@ -1,4 +1,4 @@
-package traefik
+package traefik_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/dockerkamal/docker-kamal/pkg/docker/dockertest"
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik/routes"
 )
 
 // load sends requests through Traefik until stopped and counts outcomes.
@@ -71,7 +72,7 @@ func throughWith(c *http.Client, web, host, path string) (string, int, error) {
 }
 
 // TestEngineWithRealTraefikUnderLoad runs pkg/swap on the real engine with
-// this package's Router and the real Traefik binary, under constant load:
+// this package's traefik.Router and the real Traefik binary, under constant load:
 // deploy v1 -> v2, a never-healthy v3, and a rollback to v1, with no failed
 // request.
 func TestEngineWithRealTraefikUnderLoad(t *testing.T) {
@@ -88,7 +89,7 @@ func TestEngineWithRealTraefikUnderLoad(t *testing.T) {
 		for k, v := range env {
 			e[k] = v
 		}
-		return &spec.Deploy{
+		d := &spec.Deploy{
 			APIVersion: spec.APIVersion, Service: service, Role: "web", Version: version, Image: img,
 			Env: e, Labels: map[string]string{dockertest.Label: network}, Network: network,
 			Healthcheck: spec.Healthcheck{Kind: spec.HealthHTTP, Path: "/up", Port: 8080,
@@ -97,6 +98,10 @@ func TestEngineWithRealTraefikUnderLoad(t *testing.T) {
 			DeployTimeout: spec.Duration(5 * time.Second), StopTimeout: spec.Duration(10 * time.Second),
 			DrainTimeout: spec.Duration(time.Second),
 		}
+		if err := routes.Attach(d); err != nil {
+			t.Fatal(err)
+		}
+		return d
 	}
 	if _, err := engine.Deploy(ctx, mk("v1", nil), nil); err != nil {
 		t.Fatal(err)

@@ -53,11 +53,7 @@ var _ swap.Router = (*Router)(nil)
 
 // Route writes the role's configuration with servers as its only backends.
 func (r *Router) Route(ctx context.Context, d *spec.Deploy, servers []swap.Server) error {
-	conf, err := Build(d, servers)
-	if err != nil {
-		return err
-	}
-	data, err := Marshal(d, conf)
+	data, err := Render(d, servers)
 	if err != nil {
 		return err
 	}
@@ -82,13 +78,9 @@ func (r *Router) Drain(ctx context.Context, d *spec.Deploy, old []swap.Server) e
 // Confirm polls Traefik's API until the role's service has exactly the
 // servers' URLs, or ctx ends; the error then says what Traefik last showed.
 func (r *Router) Confirm(ctx context.Context, d *spec.Deploy, servers []swap.Server) error {
-	conf, err := Build(d, servers)
+	want, err := ServerURLs(d, servers)
 	if err != nil {
 		return err
-	}
-	var want []string
-	for _, s := range conf.HTTP.Services[Name(d)].LoadBalancer.Servers {
-		want = append(want, s.URL)
 	}
 	slices.Sort(want)
 	interval := r.PollInterval

@@ -1,9 +1,10 @@
-package traefik
+package traefik_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -57,17 +58,17 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func newRouter(t *testing.T) (*Router, *fakeAPI) {
+func newRouter(t *testing.T) (*traefik.Router, *fakeAPI) {
 	t.Helper()
 	api := &fakeAPI{}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	return &Router{Dir: t.TempDir(), API: srv.URL, PollInterval: 5 * time.Millisecond}, api
+	return &traefik.Router{Dir: t.TempDir(), API: srv.URL, PollInterval: 5 * time.Millisecond}, api
 }
 
 func TestRouteWritesAtomically(t *testing.T) {
 	r, _ := newRouter(t)
-	d := deploy("", &spec.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000})
+	d := deploy(t, "", &spec.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000})
 	if err := r.Route(context.Background(), d, green); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestRouteWritesAtomically(t *testing.T) {
 		t.Errorf("file:\n%s", data)
 	}
 	info, _ := os.Stat(filepath.Join(r.Dir, "app-web.yml"))
-	if info.Mode().Perm() != fileMode {
+	if info.Mode().Perm() != 0o644 {
 		t.Errorf("mode %v", info.Mode())
 	}
 	blue := []swap.Server{{Container: "x", Address: "172.18.0.9:3000"}}
@@ -106,8 +107,8 @@ func TestRouteWritesAtomically(t *testing.T) {
 }
 
 func TestRouteFailsOnMissingDir(t *testing.T) {
-	r := &Router{Dir: filepath.Join(t.TempDir(), "missing")}
-	d := deploy("", &spec.Proxy{})
+	r := &traefik.Router{Dir: filepath.Join(t.TempDir(), "missing")}
+	d := deploy(t, "", &spec.Proxy{})
 	if err := r.Route(context.Background(), d, green); err == nil || !strings.Contains(err.Error(), "write ") {
 		t.Fatalf("err = %v", err)
 	}
@@ -115,7 +116,7 @@ func TestRouteFailsOnMissingDir(t *testing.T) {
 
 func TestConfirmWaitsForServerSet(t *testing.T) {
 	r, api := newRouter(t)
-	d := deploy("", &spec.Proxy{AppPort: 3000})
+	d := deploy(t, "", &spec.Proxy{AppPort: 3000})
 	api.set("app-web@file", "http://172.18.0.9:3000")
 	go func() {
 		// Traefik picks the file up a little later.
@@ -135,7 +136,7 @@ func TestConfirmWaitsForServerSet(t *testing.T) {
 
 func TestConfirmTimeoutSaysWhatTraefikShowed(t *testing.T) {
 	r, api := newRouter(t)
-	d := deploy("", &spec.Proxy{AppPort: 3000})
+	d := deploy(t, "", &spec.Proxy{AppPort: 3000})
 	api.set("app-web@file", "http://172.18.0.9:3000", "http://172.18.0.5:3000")
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -147,7 +148,7 @@ func TestConfirmTimeoutSaysWhatTraefikShowed(t *testing.T) {
 		t.Errorf("only %d polls in 100ms; confirm must poll", api.hits)
 	}
 	_, err = r.ServiceServers(context.Background(), "nope@file")
-	if !errors.Is(err, ErrServiceNotFound) {
+	if !errors.Is(err, traefik.ErrServiceNotFound) {
 		t.Errorf("unknown service: %v", err)
 	}
 }

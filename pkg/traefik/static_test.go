@@ -1,6 +1,7 @@
-package traefik
+package traefik_test
 
 import (
+	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -8,9 +9,9 @@ import (
 )
 
 func TestStaticArgsGolden(t *testing.T) {
-	s := Static{
+	s := traefik.Static{
 		Image: "traefik:v3.6.12", DynamicDir: "/var/lib/kamal/traefik/dynamic", ACMEDir: "/var/lib/kamal/traefik/acme",
-		ACME: []ACME{{Resolver: "letsencrypt", Email: "ops@example.com"},
+		ACME: []traefik.ACME{{Resolver: "letsencrypt", Email: "ops@example.com"},
 			{Resolver: "staging", Email: "ops@example.com", Challenge: "tls", CAServer: "https://acme-staging-v02.api.letsencrypt.org/directory"}},
 		// Kamal 1 traefik.args: accesslog on, and a different log level; a
 		// user entrypoint address replaces ours whatever its case.
@@ -33,7 +34,7 @@ func TestStaticArgsGolden(t *testing.T) {
 }
 
 func TestStaticContainerSpec(t *testing.T) {
-	s := Static{
+	s := traefik.Static{
 		Image: "traefik:v3.6.12", DynamicDir: "/var/lib/kamal/traefik/dynamic",
 		Options: map[string][]string{"publish": {"8080:8080"}, "volume": {"/etc/certs:/certs:ro"}, "memory": {"256m"}, "log-opt": {"max-size=10m"}},
 		Labels:  map[string]string{"traefik.http.routers.dashboard.rule": "Host(`t.example.com`)"},
@@ -52,13 +53,13 @@ func TestStaticContainerSpec(t *testing.T) {
 	if got := strings.Join(cs.Volumes, " "); got != "/var/lib/kamal/traefik/dynamic:/etc/traefik/dynamic:ro /etc/certs:/certs:ro" {
 		t.Errorf("volumes %s", got)
 	}
-	if cs.Labels[LabelTraefik] != "true" || cs.LogOpts["max-size"] != "10m" || cs.Env[0] != "TZ=UTC" {
+	if cs.Labels[traefik.LabelTraefik] != "true" || cs.LogOpts["max-size"] != "10m" || cs.Env[0] != "TZ=UTC" {
 		t.Errorf("labels %v logopts %v env %v", cs.Labels, cs.LogOpts, cs.Env)
 	}
 	if s.APIURL() != "http://kamal-traefik:8080" {
 		t.Errorf("api url %s", s.APIURL())
 	}
-	noPorts := Static{Image: "t", DynamicDir: "/d", HTTPPort: -1, HTTPSPort: -1}
+	noPorts := traefik.Static{Image: "t", DynamicDir: "/d", HTTPPort: -1, HTTPSPort: -1}
 	if cs, _ := noPorts.ContainerSpec(); len(cs.Ports) != 0 {
 		t.Errorf("ports %v", cs.Ports)
 	}
@@ -67,15 +68,15 @@ func TestStaticContainerSpec(t *testing.T) {
 func TestStaticErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		s    Static
+		s    traefik.Static
 		want string
 	}{
-		{"no image", Static{DynamicDir: "/d"}, "required"},
-		{"acme without dir", Static{Image: "t", DynamicDir: "/d", ACME: []ACME{{Resolver: "le", Email: "a@b"}}}, "acmeDir"},
-		{"bad challenge", Static{Image: "t", DynamicDir: "/d", ACMEDir: "/a", ACME: []ACME{{Resolver: "le", Challenge: "dns"}}}, "http or tls"},
-		{"bad resolver", Static{Image: "t", DynamicDir: "/d", ACMEDir: "/a", ACME: []ACME{{Resolver: "a.b"}}}, "invalid"},
-		{"bad option", Static{Image: "t", DynamicDir: "/d", Options: map[string][]string{"privileged": {"true"}}}, "not supported"},
-		{"bad arg", Static{Image: "t", DynamicDir: "/d", Args: map[string]string{"a b": "x"}}, "invalid key"},
+		{"no image", traefik.Static{DynamicDir: "/d"}, "required"},
+		{"acme without dir", traefik.Static{Image: "t", DynamicDir: "/d", ACME: []traefik.ACME{{Resolver: "le", Email: "a@b"}}}, "acmeDir"},
+		{"bad challenge", traefik.Static{Image: "t", DynamicDir: "/d", ACMEDir: "/a", ACME: []traefik.ACME{{Resolver: "le", Challenge: "dns"}}}, "http or tls"},
+		{"bad resolver", traefik.Static{Image: "t", DynamicDir: "/d", ACMEDir: "/a", ACME: []traefik.ACME{{Resolver: "a.b"}}}, "invalid"},
+		{"bad option", traefik.Static{Image: "t", DynamicDir: "/d", Options: map[string][]string{"privileged": {"true"}}}, "not supported"},
+		{"bad arg", traefik.Static{Image: "t", DynamicDir: "/d", Args: map[string]string{"a b": "x"}}, "invalid key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,8 +1,9 @@
-package traefik
+package traefik_test
 
 import (
 	"context"
 	"fmt"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 	"io"
 	"net"
 	"net/http"
@@ -54,12 +55,12 @@ func freePort(t *testing.T) string {
 
 // startTraefik runs the real binary with our static arguments, moved to
 // loopback ports and a temp directory, and waits for /ping.
-func startTraefik(t *testing.T) (web string, r *Router) {
+func startTraefik(t *testing.T) (web string, r *traefik.Router) {
 	t.Helper()
 	bin := traefikBinary(t)
 	dir := t.TempDir()
 	web, api := freePort(t), freePort(t)
-	s := Static{Image: "unused", DynamicDir: dir, Args: map[string]string{
+	s := traefik.Static{Image: "unused", DynamicDir: dir, Args: map[string]string{
 		"entryPoints.web.address":       web,
 		"entryPoints.websecure.address": freePort(t),
 		"entryPoints.traefik.address":   api,
@@ -97,7 +98,7 @@ func startTraefik(t *testing.T) (web string, r *Router) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return web, &Router{Dir: dir, API: "http://" + api}
+	return web, &traefik.Router{Dir: dir, API: "http://" + api}
 }
 
 // backend is a test server answering its name; /slow holds the request for
@@ -136,7 +137,7 @@ func TestRealTraefikCutover(t *testing.T) {
 	web, r := startTraefik(t)
 	blue, blueSlow := backend(t, "blue")
 	green, _ := backend(t, "green")
-	d := deploy("", &spec.Proxy{Hosts: []string{"app.test"}})
+	d := deploy(t, "", &spec.Proxy{Hosts: []string{"app.test"}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
@@ -217,7 +218,7 @@ func TestRealTraefikAcceptsKamal1Labels(t *testing.T) {
 		"traefik.http.middlewares.hdr.headers.customresponseheaders.X-K": "1",
 		"traefik.http.services.app-web.loadbalancer.server.scheme":       "http",
 	}
-	d := deploy("", &spec.Proxy{TraefikLabels: labels})
+	d := deploy(t, "", &spec.Proxy{TraefikLabels: labels})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := r.Route(ctx, d, []swap.Server{green}); err != nil {

@@ -1,49 +1,69 @@
-package traefik
+// Package routes builds a role's Traefik routing (routers, middlewares,
+// transports and its service) from the wire spec's proxy settings with
+// Traefik v3's own dynamic types, and decodes Kamal 1 traefik.* labels with
+// Traefik's own label decoder, so they mean exactly what Traefik says.
+//
+// It runs in the plugin: the result travels in spec.Proxy.Routing and the
+// sidecar (pkg/traefik) only adds the servers. Linking Traefik costs about
+// 24 MiB of resident memory at start-up (its packages' init), which the
+// sidecar, resident on every host, should not pay.
+//
+// Label routers, middlewares and services are renamed under the role's name
+// (so roles and destinations never collide in the one file provider),
+// references to them (also "x@docker", as Kamal 1 writes) are rewritten,
+// and every router is pointed at the role's service.
+package routes
 
 import (
-	"bytes"
+	"encoding/json"
 	"fmt"
 	"maps"
-	"net"
-	"net/url"
 	"slices"
 	"strings"
 
 	ptypes "github.com/traefik/paerser/types"
 	"github.com/traefik/traefik/v3/pkg/config/dynamic"
 	"github.com/traefik/traefik/v3/pkg/config/label"
-	"gopkg.in/yaml.v3"
 
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
-	"github.com/dockerkamal/docker-kamal/pkg/swap"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
 
-// Entrypoint names, as the static configuration defines them.
-const (
-	EntryPointWeb       = "web"
-	EntryPointWebSecure = "websecure"
-)
-
-// Name is the Traefik object name (router, service, file) of d's role:
-// service-role[-destination].
-func Name(d *spec.Deploy) string {
-	parts := []string{d.Service, d.Role}
-	if d.Destination != "" {
-		parts = append(parts, d.Destination)
+// Attach builds d's routing into d.Proxy.Routing, for the sidecar to fill
+// with servers. A role without a proxy is left alone.
+func Attach(d *spec.Deploy) error {
+	if d.Proxy == nil {
+		return nil
 	}
-	return strings.Join(parts, "-")
+	rt, err := Template(d)
+	if err != nil {
+		return err
+	}
+	d.Proxy.Routing = rt
+	return nil
 }
 
-// FileName is the dynamic configuration file of d's role.
-func FileName(d *spec.Deploy) string { return Name(d) + ".yml" }
-
-// Build returns the dynamic configuration that routes d's role to exactly
-// servers.
-func Build(d *spec.Deploy, servers []swap.Server) (*dynamic.Configuration, error) {
-	if d.Proxy == nil {
-		return nil, fmt.Errorf("build traefik config for %s: role has no proxy", Name(d))
+// Template returns d's routing as the wire spec carries it.
+func Template(d *spec.Deploy) (*spec.Routing, error) {
+	conf, scheme, port, err := Config(d)
+	if err != nil {
+		return nil, err
 	}
-	name := Name(d)
+	raw, err := json.Marshal(conf)
+	if err != nil {
+		return nil, fmt.Errorf("build traefik config for %s: %w", traefik.Name(d), err)
+	}
+	return &spec.Routing{Config: raw, Service: traefik.Name(d), Scheme: scheme, Port: port}, nil
+}
+
+// Config returns the dynamic configuration of d's role with its service's
+// load balancer empty of servers, and the scheme and port (empty: the
+// container's) its server URLs take.
+func Config(d *spec.Deploy) (conf *dynamic.Configuration, scheme, port string, err error) {
+	if d.Proxy == nil {
+		return nil, "", "", fmt.Errorf("build traefik config for %s: role has no proxy", traefik.Name(d))
+	}
+	name := traefik.Name(d)
 	http := &dynamic.HTTPConfiguration{
 		Routers:     map[string]*dynamic.Router{},
 		Services:    map[string]*dynamic.Service{},
@@ -53,25 +73,13 @@ func Build(d *spec.Deploy, servers []swap.Server) (*dynamic.Configuration, error
 	// do (and reads back equal).
 	lb := &dynamic.ServersLoadBalancer{}
 	lb.SetDefaults()
-	scheme, port := "http", ""
+	scheme = "http"
 	if len(d.Proxy.TraefikLabels) > 0 {
-		var err error
 		if scheme, port, err = fromLabels(d, http, lb); err != nil {
-			return nil, fmt.Errorf("build traefik config for %s: %w", name, err)
+			return nil, "", "", fmt.Errorf("build traefik config for %s: %w", name, err)
 		}
 	} else {
 		fromProxy(d, http)
-	}
-	for _, s := range servers {
-		addr := s.Address
-		if port != "" {
-			host, _, err := net.SplitHostPort(addr)
-			if err != nil {
-				return nil, fmt.Errorf("build traefik config for %s: server %q: %w", name, addr, err)
-			}
-			addr = net.JoinHostPort(host, port)
-		}
-		lb.Servers = append(lb.Servers, dynamic.Server{URL: (&url.URL{Scheme: scheme, Host: addr}).String()})
 	}
 	if rt := d.Proxy.ResponseTimeout.D(); rt > 0 {
 		ft := &dynamic.ForwardingTimeouts{}
@@ -84,27 +92,27 @@ func Build(d *spec.Deploy, servers []swap.Server) (*dynamic.Configuration, error
 	if len(http.Middlewares) == 0 {
 		http.Middlewares = nil
 	}
-	return &dynamic.Configuration{HTTP: http}, nil
+	return &dynamic.Configuration{HTTP: http}, scheme, port, nil
 }
 
 // fromProxy builds routers from Kamal 2 proxy settings.
 func fromProxy(d *spec.Deploy, http *dynamic.HTTPConfiguration) {
-	px, name := d.Proxy, Name(d)
+	px, name := d.Proxy, traefik.Name(d)
 	rule := Rule(px)
 	main := &dynamic.Router{Rule: rule, Service: name, EntryPoints: px.EntryPoints}
 	if !px.TLS {
 		if len(main.EntryPoints) == 0 {
-			main.EntryPoints = []string{EntryPointWeb}
+			main.EntryPoints = []string{traefik.EntryPointWeb}
 		}
 		http.Routers[name] = main
 		return
 	}
 	if len(main.EntryPoints) == 0 {
-		main.EntryPoints = []string{EntryPointWebSecure}
+		main.EntryPoints = []string{traefik.EntryPointWebSecure}
 	}
 	main.TLS = &dynamic.RouterTLSConfig{CertResolver: px.CertResolver}
 	http.Routers[name] = main
-	plain := &dynamic.Router{Rule: rule, Service: name, EntryPoints: []string{EntryPointWeb}}
+	plain := &dynamic.Router{Rule: rule, Service: name, EntryPoints: []string{traefik.EntryPointWeb}}
 	if px.SSLRedirect {
 		mw := name + "-redirect"
 		http.Middlewares[mw] = &dynamic.Middleware{RedirectScheme: &dynamic.RedirectScheme{Scheme: "https", Permanent: true}}
@@ -150,7 +158,7 @@ func fromLabels(d *spec.Deploy, http *dynamic.HTTPConfiguration, lb *dynamic.Ser
 		conf.UDP != nil && (len(conf.UDP.Routers) > 0 || len(conf.UDP.Services) > 0) {
 		return "", "", fmt.Errorf("decode traefik labels: tcp and udp routing is not supported")
 	}
-	name := Name(d)
+	name := traefik.Name(d)
 	h := conf.HTTP
 	if h == nil {
 		h = &dynamic.HTTPConfiguration{}
@@ -221,22 +229,6 @@ func fromLabels(d *spec.Deploy, http *dynamic.HTTPConfiguration, lb *dynamic.Ser
 		scheme = "http"
 	}
 	return scheme, port, nil
-}
-
-// Marshal renders a dynamic configuration as the YAML the file provider
-// reads, with a header naming its owner.
-func Marshal(d *spec.Deploy, conf *dynamic.Configuration) ([]byte, error) {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Written by kamal-sidecar for %s version %s. Do not edit: the next deploy replaces it.\n", Name(d), d.Version)
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(conf); err != nil {
-		return nil, fmt.Errorf("marshal traefik config for %s: %w", Name(d), err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("marshal traefik config for %s: %w", Name(d), err)
-	}
-	return b.Bytes(), nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -1,4 +1,4 @@
-package traefik
+package routes
 
 import (
 	"encoding/json"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -70,11 +71,12 @@ func TestBuildGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			conf, err := Build(tt.d, tt.servers)
+			conf, err := buildWithServers(tt.d, tt.servers)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := Marshal(tt.d, conf)
+			// What the sidecar writes: the attached routing plus servers.
+			got, err := traefik.Render(tt.d, tt.servers)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,7 +114,7 @@ func golden(t *testing.T, path string, got []byte) {
 
 func TestKamal1LabelDecoding(t *testing.T) {
 	d := deploy("production", &spec.Proxy{TraefikLabels: kamal1Labels, AppPort: 3000})
-	conf, err := Build(d, green)
+	conf, err := buildWithServers(d, green)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +160,7 @@ func TestKamal1LabelErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Build(deploy("", &spec.Proxy{TraefikLabels: tt.labels}), green)
+			_, err := buildWithServers(deploy("", &spec.Proxy{TraefikLabels: tt.labels}), green)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
@@ -188,9 +190,30 @@ func TestRule(t *testing.T) {
 
 func TestBuildWithoutProxy(t *testing.T) {
 	d := deploy("", nil)
-	if _, err := Build(d, green); err == nil {
+	if _, err := buildWithServers(d, green); err == nil {
 		t.Fatal("want an error for a role without proxy")
 	}
+}
+
+// buildWithServers attaches d's routing and returns the typed configuration
+// Traefik should read from the file the sidecar renders for servers.
+func buildWithServers(d *spec.Deploy, servers []swap.Server) (*dynamic.Configuration, error) {
+	if err := Attach(d); err != nil {
+		return nil, err
+	}
+	conf, _, _, err := Config(d)
+	if err != nil {
+		return nil, err
+	}
+	urls, err := traefik.ServerURLs(d, servers)
+	if err != nil {
+		return nil, err
+	}
+	lb := conf.HTTP.Services[traefik.Name(d)].LoadBalancer
+	for _, u := range urls {
+		lb.Servers = append(lb.Servers, dynamic.Server{URL: u})
+	}
+	return conf, nil
 }
 
 func keys[V any](m map[string]V) []string {

@@ -1,10 +1,15 @@
-package traefik
+package routes
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/traefik/paerser/file"
+	"github.com/traefik/traefik/v3/pkg/config/dynamic"
+
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
 
 // FuzzBuildLabels feeds arbitrary traefik.* labels (user config) through
@@ -22,17 +27,32 @@ func FuzzBuildLabels(f *testing.F) {
 			}
 		}
 		d := deploy("", &spec.Proxy{TraefikLabels: labels})
-		conf, err := Build(d, green)
+		conf, err := buildWithServers(d, green)
 		if err != nil {
 			return
 		}
 		for n, r := range conf.HTTP.Routers {
-			if r.Service != Name(d) {
+			if r.Service != traefik.Name(d) {
 				t.Fatalf("router %s points at %q", n, r.Service)
 			}
 		}
-		if _, err := Marshal(d, conf); err != nil {
-			t.Fatalf("marshal: %v", err)
+		if err := d.Validate(); err != nil {
+			t.Fatalf("attached routing fails wire validation: %v", err)
+		}
+		// The sidecar's rendering reads back, through Traefik's own file
+		// decoder, as exactly the typed configuration.
+		rendered, err := traefik.Render(d, green)
+		if err != nil {
+			t.Fatalf("render: %v", err)
+		}
+		back := &dynamic.Configuration{}
+		if err := file.DecodeContent(string(rendered), ".yml", back); err != nil {
+			t.Fatalf("traefik cannot read the rendered file: %v\n%s", err, rendered)
+		}
+		wantJSON, _ := json.Marshal(conf)
+		gotJSON, _ := json.Marshal(back)
+		if string(wantJSON) != string(gotJSON) {
+			t.Fatalf("traefik read back a different config\n got %s\nwant %s", gotJSON, wantJSON)
 		}
 	})
 }
