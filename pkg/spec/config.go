@@ -329,7 +329,7 @@ type Boot struct {
 	// Limit as written: "" (all at once), "3" or "25%".
 	Limit         string   `yaml:"limit,omitempty"`
 	Wait          Duration `yaml:"wait,omitempty"`
-	ParallelRoles bool     `yaml:"parallel_roles,omitempty"`
+	ParallelRoles bool     `yaml:"parallel_roles"`
 	count         int
 	percent       int
 	hostCount     int

@@ -111,3 +111,26 @@ func TestDeployRailsStaging(t *testing.T) {
 		t.Errorf("labels not deep-merged: entrypoints = %q", got)
 	}
 }
+
+func TestBootParallelRolesDefault(t *testing.T) {
+	for _, tt := range []struct {
+		name, boot string
+		want       bool
+	}{
+		{"no boot section", "", true},
+		{"boot without the key", "boot:\n  limit: 2\n", true},
+		{"explicit true", "boot:\n  parallel_roles: true\n", true},
+		{"explicit false keeps Kamal's role-by-role order", "boot:\n  parallel_roles: false\n", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeApp(t, map[string]string{"config/deploy.yml": okHead + "servers:\n  web: [1.1.1.1]\n  job: [1.1.1.2]\n" + tt.boot})
+			c, err := Load(context.Background(), LoadOptions{Dir: dir, Env: lookupIn(nil)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Boot.ParallelRoles != tt.want {
+				t.Errorf("parallel roles = %v, want %v", c.Boot.ParallelRoles, tt.want)
+			}
+		})
+	}
+}

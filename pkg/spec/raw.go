@@ -195,7 +195,7 @@ func (m *rawMount) unmarshalNode(d *decoder, n *yaml.Node, path string) error {
 type rawBoot struct {
 	Limit         *yaml.Node `kamal:"limit"`
 	Wait          Duration   `kamal:"wait"`
-	ParallelRoles bool       `kamal:"parallel_roles"`
+	ParallelRoles *bool      `kamal:"parallel_roles"`
 }
 
 type rawBuilder struct {
