@@ -258,6 +258,17 @@ func TestShipAll(t *testing.T) {
 		t.Errorf("docker image inspect ran %d times for 4 hosts", n)
 	}
 
+	// Hosts lacking the same layers get one payload, written once.
+	payloads, _ := filepath.Glob(filepath.Join(s.dir, "payload-*"))
+	if len(payloads) != 1 {
+		t.Errorf("payload files %v, want one for 4 hosts lacking the same layer", payloads)
+	}
+	for _, h := range hosts[1:4] {
+		if fakes[h].wireBytes[0] != fakes["a"].wireBytes[0] {
+			t.Errorf("host %s received %d bytes, host a %d", h, fakes[h].wireBytes[0], fakes["a"].wireBytes[0])
+		}
+	}
+
 	dir := s.dir
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
