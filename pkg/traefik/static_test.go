@@ -1,6 +1,7 @@
 package traefik_test
 
 import (
+	"github.com/dockerkamal/docker-kamal/internal/golden"
 	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 	"path/filepath"
 	"slices"
@@ -21,7 +22,7 @@ func TestStaticArgsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, filepath.Join("testdata", "static-args.txt"), []byte(strings.Join(args, "\n")+"\n"))
+	golden.Check(t, filepath.Join("testdata", "static-args.txt"), []byte(strings.Join(args, "\n")+"\n"))
 	for _, want := range []string{"--providers.providersThrottleDuration=50ms", "--global.checkNewVersion=false",
 		"--global.sendAnonymousUsage=false", "--entrypoints.web.address=:8000", "--accesslog"} {
 		if !slices.Contains(args, want) {

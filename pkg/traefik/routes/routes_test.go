@@ -2,8 +2,7 @@ package routes
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
+	"github.com/dockerkamal/docker-kamal/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,8 +15,6 @@ import (
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 func deploy(dest string, px *spec.Proxy) *spec.Deploy {
 	d := &spec.Deploy{APIVersion: spec.APIVersion, Service: "app", Role: "web", Destination: dest, Version: "abc123",
@@ -80,7 +77,7 @@ func TestBuildGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join("testdata", tt.name+".yml"), got)
+			golden.Check(t, filepath.Join("testdata", tt.name+".yml"), got)
 
 			// Traefik's own file decoder reads back exactly what we built.
 			back := &dynamic.Configuration{}
@@ -93,22 +90,6 @@ func TestBuildGolden(t *testing.T) {
 				t.Errorf("traefik read back a different config\n got %s\nwant %s", gotJSON, wantJSON)
 			}
 		})
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 
