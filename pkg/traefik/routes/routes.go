@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	ptypes "github.com/traefik/paerser/types"
@@ -147,10 +148,22 @@ func Rule(px *spec.Proxy) string {
 	}
 }
 
+// decodeLabels is Traefik's label decoder, which panics on some malformed
+// keys (e.g. "traefik.http]", found by FuzzBuildLabels); user config must
+// get an error instead.
+func decodeLabels(labels map[string]string) (conf *dynamic.Configuration, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			conf, err = nil, fmt.Errorf("malformed label key (traefik's decoder failed: %v)", r)
+		}
+	}()
+	return label.DecodeConfiguration(labels)
+}
+
 // fromLabels decodes Kamal 1 traefik.* labels into http under the role's
 // name. It returns the server scheme and port the labels ask for.
 func fromLabels(d *spec.Deploy, http *dynamic.HTTPConfiguration, lb *dynamic.ServersLoadBalancer) (scheme, port string, err error) {
-	conf, err := label.DecodeConfiguration(d.Proxy.TraefikLabels)
+	conf, err := decodeLabels(d.Proxy.TraefikLabels)
 	if err != nil {
 		return "", "", fmt.Errorf("decode traefik labels: %w", err)
 	}
@@ -227,6 +240,16 @@ func fromLabels(d *spec.Deploy, http *dynamic.HTTPConfiguration, lb *dynamic.Ser
 	}
 	if scheme == "" {
 		scheme = "http"
+	}
+	switch scheme {
+	case "http", "https", "h2c":
+	default:
+		return "", "", fmt.Errorf("decode traefik labels: loadbalancer.server.scheme %q must be http, https or h2c", scheme)
+	}
+	if port != "" {
+		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+			return "", "", fmt.Errorf("decode traefik labels: loadbalancer.server.port %q is not a port (1-65535)", port)
+		}
 	}
 	return scheme, port, nil
 }

@@ -137,6 +137,9 @@ func TestKamal1LabelErrors(t *testing.T) {
 		}, "2 services defined (a, b)"},
 		{"tcp", map[string]string{"traefik.tcp.routers.db.rule": "HostSNI(`*`)"}, "tcp and udp"},
 		{"unknown field", map[string]string{"traefik.http.routers.a.nosuchthing": "x"}, "decode traefik labels"},
+		{"key traefik's decoder panics on", map[string]string{"traefik.http]": "0"}, "malformed label key"},
+		{"port zero", map[string]string{"traefik.http.services.a.loadbalancer.server.port": "0"}, "loadbalancer.server.port \"0\" is not a port"},
+		{"bad scheme", map[string]string{"traefik.http.services.a.loadbalancer.server.scheme": "ftp"}, "loadbalancer.server.scheme \"ftp\""},
 		{"server url", map[string]string{"traefik.http.services.a.loadbalancer.server.url": "http://evil:80"}, "server urls are set by the sidecar"},
 	}
 	for _, tt := range tests {
