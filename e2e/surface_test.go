@@ -55,6 +55,12 @@ accessories:
     cmd: --appendonly yes
     directories:
       - data:/data
+    files:
+      - config/redis-extra.conf.erb:/usr/local/etc/redis/extra.conf
+      - local: config/redis-plain.conf
+        remote: /usr/local/etc/redis/plain.conf
+        mode: "0640"
+        owner: "999:999"
 readiness_delay: 1
 deploy_timeout: 60
 drain_timeout: 5
@@ -113,7 +119,13 @@ func startSurfaceApp(t *testing.T, ctx context.Context) *surfaceApp {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "config", "deploy.yml"), fmt.Sprintf(surfaceDeployYML, f.Hosts[0].Addr, f.Hosts[1].Addr, f.SSHConfig), 0o644)
 	writeFile(t, filepath.Join(dir, ".kamal", "secrets"), "SURF_SECRET="+surfaceSecret+"\nPOSTGRES_PASSWORD="+surfacePGPassword+"\n", 0o600)
-	a := &surfaceApp{ctx: ctx, plugin: plugin, fleet: f, dir: dir, env: []string{"DOCKER_KAMAL_TRAEFIK_IMAGE=" + imgs.Traefik}, log: &outputLog{}}
+	// Accessory files: an ERB template reading the process environment and
+	// a secret, and a plain file with mode and owner.
+	writeFile(t, filepath.Join(dir, "config", "redis-extra.conf.erb"),
+		"maxmemory-policy <%= ENV.fetch(\"SURF_REDIS_POLICY\", \"noeviction\") %>\n# <%= ENV[\"SURF_SECRET\"] %>\n", 0o644)
+	writeFile(t, filepath.Join(dir, "config", "redis-plain.conf"), "# plain\n", 0o644)
+	a := &surfaceApp{ctx: ctx, plugin: plugin, fleet: f, dir: dir, log: &outputLog{},
+		env: []string{"DOCKER_KAMAL_TRAEFIK_IMAGE=" + imgs.Traefik, "SURF_REDIS_POLICY=allkeys-lru"}}
 	t.Cleanup(func() {
 		all := a.log.String()
 		for _, secret := range []string{surfaceSecret, surfacePGPassword} {
@@ -308,6 +320,31 @@ func TestSurface(t *testing.T) {
 		}, func() string { return "postgres never came back after reboot" })
 		if got := dbChecksum(t, a); got != want {
 			t.Errorf("after reboot the table is %q, want %q", got, want)
+		}
+	})
+
+	t.Run("accessory files: ERB rendered, mode and owner", func(t *testing.T) {
+		stat := func(p string) string {
+			out, err := h2.Docker(ctx, "exec", "kamal-surf-redis", "stat", "-c", "%a %u:%g", p)
+			if err != nil {
+				t.Fatalf("stat %s in the redis accessory: %v", p, err)
+			}
+			return strings.TrimSpace(out)
+		}
+		if got := stat("/usr/local/etc/redis/plain.conf"); got != "640 999:999" {
+			t.Errorf("plain.conf: mode and owner %q, want 640 999:999", got)
+		}
+		// Rendered files can hold secrets: 0600 unless a mode is given.
+		if got := stat("/usr/local/etc/redis/extra.conf"); !strings.HasPrefix(got, "600 ") {
+			t.Errorf("extra.conf: mode and owner %q, want 600", got)
+		}
+		out, err := h2.Docker(ctx, "exec", "kamal-surf-redis", "cat", "/usr/local/etc/redis/extra.conf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// (The harness trims the command's output.)
+		if want := "maxmemory-policy allkeys-lru\n# " + surfaceSecret; strings.TrimSpace(out) != want {
+			t.Errorf("extra.conf rendered as %q, want the environment's policy and the secret", out)
 		}
 	})
 
