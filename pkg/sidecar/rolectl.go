@@ -17,47 +17,60 @@ func (s *Server) handleRoleStart(w http.ResponseWriter, r *http.Request) {
 	s.roleOp(w, r, actionStart, s.startRole)
 }
 
-// roleOp decodes a RoleRequest, runs fn with the role marked busy, and
-// audits the outcome.
+// roleOp decodes a RoleRequest and runs fn on the role's live container
+// (see onLiveRole).
 func (s *Server) roleOp(w http.ResponseWriter, r *http.Request, action string, fn func(context.Context, RoleRecord) (bool, error)) {
 	var req sidecarapi.RoleRequest
 	if err := decodeRequest(r.Body, &req); err != nil {
 		writeError(w, err)
 		return
 	}
+	var running bool
+	rec, ok := s.onLiveRole(w, r, req.Role, req.Who, action, func(ctx context.Context, rec RoleRecord) (err error) {
+		running, err = fn(ctx, rec)
+		return err
+	})
+	if ok {
+		writeJSON(w, http.StatusOK, sidecarapi.RoleResponse{Role: req.Role, Version: rec.LiveVersion, Container: rec.LiveContainer, Running: running})
+	}
+}
+
+// onLiveRole runs fn on role's live container with the role marked busy and
+// a deadline, and audits the outcome. It writes the error response itself
+// and reports whether fn succeeded, so the caller writes only its answer.
+func (s *Server) onLiveRole(w http.ResponseWriter, r *http.Request, role sidecarapi.Role, who, action string, fn func(context.Context, RoleRecord) error) (RoleRecord, bool) {
 	if err := s.waitReady(r.Context()); err != nil {
 		writeError(w, err)
-		return
+		return RoleRecord{}, false
 	}
-	end, err := s.table.begin(req.Role, action)
+	end, err := s.table.begin(role, action)
 	if err != nil {
 		writeError(w, err)
-		return
+		return RoleRecord{}, false
 	}
 	defer end()
-	rec := s.table.get(req.Role)
+	rec := s.table.get(role)
 	if rec.LiveContainer == "" {
-		writeError(w, &sidecarapi.Error{Code: sidecarapi.CodeNotFound, Message: fmt.Sprintf("%s has no live container on this host", req.Role)})
-		return
+		writeError(w, &sidecarapi.Error{Code: sidecarapi.CodeNotFound, Message: fmt.Sprintf("%s has no live container on this host", role)})
+		return rec, false
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), roleOpTimeout)
 	defer cancel()
-	running, err := fn(ctx, rec)
-	who := req.Who
+	err = fn(ctx, rec)
 	if who == "" {
 		who = r.Header.Get(sidecarapi.HeaderWho)
 	}
-	audit := sidecarapi.AuditEntry{Who: whoOr(who), Action: action, What: req.Role.String() + " " + rec.LiveVersion, Result: resultOK}
+	audit := sidecarapi.AuditEntry{Who: whoOr(who), Action: action, What: role.String() + " " + rec.LiveVersion, Result: resultOK}
 	if err != nil {
 		audit.Result = "failed: " + errSummary(err)
 	}
 	s.appendAudit(audit)
 	end()
 	if err != nil {
-		writeError(w, fmt.Errorf("%s %s: %w", action, req.Role, err))
-		return
+		writeError(w, fmt.Errorf("%s %s: %w", action, role, err))
+		return rec, false
 	}
-	writeJSON(w, http.StatusOK, sidecarapi.RoleResponse{Role: req.Role, Version: rec.LiveVersion, Container: rec.LiveContainer, Running: running})
+	return rec, true
 }
 
 // stopRole stops the live container; Traefik keeps its route, so requests
