@@ -38,8 +38,9 @@ const (
 	scSecret = "e2e-secret-value-9f3c1"
 	// loadRate is the constant load (requests per second) during swaps.
 	loadRate = 100
-	// tailLoad is how long load goes on after a swap's end.
-	tailLoad = 500 * time.Millisecond
+	// tailRequests is how many responses of the final version the load
+	// must see after a swap's end, so the report covers that state too.
+	tailRequests = 50
 	// sidecarAppRepo is the repository the sample app builds are pinned
 	// under for these tests.
 	sidecarAppRepo = "kamal-e2e-sidecar-app"
@@ -271,9 +272,16 @@ func (env *sidecarEnv) load(t *testing.T, ctx context.Context, service, dest str
 // stopLoad stops g and asserts zero failures and the version sequence.
 func stopLoad(t *testing.T, g *loadgen.Generator, versions ...string) *loadgen.Report {
 	t.Helper()
-	// Keep the load on the final state a moment longer, so the report
-	// shows the last version under load too (load duration, not a wait).
-	time.Sleep(tailLoad)
+	// Keep the load on the final state until it has served enough
+	// requests, so the report shows the last version under load too.
+	if len(versions) > 0 {
+		last := versions[len(versions)-1]
+		base := g.Served(last)
+		waitUntil(t, 10*time.Second, func() bool { return g.Served(last) >= base+tailRequests },
+			func() string {
+				return fmt.Sprintf("load saw %d responses of %s after the swap, want %d", g.Served(last)-base, last, tailRequests)
+			})
+	}
 	rep := g.Stop()
 	s := rep.Summary
 	t.Logf("load: %s", strings.ReplaceAll(s.String(), "\n", "; "))

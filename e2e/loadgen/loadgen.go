@@ -126,6 +126,9 @@ type Generator struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	report *Report
+
+	servedMu sync.Mutex
+	served   map[string]int // 2xx responses by version so far
 }
 
 // Start validates cfg and starts sending in the background.
@@ -164,7 +167,7 @@ func Start(ctx context.Context, cfg Config) (*Generator, error) {
 		cfg.MaxInFlight = DefaultMaxInFlight
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
-	g := &Generator{cfg: cfg, cancel: cancel, done: make(chan struct{})}
+	g := &Generator{cfg: cfg, cancel: cancel, done: make(chan struct{}), served: map[string]int{}}
 	go g.run(ctx)
 	return g, nil
 }
@@ -173,6 +176,14 @@ func Start(ctx context.Context, cfg Config) (*Generator, error) {
 func (g *Generator) Stop() *Report {
 	g.cancel()
 	return g.Wait()
+}
+
+// Served is how many 2xx responses carried version so far, while the run
+// goes on: tests wait on it instead of guessing how long load must last.
+func (g *Generator) Served(version string) int {
+	g.servedMu.Lock()
+	defer g.servedMu.Unlock()
+	return g.served[version]
 }
 
 // Wait waits for the run to end (duration, count or context) and returns
@@ -230,6 +241,11 @@ loop:
 			defer wg.Done()
 			defer func() { <-sem }()
 			r := do(c, cfg, seq, isFresh)
+			if r.OK() {
+				g.servedMu.Lock()
+				g.served[r.Version]++
+				g.servedMu.Unlock()
+			}
 			mu.Lock()
 			results = append(results, r)
 			mu.Unlock()

@@ -55,9 +55,14 @@ func TestRunCountsVersionsAndStatuses(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	rep, err := Run(context.Background(), Config{URL: srv.URL, Rate: 500, Count: 100, Duration: 10 * time.Second})
+	g, err := Start(context.Background(), Config{URL: srv.URL, Rate: 500, Count: 100, Duration: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
+	}
+	rep := g.Wait()
+	// Served counts 2xx responses per version as they arrive.
+	if got := g.Served("v1") + g.Served("v2"); got != 98 {
+		t.Errorf("served v1 %d + v2 %d = %d, want 98", g.Served("v1"), g.Served("v2"), got)
 	}
 	s := rep.Summary
 	if s.Total != 100 || s.OK != 98 || s.Non2xx != 2 || s.Errors != 0 {
