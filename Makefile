@@ -29,7 +29,7 @@ images:
 
 # KAMAL_REQUIRE_TRAEFIK turns "no Traefik binary" into a failure, not a skip.
 test-unit: images
-	KAMAL_REQUIRE_TRAEFIK=1 $(GO) test -count=1 ./pkg/... ./plugin/... ./sidecar/... ./bench/...
+	KAMAL_REQUIRE_TRAEFIK=1 $(GO) test -count=1 ./pkg/... ./internal/... ./plugin/... ./sidecar/... ./bench/...
 
 # Each fuzz target runs for FUZZTIME; a crash fails the build.
 fuzz:

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/e2e/harness"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // rssSamples is how many idle RSS readings are taken, rssEvery apart.
@@ -23,7 +23,7 @@ const (
 // memory on h once it is idle. The sidecar there is the one `docker kamal
 // setup` started (after every deploy of the run, when they ran).
 func (e *env) benchFootprint(ctx context.Context, s *Scenario, h *harness.Host) error {
-	out, err := h.Docker(ctx, "inspect", "--format", "{{.Config.Image}}", sidecarapi.ContainerName)
+	out, err := h.Docker(ctx, "inspect", "--format", "{{.Config.Image}}", contract.SidecarContainerName)
 	if err != nil {
 		return fmt.Errorf("find the sidecar on %s (setup did not start it?): %w", h.Name, err)
 	}

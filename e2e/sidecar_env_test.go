@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/dockerkamal/docker-kamal/pkg/traefik/routes"
 	"io"
 	"net"
 	"net/http"
@@ -20,13 +19,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/traefik/routes"
+
 	"golang.org/x/crypto/ssh"
 
 	"github.com/dockerkamal/docker-kamal/e2e/harness"
 	"github.com/dockerkamal/docker-kamal/e2e/loadgen"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarclient"
 	"github.com/dockerkamal/docker-kamal/pkg/sidecarimage"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
 // Sidecar e2e tunables.
@@ -52,7 +53,7 @@ type sidecarEnv struct {
 	h   *harness.Host
 	f   *harness.Fleet
 	ssh *ssh.Client
-	api *sidecarapi.Client
+	api *sidecarclient.Client
 	mon *http.Client
 	// apps maps a sample app version to its image reference and ID.
 	apps map[string]appImage
@@ -63,7 +64,7 @@ type sidecarEnv struct {
 type appImage struct{ ref, id string }
 
 // newSidecarEnv starts a host, builds and loads the images, starts the
-// sidecar container with sidecarapi.RunArgs and boots Traefik.
+// sidecar container with contract.RunArgs and boots Traefik.
 func newSidecarEnv(t *testing.T, ctx context.Context, versions ...string) *sidecarEnv {
 	t.Helper()
 	f := harness.StartHosts(t, 1)
@@ -118,7 +119,7 @@ func newSidecarEnv(t *testing.T, ctx context.Context, versions ...string) *sidec
 	}
 	// Harness setup path for the sidecar and Traefik images; app images go
 	// through the sidecar's own image intake (see shipApp).
-	for _, ref := range []string{sidecarapi.ImageRef(sidecarTestVersion), traefik} {
+	for _, ref := range []string{contract.ImageRef(sidecarTestVersion), traefik} {
 		if err := env.h.LoadImage(ctx, ref); err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +127,7 @@ func newSidecarEnv(t *testing.T, ctx context.Context, versions ...string) *sidec
 	if _, err := env.h.Exec(ctx, "sh", "-c", "docker network create kamal >/dev/null && mkdir -p -m 0700 /run/kamal /var/lib/kamal"); err != nil {
 		t.Fatal(err)
 	}
-	args := sidecarapi.RunArgs(sidecarTestVersion, spec.DefaultNetwork, sidecarapi.DefaultMonitorAddr)
+	args := contract.RunArgs(sidecarTestVersion, contract.DefaultNetwork, contract.DefaultMonitorAddr)
 	if _, err := env.h.Docker(ctx, args...); err != nil {
 		t.Fatal(err)
 	}
@@ -136,19 +137,19 @@ func newSidecarEnv(t *testing.T, ctx context.Context, versions ...string) *sidec
 	}
 	t.Cleanup(func() { c.Close() })
 	env.ssh = c
-	env.api = sidecarapi.NewClient(func(ctx context.Context) (net.Conn, error) {
-		return c.DialContext(ctx, "unix", sidecarapi.SocketPath)
+	env.api = sidecarclient.NewClient(func(ctx context.Context) (net.Conn, error) {
+		return c.DialContext(ctx, "unix", contract.SocketPath)
 	})
 	t.Cleanup(env.api.Close)
 	env.mon = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return c.DialContext(ctx, "tcp", sidecarapi.DefaultMonitorAddr)
+			return c.DialContext(ctx, "tcp", contract.DefaultMonitorAddr)
 		},
 	}}
 	env.waitSidecar(t, ctx)
 
 	env.traefik = traefik
-	st, err := env.api.BootTraefik(ctx, sidecarapi.TraefikRequest{Image: traefik, HTTPPort: 80, HTTPSPort: -1, Who: "e2e"})
+	st, err := env.api.BootTraefik(ctx, contract.TraefikRequest{Image: traefik, HTTPPort: 80, HTTPSPort: -1, Who: "e2e"})
 	if err != nil {
 		t.Fatalf("boot traefik: %v\nsidecar logs:\n%s", err, env.logs(ctx, "kamal-sidecar"))
 	}
@@ -167,7 +168,7 @@ func buildSidecarImage(ctx context.Context, dir string) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("compile sidecar: %w: %s", err, out)
 	}
-	return sidecarimage.Build(ctx, nil, bin, sidecarapi.ImageRef(sidecarTestVersion))
+	return sidecarimage.Build(ctx, nil, bin, contract.ImageRef(sidecarTestVersion))
 }
 
 // waitSidecar polls the API until the sidecar answers.
@@ -226,20 +227,20 @@ func (env *sidecarEnv) shipApp(t *testing.T, ctx context.Context, version string
 }
 
 // appSpec is the wire spec of the sample app at version.
-func (env *sidecarEnv) appSpec(service, dest, version, image string, env2 map[string]string) *spec.Deploy {
+func (env *sidecarEnv) appSpec(service, dest, version, image string, env2 map[string]string) *contract.Deploy {
 	img := env.apps[image]
 	e := map[string]string{"SHUTDOWN_TIMEOUT_MS": "20000"}
 	for k, v := range env2 {
 		e[k] = v
 	}
-	d := &spec.Deploy{
-		APIVersion: spec.APIVersion, Service: service, Destination: dest, Role: "web", Version: version,
+	d := &contract.Deploy{
+		APIVersion: contract.APIVersion, Service: service, Destination: dest, Role: "web", Version: version,
 		Image: img.ref, ImageID: img.id, Env: e, SecretEnv: map[string]string{"SECRET_KEY_BASE": scSecret},
-		Healthcheck: spec.Healthcheck{Kind: spec.HealthHTTP, Path: "/up", Port: 3000,
-			Interval: spec.Duration(100 * time.Millisecond), Timeout: spec.Duration(2 * time.Second)},
-		Proxy:         &spec.Proxy{Hosts: []string{hostFor(service, dest)}, AppPort: 3000},
-		DeployTimeout: spec.Duration(30 * time.Second), DrainTimeout: spec.Duration(10 * time.Second),
-		StopTimeout: spec.Duration(25 * time.Second), RetainContainers: 3,
+		Healthcheck: contract.Healthcheck{Kind: contract.HealthHTTP, Path: "/up", Port: 3000,
+			Interval: contract.Duration(100 * time.Millisecond), Timeout: contract.Duration(2 * time.Second)},
+		Proxy:         &contract.Proxy{Hosts: []string{hostFor(service, dest)}, AppPort: 3000},
+		DeployTimeout: contract.Duration(30 * time.Second), DrainTimeout: contract.Duration(10 * time.Second),
+		StopTimeout: contract.Duration(25 * time.Second), RetainContainers: 3,
 	}
 	// What the plugin does before sending a spec.
 	if err := routes.Attach(d); err != nil {
@@ -327,7 +328,7 @@ func (env *sidecarEnv) serving(t *testing.T, ctx context.Context, service, dest,
 // metrics reads /metrics from the monitoring listener: series -> value.
 func (env *sidecarEnv) metrics(t *testing.T, ctx context.Context) map[string]float64 {
 	t.Helper()
-	body := env.monGet(t, ctx, sidecarapi.PathMetrics)
+	body := env.monGet(t, ctx, contract.PathMetrics)
 	out := map[string]float64{}
 	sc := bufio.NewScanner(strings.NewReader(body))
 	for sc.Scan() {
@@ -349,7 +350,7 @@ func (env *sidecarEnv) metrics(t *testing.T, ctx context.Context) map[string]flo
 
 func (env *sidecarEnv) monGet(t *testing.T, ctx context.Context, path string) string {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+sidecarapi.DefaultMonitorAddr+path, nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+contract.DefaultMonitorAddr+path, nil)
 	resp, err := env.mon.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s on the monitoring listener: %v", path, err)
@@ -372,17 +373,17 @@ func wantMetric(t *testing.T, m map[string]float64, series string, want float64)
 
 // roleStatus returns the role's entry of the monitoring listener's
 // /v1/status.
-func (env *sidecarEnv) roleStatus(t *testing.T, ctx context.Context, service, dest string) sidecarapi.RoleStatus {
+func (env *sidecarEnv) roleStatus(t *testing.T, ctx context.Context, service, dest string) contract.RoleStatus {
 	t.Helper()
 	st, _ := env.roleStatus2(t, ctx, service, dest)
 	return st
 }
 
 // roleStatus2 is roleStatus and whether the sidecar has reconciled.
-func (env *sidecarEnv) roleStatus2(t *testing.T, ctx context.Context, service, dest string) (sidecarapi.RoleStatus, bool) {
+func (env *sidecarEnv) roleStatus2(t *testing.T, ctx context.Context, service, dest string) (contract.RoleStatus, bool) {
 	t.Helper()
-	var st sidecarapi.Status
-	if err := jsonUnmarshal(env.monGet(t, ctx, sidecarapi.PathStatus), &st); err != nil {
+	var st contract.Status
+	if err := jsonUnmarshal(env.monGet(t, ctx, contract.PathStatus), &st); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range st.Roles {
@@ -391,7 +392,7 @@ func (env *sidecarEnv) roleStatus2(t *testing.T, ctx context.Context, service, d
 		}
 	}
 	t.Fatalf("status has no %s/web@%s: %+v", service, dest, st.Roles)
-	return sidecarapi.RoleStatus{}, false
+	return contract.RoleStatus{}, false
 }
 
 // containerID is a container's ID on the host.

@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/e2e/loadgen"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // TestSidecar drives one host's sidecar through its API (over SSH unix
@@ -41,7 +40,7 @@ func TestSidecar(t *testing.T) {
 		}
 		env.serving(t, ctx, svc, "", "v1")
 		st := env.roleStatus(t, ctx, svc, "")
-		if st.LiveVersion != "v1" || st.Health != sidecarapi.HealthHealthy || st.LastResult != "ok" {
+		if st.LiveVersion != "v1" || st.Health != contract.HealthHealthy || st.LastResult != "ok" {
 			t.Errorf("status = %+v", st)
 		}
 	})
@@ -50,9 +49,9 @@ func TestSidecar(t *testing.T) {
 		g := env.load(t, ctx, svc, "")
 		var healthyAt time.Time
 		steps := stepTimes{}
-		res, err := env.api.Apply(ctx, env.appSpec(svc, "", "v2", "v2", nil), func(e sidecarapi.Event) {
+		res, err := env.api.Apply(ctx, env.appSpec(svc, "", "v2", "v2", nil), func(e contract.Event) {
 			steps.add(e)
-			if e.Step == "wait-healthy" && e.Status == sidecarapi.EventDone {
+			if e.Step == "wait-healthy" && e.Status == contract.EventDone {
 				healthyAt = e.Time
 			}
 		})
@@ -77,7 +76,7 @@ func TestSidecar(t *testing.T) {
 			t.Errorf("cutover step durations not recorded: %v", m[`kamal_swap_step_duration_seconds_count{result="ok",step="cutover"}`])
 		}
 		st := env.roleStatus(t, ctx, svc, "")
-		if st.LiveVersion != "v2" || st.Container != "sc-web-v2" || st.Health != sidecarapi.HealthHealthy || st.LastResult != "ok" || st.LastVersion != "v2" {
+		if st.LiveVersion != "v2" || st.Container != "sc-web-v2" || st.Health != contract.HealthHealthy || st.LastResult != "ok" || st.LastVersion != "v2" {
 			t.Errorf("status = %+v", st)
 		}
 		if s := env.containerState(t, ctx, "sc-web-v1"); s != "exited" {
@@ -88,10 +87,10 @@ func TestSidecar(t *testing.T) {
 	t.Run("never-healthy v3 leaves v2 serving", func(t *testing.T) {
 		g := env.load(t, ctx, svc, "")
 		d := env.appSpec(svc, "", "v3", "v3", map[string]string{"NEVER_HEALTHY": "1"})
-		d.DeployTimeout = spec.Duration(4 * time.Second)
+		d.DeployTimeout = contract.Duration(4 * time.Second)
 		_, err := env.api.Apply(ctx, d, nil)
-		var apiErr *sidecarapi.Error
-		if !errors.As(err, &apiErr) || apiErr.Code != sidecarapi.CodeDeployFailed || apiErr.Step != "wait-healthy" {
+		var apiErr *contract.Error
+		if !errors.As(err, &apiErr) || apiErr.Code != contract.CodeDeployFailed || apiErr.Step != "wait-healthy" {
 			t.Fatalf("want deploy_failed at wait-healthy, got %v", err)
 		}
 		if !strings.Contains(err.Error(), "version v3 listening") {
@@ -106,7 +105,7 @@ func TestSidecar(t *testing.T) {
 		wantMetric(t, m, `kamal_health_check_failures_total{destination="",role="web",service="sc"}`, 1)
 		wantMetric(t, m, `kamal_live_version_info{destination="",role="web",service="sc",version="v2"}`, 1)
 		st := env.roleStatus(t, ctx, svc, "")
-		if st.LiveVersion != "v2" || st.Health != sidecarapi.HealthHealthy || st.LastResult != "failed" || st.LastVersion != "v3" || st.LastError == "" {
+		if st.LiveVersion != "v2" || st.Health != contract.HealthHealthy || st.LastResult != "failed" || st.LastVersion != "v3" || st.LastError == "" {
 			t.Errorf("status = %+v", st)
 		}
 	})
@@ -115,7 +114,7 @@ func TestSidecar(t *testing.T) {
 		g := env.load(t, ctx, svc, "")
 		start := time.Now()
 		steps := stepTimes{}
-		res, err := env.api.Rollback(ctx, sidecarapi.RollbackRequest{Role: sidecarapi.Role{Service: svc, Role: "web"}, Version: "v1", Who: "e2e"}, steps.add)
+		res, err := env.api.Rollback(ctx, contract.RollbackRequest{Role: contract.Role{Service: svc, Role: "web"}, Version: "v1", Who: "e2e"}, steps.add)
 		elapsed := time.Since(start)
 		if err != nil {
 			t.Fatalf("rollback: %v", err)
@@ -132,7 +131,7 @@ func TestSidecar(t *testing.T) {
 		wantMetric(t, m, `kamal_rollbacks_total{result="ok"}`, 1)
 		wantMetric(t, m, `kamal_live_version_info{destination="",role="web",service="sc",version="v1"}`, 1)
 		st := env.roleStatus(t, ctx, svc, "")
-		if st.LiveVersion != "v1" || st.LastAction != "rollback" || st.Health != sidecarapi.HealthHealthy {
+		if st.LiveVersion != "v1" || st.LastAction != "rollback" || st.Health != contract.HealthHealthy {
 			t.Errorf("status = %+v", st)
 		}
 	})
@@ -178,8 +177,8 @@ func TestSidecar(t *testing.T) {
 		g := env.load(t, ctx, svc, "")
 		d := env.appSpec(svc, "", "v4", "v4", map[string]string{"SLOW_START_MS": "6000"})
 		killed := make(chan error, 1)
-		_, err := env.api.Apply(ctx, d, func(e sidecarapi.Event) {
-			if e.Step == "wait-healthy" && e.Status == sidecarapi.EventStart {
+		_, err := env.api.Apply(ctx, d, func(e contract.Event) {
+			if e.Step == "wait-healthy" && e.Status == contract.EventStart {
 				killed <- env.h.KillProcess(ctx, "kamal-sidecar", "KILL")
 			}
 		})
@@ -192,7 +191,7 @@ func TestSidecar(t *testing.T) {
 		env.waitSidecar(t, ctx)
 		st := env.waitIdle(t, ctx, svc, "")
 		stopLoad(t, g, "v2")
-		if st.LiveVersion != "v2" || st.LastResult != "failed" || !strings.Contains(st.LastError, "interrupted") || st.Health != sidecarapi.HealthHealthy {
+		if st.LiveVersion != "v2" || st.LastResult != "failed" || !strings.Contains(st.LastError, "interrupted") || st.Health != contract.HealthHealthy {
 			t.Errorf("status after restart = %+v", st)
 		}
 		if s := env.containerState(t, ctx, "sc-web-v4"); s != "exited" {
@@ -207,8 +206,8 @@ func TestSidecar(t *testing.T) {
 		g := env.load(t, ctx, svc, "")
 		d := env.appSpec(svc, "", "v4", "v4", nil)
 		killed := make(chan error, 1)
-		_, err := env.api.Apply(ctx, d, func(e sidecarapi.Event) {
-			if e.Step == "cutover" && e.Status == sidecarapi.EventDone {
+		_, err := env.api.Apply(ctx, d, func(e contract.Event) {
+			if e.Step == "cutover" && e.Status == contract.EventDone {
 				killed <- env.h.KillProcess(ctx, "kamal-sidecar", "KILL")
 			}
 		})
@@ -221,7 +220,7 @@ func TestSidecar(t *testing.T) {
 		st := env.waitIdle(t, ctx, svc, "")
 		env.serving(t, ctx, svc, "", "v4")
 		stopLoad(t, g, "v2", "v4")
-		if st.LiveVersion != "v4" || st.Health != sidecarapi.HealthHealthy {
+		if st.LiveVersion != "v4" || st.Health != contract.HealthHealthy {
 			t.Errorf("status after restart = %+v", st)
 		}
 		if s := env.containerState(t, ctx, "sc-web-v2"); s != "exited" {
@@ -251,7 +250,7 @@ func TestSidecar(t *testing.T) {
 		env.serving(t, ctx, rt, "a", "r4")
 		stopLoad(t, g, "r2", "r3", "r4")
 		versions := func(dest string) string {
-			vs, err := env.api.Versions(ctx, sidecarapi.Role{Service: rt, Destination: dest, Role: "web"})
+			vs, err := env.api.Versions(ctx, contract.Role{Service: rt, Destination: dest, Role: "web"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -276,7 +275,7 @@ func TestSidecar(t *testing.T) {
 				t.Errorf("%s is %s, want pruned", name, s)
 			}
 		}
-		if st := env.roleStatus(t, ctx, rt, "b"); st.LiveVersion != "r2" || st.Health != sidecarapi.HealthHealthy {
+		if st := env.roleStatus(t, ctx, rt, "b"); st.LiveVersion != "r2" || st.Health != contract.HealthHealthy {
 			t.Errorf("status of b = %+v", st)
 		}
 		m := env.metrics(t, ctx)
@@ -285,12 +284,12 @@ func TestSidecar(t *testing.T) {
 	})
 
 	t.Run("stop and start a role, reboot traefik", func(t *testing.T) {
-		b := sidecarapi.RoleRequest{Role: sidecarapi.Role{Service: "rt", Destination: "b", Role: "web"}, Who: "e2e"}
+		b := contract.RoleRequest{Role: contract.Role{Service: "rt", Destination: "b", Role: "web"}, Who: "e2e"}
 		r, err := env.api.StopRole(ctx, b)
 		if err != nil || r.Running || r.Version != "r2" {
 			t.Fatalf("stop: %+v, %v", r, err)
 		}
-		if st := env.roleStatus(t, ctx, "rt", "b"); st.Health != sidecarapi.HealthStopped {
+		if st := env.roleStatus(t, ctx, "rt", "b"); st.Health != contract.HealthStopped {
 			t.Errorf("health after stop = %s", st.Health)
 		}
 		if _, ok := env.metrics(t, ctx)[`kamal_live_version_info{destination="b",role="web",service="rt",version="r2"}`]; ok {
@@ -300,12 +299,12 @@ func TestSidecar(t *testing.T) {
 			t.Fatalf("start: %+v, %v", r, err)
 		}
 		env.serving(t, ctx, "rt", "b", "r2")
-		if st := env.roleStatus(t, ctx, "rt", "b"); st.Health != sidecarapi.HealthHealthy {
+		if st := env.roleStatus(t, ctx, "rt", "b"); st.Health != contract.HealthHealthy {
 			t.Errorf("health after start = %s", st.Health)
 		}
 
 		before := env.containerID(t, ctx, "kamal-traefik")
-		st, err := env.api.RebootTraefik(ctx, sidecarapi.TraefikRequest{Image: env.traefik, HTTPPort: 80, HTTPSPort: -1, Who: "e2e"})
+		st, err := env.api.RebootTraefik(ctx, contract.TraefikRequest{Image: env.traefik, HTTPPort: 80, HTTPSPort: -1, Who: "e2e"})
 		if err != nil || !st.Running {
 			t.Fatalf("reboot traefik: %+v, %v", st, err)
 		}
@@ -317,7 +316,7 @@ func TestSidecar(t *testing.T) {
 	})
 
 	t.Run("no secret in state, audit complete", func(t *testing.T) {
-		if out, err := env.h.Exec(ctx, "grep", "-rl", scSecret, sidecarapi.StateDir); err == nil {
+		if out, err := env.h.Exec(ctx, "grep", "-rl", scSecret, contract.StateDir); err == nil {
 			t.Errorf("secret value found in %s", out)
 		}
 		log, err := env.api.Audit(ctx, 100)
@@ -332,7 +331,7 @@ func TestSidecar(t *testing.T) {
 			count["reconcile"] < 2 || count["stop"] != 1 || count["start"] != 1 {
 			t.Errorf("audit actions = %v", count)
 		}
-		if out, err := env.h.Exec(ctx, "stat", "-c", "%a", sidecarapi.SocketPath); err != nil || strings.TrimSpace(out) != "600" {
+		if out, err := env.h.Exec(ctx, "stat", "-c", "%a", contract.SocketPath); err != nil || strings.TrimSpace(out) != "600" {
 			t.Errorf("socket mode = %q, %v; want 600", out, err)
 		}
 	})
@@ -340,14 +339,14 @@ func TestSidecar(t *testing.T) {
 
 // waitIdle polls /v1/status until the role has no swap under way and a
 // known health (after a restart, reconcile may still be running).
-func (env *sidecarEnv) waitIdle(t *testing.T, ctx context.Context, service, dest string) sidecarapi.RoleStatus {
+func (env *sidecarEnv) waitIdle(t *testing.T, ctx context.Context, service, dest string) contract.RoleStatus {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
-	var st sidecarapi.RoleStatus
+	var st contract.RoleStatus
 	for time.Now().Before(deadline) {
 		var ready bool
 		st, ready = env.roleStatus2(t, ctx, service, dest)
-		if ready && st.InProgress == "" && st.Health == sidecarapi.HealthHealthy {
+		if ready && st.InProgress == "" && st.Health == contract.HealthHealthy {
 			return st
 		}
 		time.Sleep(200 * time.Millisecond) // poll interval, bounded by the deadline
@@ -359,8 +358,8 @@ func (env *sidecarEnv) waitIdle(t *testing.T, ctx context.Context, service, dest
 // stepTimes collects each finished step's duration from progress events.
 type stepTimes map[string]time.Duration
 
-func (s stepTimes) add(e sidecarapi.Event) {
-	if e.Status == sidecarapi.EventDone || e.Status == sidecarapi.EventFail {
+func (s stepTimes) add(e contract.Event) {
+	if e.Status == contract.EventDone || e.Status == contract.EventFail {
 		s[e.Step] = e.Elapsed.D()
 	}
 }

@@ -13,8 +13,8 @@ import (
 	"syscall"
 
 	"github.com/dockerkamal/docker-kamal/pkg/buildinfo"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/sidecar"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
 )
 
 func main() {
@@ -24,9 +24,9 @@ func main() {
 		level    slog.Level
 		showVers bool
 	)
-	fs.StringVar(&cfg.StateDir, "state-dir", sidecarapi.StateDir, "state directory (journal, lock, audit log, Traefik config)")
-	fs.StringVar(&cfg.SocketPath, "socket", sidecarapi.SocketPath, "unix socket of the mutating API (mode 0600)")
-	fs.StringVar(&cfg.MonitorAddr, "monitor-addr", sidecarapi.DefaultMonitorAddr, `read-only listener address ("off" to disable)`)
+	fs.StringVar(&cfg.StateDir, "state-dir", contract.StateDir, "state directory (journal, lock, audit log, Traefik config)")
+	fs.StringVar(&cfg.SocketPath, "socket", contract.SocketPath, "unix socket of the mutating API (mode 0600)")
+	fs.StringVar(&cfg.MonitorAddr, "monitor-addr", contract.DefaultMonitorAddr, `read-only listener address ("off" to disable)`)
 	fs.StringVar(&cfg.DockerHost, "docker-host", "", "Docker engine (default $DOCKER_HOST or unix:///var/run/docker.sock)")
 	fs.StringVar(&cfg.Network, "network", "kamal", "Docker network shared with app containers and Traefik")
 	fs.DurationVar(&cfg.StaleLockAfter, "stale-lock-after", sidecar.DefaultStaleLockAfter, "report a deploy lock held longer than this as stale")

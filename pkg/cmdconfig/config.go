@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockerkamal/docker-kamal/pkg/command"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
@@ -50,7 +51,7 @@ func Scrub(s string, secrets []string) string {
 	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
 	for _, v := range secrets {
 		if len(v) >= minScrubLen {
-			s = strings.ReplaceAll(s, v, spec.Redacted)
+			s = strings.ReplaceAll(s, v, contract.Redacted)
 		}
 	}
 	return s

@@ -3,6 +3,7 @@ package doctor
 import (
 	"strings"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
@@ -74,14 +75,14 @@ func healthPath(r *spec.Role) string {
 	if r.Healthcheck != nil && r.Healthcheck.Path != "" {
 		return r.Healthcheck.Path
 	}
-	return spec.DefaultHealthPath
+	return contract.DefaultHealthPath
 }
 
 // healthPaths returns the distinct health paths of proxied roles; "/up" when
 // there is no config to say.
 func (p *Project) healthPaths() []string {
 	if p.Config == nil {
-		return []string{spec.DefaultHealthPath}
+		return []string{contract.DefaultHealthPath}
 	}
 	seen := map[string]bool{}
 	var out []string

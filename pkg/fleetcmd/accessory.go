@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
@@ -111,7 +112,7 @@ func waitAccessoryPort(ctx context.Context, c *transport.Conn, a *spec.Accessory
 	}
 	network := a.Network
 	if network == "" {
-		network = spec.DefaultNetwork
+		network = contract.DefaultNetwork
 	}
 	out, err := c.Output(ctx, fmt.Sprintf(`docker inspect --format '{{with index .NetworkSettings.Networks %q}}{{.IPAddress}}{{end}}' %s`, network, transport.Quote(a.Service)))
 	ip := strings.TrimSpace(string(out))
@@ -159,7 +160,7 @@ func hostPath(home, p string) string {
 func accessoryRunArgs(a *spec.Accessory, home string) []string {
 	network := a.Network
 	if network == "" {
-		network = spec.DefaultNetwork
+		network = contract.DefaultNetwork
 	}
 	args := []string{"--detach", "--name", a.Service, "--restart", "unless-stopped", "--network", network,
 		"--log-opt", "max-size=10m", "--label", "service=" + a.Service, "--label", "kamal.accessory=" + a.Name}

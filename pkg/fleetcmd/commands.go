@@ -13,10 +13,11 @@ import (
 
 	"github.com/dockerkamal/docker-kamal/pkg/build"
 	"github.com/dockerkamal/docker-kamal/pkg/command"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/deploy"
 	"github.com/dockerkamal/docker-kamal/pkg/fleet"
 	"github.com/dockerkamal/docker-kamal/pkg/hooks"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarclient"
 )
 
 // Register plugs the fleet commands into the command tree.
@@ -378,7 +379,7 @@ func contains(list []string, s string) bool {
 
 // withPrimarySidecar runs fn with the primary host's sidecar, where the
 // deploy lock lives.
-func withPrimarySidecar(ctx context.Context, g *command.Globals, fn func(host string, cl *sidecarapi.Client) error) error {
+func withPrimarySidecar(ctx context.Context, g *command.Globals, fn func(host string, cl *sidecarclient.Client) error) error {
 	s, err := Open(ctx, g)
 	if err != nil {
 		return err
@@ -393,7 +394,7 @@ func withPrimarySidecar(ctx context.Context, g *command.Globals, fn func(host st
 }
 
 func runLockStatus(ctx context.Context, g *command.Globals, _ *cli.Context) error {
-	return withPrimarySidecar(ctx, g, func(host string, cl *sidecarapi.Client) error {
+	return withPrimarySidecar(ctx, g, func(host string, cl *sidecarclient.Client) error {
 		st, err := cl.Lock(ctx)
 		if err != nil {
 			return err
@@ -403,7 +404,7 @@ func runLockStatus(ctx context.Context, g *command.Globals, _ *cli.Context) erro
 	})
 }
 
-func describeLock(host string, st *sidecarapi.LockStatus) string {
+func describeLock(host string, st *contract.LockStatus) string {
 	if !st.Locked {
 		return "There is no deploy lock on " + host
 	}
@@ -415,8 +416,8 @@ func describeLock(host string, st *sidecarapi.LockStatus) string {
 }
 
 func runLockAcquire(ctx context.Context, g *command.Globals, c *cli.Context) error {
-	return withPrimarySidecar(ctx, g, func(host string, cl *sidecarapi.Client) error {
-		if _, err := cl.AcquireLock(ctx, sidecarapi.LockRequest{Holder: Performer(), Message: c.String("message"), Version: g.Version}); err != nil {
+	return withPrimarySidecar(ctx, g, func(host string, cl *sidecarclient.Client) error {
+		if _, err := cl.AcquireLock(ctx, contract.LockRequest{Holder: Performer(), Message: c.String("message"), Version: g.Version}); err != nil {
 			return fmt.Errorf("acquire deploy lock: %w", err)
 		}
 		fmt.Fprintf(g.Stdout, "Acquired the deploy lock on %s\n", host)
@@ -425,9 +426,9 @@ func runLockAcquire(ctx context.Context, g *command.Globals, c *cli.Context) err
 }
 
 func runLockRelease(ctx context.Context, g *command.Globals, _ *cli.Context) error {
-	return withPrimarySidecar(ctx, g, func(host string, cl *sidecarapi.Client) error {
+	return withPrimarySidecar(ctx, g, func(host string, cl *sidecarclient.Client) error {
 		// As in Kamal, release breaks the lock whoever holds it.
-		if _, err := cl.ReleaseLock(ctx, sidecarapi.LockRequest{Holder: Performer(), Force: true}); err != nil {
+		if _, err := cl.ReleaseLock(ctx, contract.LockRequest{Holder: Performer(), Force: true}); err != nil {
 			return fmt.Errorf("release deploy lock: %w", err)
 		}
 		fmt.Fprintf(g.Stdout, "Released the deploy lock on %s\n", host)

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/command"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/fleet"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
@@ -93,7 +93,7 @@ func (s *Session) BootAccessory(ctx context.Context, a *spec.Accessory, hosts []
 func (s *Session) ProxyHosts(hosts []string) []string { return s.proxyHosts(hosts) }
 
 // TraefikRequest is the Traefik boot request from the config.
-func (s *Session) TraefikRequest() sidecarapi.TraefikRequest { return s.traefikRequest() }
+func (s *Session) TraefikRequest() contract.TraefikRequest { return s.traefikRequest() }
 
 // BootTraefik prepares hosts, ensures their sidecar, ships the Traefik
 // image and has each proxy host's sidecar boot Traefik.
@@ -146,4 +146,4 @@ func (s *Session) LiveVersion(ctx context.Context, t fleet.Target) (string, erro
 
 // EnvFile renders a wire spec's clear and secret env as a docker
 // --env-file (never put it on a command line).
-func EnvFile(d *spec.Deploy) (string, error) { return envFileContent(d) }
+func EnvFile(d *contract.Deploy) (string, error) { return envFileContent(d) }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
@@ -37,7 +38,7 @@ func TestAccessoryRunArgs(t *testing.T) {
 }
 
 func TestEnvFileContent(t *testing.T) {
-	d := &spec.Deploy{Env: map[string]string{"B": "2", "A": "x y"}, SecretEnv: map[string]string{"PASS": "s3cr3t"}}
+	d := &contract.Deploy{Env: map[string]string{"B": "2", "A": "x y"}, SecretEnv: map[string]string{"PASS": "s3cr3t"}}
 	got, err := envFileContent(d)
 	if err != nil {
 		t.Fatal(err)

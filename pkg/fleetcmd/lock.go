@@ -7,7 +7,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarclient"
 )
 
 // lockPollInterval is how often --lock-wait asks whether the lock is free.
@@ -19,7 +20,7 @@ type locker struct {
 	wait time.Duration // --lock-wait; 0 fails at once
 }
 
-func (l *locker) client(ctx context.Context) (*sidecarapi.Client, error) {
+func (l *locker) client(ctx context.Context) (*sidecarclient.Client, error) {
 	return l.s.Sidecar(ctx, l.s.PrimaryHost())
 }
 
@@ -31,13 +32,13 @@ func (l *locker) Acquire(ctx context.Context, message, version string) error {
 	deadline := time.Now().Add(l.wait)
 	for {
 		cctx, cancel := context.WithTimeout(ctx, sidecarCallTimeout)
-		_, err := c.AcquireLock(cctx, sidecarapi.LockRequest{Holder: lockHolder(), Message: message, Version: version})
+		_, err := c.AcquireLock(cctx, contract.LockRequest{Holder: lockHolder(), Message: message, Version: version})
 		cancel()
 		if err == nil {
 			return nil
 		}
-		var apiErr *sidecarapi.Error
-		if !errors.As(err, &apiErr) || apiErr.Code != sidecarapi.CodeLockHeld {
+		var apiErr *contract.Error
+		if !errors.As(err, &apiErr) || apiErr.Code != contract.CodeLockHeld {
 			return err
 		}
 		if time.Now().After(deadline) {
@@ -52,7 +53,7 @@ func (l *locker) Acquire(ctx context.Context, message, version string) error {
 	}
 }
 
-func lockHint(st *sidecarapi.LockStatus) string {
+func lockHint(st *contract.LockStatus) string {
 	if st != nil && st.Stale {
 		return " (the lock looks stale; `docker kamal lock release` breaks it)"
 	}
@@ -64,7 +65,7 @@ func (l *locker) Release(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.ReleaseLock(ctx, sidecarapi.LockRequest{Holder: lockHolder()})
+	_, err = c.ReleaseLock(ctx, contract.LockRequest{Holder: lockHolder()})
 	return err
 }
 
@@ -84,7 +85,7 @@ func (a auditor) Audit(ctx context.Context, action, version, result string) erro
 	for _, h := range hosts {
 		c, err := a.s.Sidecar(ctx, h)
 		if err == nil {
-			_, err = c.AppendAudit(ctx, sidecarapi.AuditEntry{
+			_, err = c.AppendAudit(ctx, contract.AuditEntry{
 				Who: Performer(), Action: action, Host: h, Result: result,
 				What: a.s.Cfg.Service + destSuffix(a.s.Cfg.Destination) + " " + version,
 			})

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
 
@@ -39,7 +39,7 @@ func (m migrator) Migrate(ctx context.Context, image, version string) error {
 	if err != nil {
 		return err
 	}
-	name := spec.ContainerName(cfg.Service, "migrate", cfg.Destination, version)
+	name := contract.ContainerName(cfg.Service, "migrate", cfg.Destination, version)
 	// The env file travels on stdin into a 0600 temp file so no secret is on
 	// a command line (visible in ps) or left on disk.
 	script := fmt.Sprintf(`set -u; umask 077; f=$(mktemp /tmp/kamal-env.XXXXXX); trap 'rm -f "$f"' EXIT; cat > "$f"; `+
@@ -63,7 +63,7 @@ func (m migrator) Migrate(ctx context.Context, image, version string) error {
 
 // envFileContent renders a spec's clear and secret env as a docker
 // --env-file.
-func envFileContent(d *spec.Deploy) (string, error) {
+func envFileContent(d *contract.Deploy) (string, error) {
 	all := make(map[string]string, len(d.Env)+len(d.SecretEnv))
 	for k, v := range d.Env {
 		all[k] = v

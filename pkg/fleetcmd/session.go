@@ -16,8 +16,9 @@ import (
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/command"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/output"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarclient"
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
@@ -37,7 +38,7 @@ type Session struct {
 	Pool *transport.Pool
 
 	mu       sync.Mutex
-	sidecars map[string]*sidecarapi.Client
+	sidecars map[string]*sidecarclient.Client
 }
 
 // Open loads the config for the globals and prepares (lazily dialled) SSH
@@ -59,7 +60,7 @@ func Open(ctx context.Context, g *command.Globals) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("set up ssh: %w", err)
 	}
-	return &Session{G: g, Cfg: cfg, Out: out, Pool: pool, sidecars: map[string]*sidecarapi.Client{}}, nil
+	return &Session{G: g, Cfg: cfg, Out: out, Pool: pool, sidecars: map[string]*sidecarclient.Client{}}, nil
 }
 
 // SSHOptions maps deploy.yml's `ssh:` section onto the transport: user,
@@ -98,7 +99,7 @@ func (s *Session) Close() {
 }
 
 // Sidecar returns the API client of host's sidecar, over SSH.
-func (s *Session) Sidecar(ctx context.Context, host string) (*sidecarapi.Client, error) {
+func (s *Session) Sidecar(ctx context.Context, host string) (*sidecarclient.Client, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c, ok := s.sidecars[host]; ok {
@@ -108,8 +109,8 @@ func (s *Session) Sidecar(ctx context.Context, host string) (*sidecarapi.Client,
 	if err != nil {
 		return nil, err
 	}
-	c := sidecarapi.NewClient(func(ctx context.Context) (net.Conn, error) {
-		return conn.DialUnix(ctx, sidecarapi.SocketPath)
+	c := sidecarclient.NewClient(func(ctx context.Context) (net.Conn, error) {
+		return conn.DialUnix(ctx, contract.SocketPath)
 	})
 	c.Who = Performer() // recorded in the host's audit log
 	s.sidecars[host] = c
@@ -117,8 +118,8 @@ func (s *Session) Sidecar(ctx context.Context, host string) (*sidecarapi.Client,
 }
 
 // Role names a role of this service and destination for the sidecar API.
-func (s *Session) Role(role string) sidecarapi.Role {
-	return sidecarapi.Role{Service: s.Cfg.Service, Destination: s.Cfg.Destination, Role: role}
+func (s *Session) Role(role string) contract.Role {
+	return contract.Role{Service: s.Cfg.Service, Destination: s.Cfg.Destination, Role: role}
 }
 
 // Performer is who runs the command, for the lock, hooks and audit.

@@ -10,9 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/sidecarimage"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
 
@@ -36,12 +35,12 @@ func (s *Session) prepareHosts(ctx context.Context, hosts []string) error {
 command -v docker >/dev/null || { echo "docker is not installed (docker kamal server bootstrap installs it)" >&2; exit 1; }
 docker network inspect %[1]s >/dev/null 2>&1 || docker network create %[1]s >/dev/null
 mkdir -p %[2]s %[3]s
-chmod 0700 %[2]s`, spec.DefaultNetwork, sidecarapi.RunDir, sidecarapi.StateDir)
+chmod 0700 %[2]s`, contract.DefaultNetwork, contract.RunDir, contract.StateDir)
 		var errb strings.Builder
 		if err := c.Run(ctx, script, nil, nil, &errb); err != nil {
 			return fmt.Errorf("prepare host: %w: %s", err, strings.TrimSpace(errb.String()))
 		}
-		s.Out.Step(c.Host(), "docker and network "+spec.DefaultNetwork, "ready", time.Since(t0))
+		s.Out.Step(c.Host(), "docker and network "+contract.DefaultNetwork, "ready", time.Since(t0))
 		return nil
 	})
 }
@@ -59,15 +58,15 @@ func (s *Session) ensureSidecar(ctx context.Context, sh *shipper, hosts []string
 	}
 	monitor := s.Cfg.Sidecar.Monitor
 	if monitor == "" {
-		monitor = sidecarapi.DefaultMonitorAddr
+		monitor = contract.DefaultMonitorAddr
 	}
-	runArgs := sidecarapi.RunArgs(version, spec.DefaultNetwork, monitor)
+	runArgs := contract.RunArgs(version, contract.DefaultNetwork, monitor)
 	return s.eachHost(ctx, hosts, func(ctx context.Context, c *transport.Conn) error {
 		t0 := time.Now()
-		cur, _ := c.Output(ctx, `docker inspect --format '{{.State.Running}} {{index .Config.Labels "kamal.sidecar"}}' `+sidecarapi.ContainerName+` 2>/dev/null`)
+		cur, _ := c.Output(ctx, `docker inspect --format '{{.State.Running}} {{index .Config.Labels "kamal.sidecar"}}' `+contract.SidecarContainerName+` 2>/dev/null`)
 		status := "running"
 		if strings.TrimSpace(string(cur)) != "true "+version {
-			cmd := "docker rm -f " + sidecarapi.ContainerName + " >/dev/null 2>&1; docker " + transport.Quote(runArgs...)
+			cmd := "docker rm -f " + contract.SidecarContainerName + " >/dev/null 2>&1; docker " + transport.Quote(runArgs...)
 			if out, err := c.Output(ctx, cmd); err != nil {
 				return fmt.Errorf("start sidecar: %w: %s", err, strings.TrimSpace(string(out)))
 			}
@@ -116,8 +115,8 @@ func (s *Session) TraefikImage() string {
 }
 
 // traefikRequest maps the config's traefik/proxy settings to the sidecar's.
-func (s *Session) traefikRequest() sidecarapi.TraefikRequest {
-	req := sidecarapi.TraefikRequest{Image: s.TraefikImage(), Who: Performer()}
+func (s *Session) traefikRequest() contract.TraefikRequest {
+	req := contract.TraefikRequest{Image: s.TraefikImage(), Who: Performer()}
 	if t := s.Cfg.Traefik; t != nil {
 		req.Args = t.Args
 		req.Options = t.Options

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/fleet"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/traefik/routes"
 )
 
@@ -41,7 +40,7 @@ func (w *swapper) Deploy(ctx context.Context, t fleet.Target) error {
 // wireSpec is what a sidecar gets to deploy t: the config's spec of the
 // role on the host, with its Traefik routing built here, with Traefik's own
 // types, so the sidecar need not link them.
-func (s *Session) wireSpec(t fleet.Target, version, image, imageID string) (*spec.Deploy, error) {
+func (s *Session) wireSpec(t fleet.Target, version, image, imageID string) (*contract.Deploy, error) {
 	d, err := s.Cfg.Deploy(t.Role, t.Host, version, image, imageID)
 	if err != nil {
 		return nil, err
@@ -68,7 +67,7 @@ func (w *swapper) Rollback(ctx context.Context, t fleet.Target, version string) 
 	if err != nil {
 		return err
 	}
-	_, err = c.Rollback(ctx, sidecarapi.RollbackRequest{Role: w.s.Role(t.Role), Version: version, Who: Performer()}, w.progress(t))
+	_, err = c.Rollback(ctx, contract.RollbackRequest{Role: w.s.Role(t.Role), Version: version, Who: Performer()}, w.progress(t))
 	if err != nil {
 		return fmt.Errorf("roll back %s on %s to %s: %w", t.Role, t.Host, version, err)
 	}
@@ -94,10 +93,10 @@ func (w *swapper) LiveVersion(ctx context.Context, t fleet.Target) (string, erro
 	return "", nil
 }
 
-func (w *swapper) progress(t fleet.Target) func(sidecarapi.Event) {
-	return func(e sidecarapi.Event) {
+func (w *swapper) progress(t fleet.Target) func(contract.Event) {
+	return func(e contract.Event) {
 		switch e.Status {
-		case sidecarapi.EventDone, sidecarapi.EventFail:
+		case contract.EventDone, contract.EventFail:
 			w.s.Out.Verbose("[%s] %s %s: %s (%s) %s", t.Host, t.Role, e.Step, e.Status, e.Elapsed.D().Round(time.Millisecond), e.Message)
 		default:
 			w.s.Out.Verbose("[%s] %s %s: %s %s", t.Host, t.Role, e.Step, e.Status, e.Message)

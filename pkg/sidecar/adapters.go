@@ -10,9 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
@@ -27,51 +26,51 @@ type engineSwapper struct {
 	e *swap.Engine
 }
 
-func (s engineSwapper) Deploy(ctx context.Context, d *spec.Deploy, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
+func (s engineSwapper) Deploy(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
 	res, err := s.e.Deploy(ctx, d, eventsTo(emit))
 	return swapResult(res), swapErr(err)
 }
 
-func (s engineSwapper) Rollback(ctx context.Context, req sidecarapi.RollbackRequest, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
+func (s engineSwapper) Rollback(ctx context.Context, req contract.RollbackRequest, emit func(contract.Event)) (*contract.Result, error) {
 	res, err := s.e.Rollback(ctx, req.Service, req.Destination, req.Role.Role, req.Version, eventsTo(emit))
 	return swapResult(res), swapErr(err)
 }
 
-func (s engineSwapper) Versions(ctx context.Context, r sidecarapi.Role) ([]sidecarapi.Version, error) {
+func (s engineSwapper) Versions(ctx context.Context, r contract.Role) ([]contract.Version, error) {
 	vs, err := s.e.Versions(ctx, r.Service, r.Destination, r.Role)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]sidecarapi.Version, len(vs))
+	out := make([]contract.Version, len(vs))
 	for i, v := range vs {
-		out[i] = sidecarapi.Version{Version: v.Version, Container: v.Container, State: v.State, Live: v.Running, Created: v.Created, Image: v.Image}
+		out[i] = contract.Version{Version: v.Version, Container: v.Container, State: v.State, Live: v.Running, Created: v.Created, Image: v.Image}
 	}
 	return out, nil
 }
 
 // eventsTo maps swap events to API events.
-func eventsTo(emit func(sidecarapi.Event)) func(swap.Event) {
+func eventsTo(emit func(contract.Event)) func(swap.Event) {
 	return func(e swap.Event) {
-		status := sidecarapi.EventInfo
+		status := contract.EventInfo
 		switch e.Status {
 		case swap.StatusStarted:
-			status = sidecarapi.EventStart
+			status = contract.EventStart
 		case swap.StatusDone, swap.StatusSkipped:
-			status = sidecarapi.EventDone
+			status = contract.EventDone
 		case swap.StatusFailed:
-			status = sidecarapi.EventFail
+			status = contract.EventFail
 		}
-		emit(sidecarapi.Event{Time: e.Time.UTC(), Step: e.Step, Status: status, Message: e.Message,
-			Container: e.Container, Elapsed: spec.Duration(e.Duration)})
+		emit(contract.Event{Time: e.Time.UTC(), Step: e.Step, Status: status, Message: e.Message,
+			Container: e.Container, Elapsed: contract.Duration(e.Duration)})
 	}
 }
 
-func swapResult(r *swap.Result) *sidecarapi.Result {
+func swapResult(r *swap.Result) *contract.Result {
 	if r == nil {
 		return nil
 	}
-	return &sidecarapi.Result{Version: r.Version, PreviousVersion: "", Container: r.Container,
-		Duration: spec.Duration(r.Total), Cutover: spec.Duration(r.Cutover), Pruned: r.Pruned, Warnings: r.Warnings}
+	return &contract.Result{Version: r.Version, PreviousVersion: "", Container: r.Container,
+		Duration: contract.Duration(r.Total), Cutover: contract.Duration(r.Cutover), Pruned: r.Pruned, Warnings: r.Warnings}
 }
 
 // swapErr maps the engine's errors to API errors with codes.
@@ -79,7 +78,7 @@ func swapErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	e := &sidecarapi.Error{Code: sidecarapi.CodeDeployFailed, Message: err.Error()}
+	e := &contract.Error{Code: contract.CodeDeployFailed, Message: err.Error()}
 	var se *swap.StepError
 	if errors.As(err, &se) {
 		e.Step = se.Step
@@ -90,13 +89,13 @@ func swapErr(err error) error {
 	}
 	switch {
 	case errors.Is(err, swap.ErrNotRetained):
-		e.Code = sidecarapi.CodeNotFound
+		e.Code = contract.CodeNotFound
 	case errors.Is(err, swap.ErrBusy):
-		e.Code = sidecarapi.CodeConflict
+		e.Code = contract.CodeConflict
 	case errors.Is(err, swap.ErrImageMissing):
-		e.Code = sidecarapi.CodeImageMissing
+		e.Code = contract.CodeImageMissing
 	case errors.Is(err, swap.ErrImageMismatch):
-		e.Code = sidecarapi.CodeImageID
+		e.Code = contract.CodeImageID
 	}
 	return e
 }
@@ -124,7 +123,7 @@ func (d dockerContainers) Stop(ctx context.Context, name string, timeout time.Du
 }
 
 // Spec reads the redacted spec a container was started with (swap.LabelSpec).
-func (d dockerContainers) Spec(ctx context.Context, name string) (*spec.Deploy, error) {
+func (d dockerContainers) Spec(ctx context.Context, name string) (*contract.Deploy, error) {
 	ct, err := d.c.Inspect(ctx, name)
 	if err != nil {
 		return nil, err
@@ -133,7 +132,7 @@ func (d dockerContainers) Spec(ctx context.Context, name string) (*spec.Deploy, 
 	if v == "" {
 		return nil, fmt.Errorf("container %s has no %s label", name, swap.LabelSpec)
 	}
-	return spec.DecodeDeploy(strings.NewReader(v))
+	return contract.DecodeDeploy(strings.NewReader(v))
 }
 
 // healthProber adapts swap.HealthProber to Prober.
@@ -142,7 +141,7 @@ type healthProber struct {
 	p swap.HealthProber
 }
 
-func (h healthProber) WaitHealthy(ctx context.Context, d *spec.Deploy, name string) error {
+func (h healthProber) WaitHealthy(ctx context.Context, d *contract.Deploy, name string) error {
 	ct, err := h.c.Inspect(ctx, name)
 	if err != nil {
 		return err
@@ -152,7 +151,7 @@ func (h healthProber) WaitHealthy(ctx context.Context, d *spec.Deploy, name stri
 
 // Check probes once: the probe's deadline is the remaining ctx (short), and
 // a "running" check passes as soon as the process is up.
-func (h healthProber) Check(ctx context.Context, d *spec.Deploy, name string) error {
+func (h healthProber) Check(ctx context.Context, d *contract.Deploy, name string) error {
 	ct, err := h.c.Inspect(ctx, name)
 	if err != nil {
 		return err
@@ -160,13 +159,13 @@ func (h healthProber) Check(ctx context.Context, d *spec.Deploy, name string) er
 	if !ct.Running() {
 		return fmt.Errorf("%s is %s", name, ct.State)
 	}
-	if d.Healthcheck.Kind == spec.HealthRunning {
+	if d.Healthcheck.Kind == contract.HealthRunning {
 		return nil
 	}
 	c := *d
-	c.DeployTimeout = spec.Duration(statusProbeTimeout)
+	c.DeployTimeout = contract.Duration(statusProbeTimeout)
 	if dl, ok := ctx.Deadline(); ok {
-		c.DeployTimeout = spec.Duration(time.Until(dl))
+		c.DeployTimeout = contract.Duration(time.Until(dl))
 	}
 	return h.p.Ready(ctx, &c, ct)
 }
@@ -178,7 +177,7 @@ type swapRouter struct {
 	r swap.Router
 }
 
-func (s swapRouter) Route(ctx context.Context, d *spec.Deploy, name string) error {
+func (s swapRouter) Route(ctx context.Context, d *contract.Deploy, name string) error {
 	if d.Proxy == nil {
 		return nil
 	}
@@ -197,12 +196,12 @@ func (s swapRouter) Route(ctx context.Context, d *spec.Deploy, name string) erro
 
 // serverOf is ct as a backend: its address on the spec's network and the
 // app port.
-func serverOf(d *spec.Deploy, ct docker.Container) swap.Server {
+func serverOf(d *contract.Deploy, ct docker.Container) swap.Server {
 	host := ct.IPs[d.Network]
 	if host == "" {
 		host = ct.Name
 	}
-	port := spec.DefaultAppPort
+	port := contract.DefaultAppPort
 	if d.Proxy != nil && d.Proxy.AppPort != 0 {
 		port = d.Proxy.AppPort
 	}
@@ -214,12 +213,12 @@ type dockerImages struct {
 	c *docker.Client
 }
 
-func (d dockerImages) Inventory(ctx context.Context) ([]sidecarapi.Image, error) {
+func (d dockerImages) Inventory(ctx context.Context) ([]contract.Image, error) {
 	list, err := d.c.ImageList(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]sidecarapi.Image, 0, len(list))
+	out := make([]contract.Image, 0, len(list))
 	for _, img := range list {
 		full, err := d.c.ImageInspect(ctx, img.ID)
 		if docker.IsNotFound(err) {
@@ -228,7 +227,7 @@ func (d dockerImages) Inventory(ctx context.Context) ([]sidecarapi.Image, error)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, sidecarapi.Image{ID: full.ID, Tags: full.RepoTags, Layers: full.Layers})
+		out = append(out, contract.Image{ID: full.ID, Tags: full.RepoTags, Layers: full.Layers})
 	}
 	return out, nil
 }

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // auditFile is the audit log's name in the state dir.
@@ -40,7 +40,7 @@ func NewAudit(stateDir string, now func() time.Time) *Audit {
 }
 
 // Append writes one entry, stamping its time when unset, and returns it.
-func (a *Audit) Append(e sidecarapi.AuditEntry) (sidecarapi.AuditEntry, error) {
+func (a *Audit) Append(e contract.AuditEntry) (contract.AuditEntry, error) {
 	if e.Time.IsZero() {
 		e.Time = a.now().UTC()
 	}
@@ -73,21 +73,21 @@ func (a *Audit) Append(e sidecarapi.AuditEntry) (sidecarapi.AuditEntry, error) {
 
 // Tail returns the last limit entries, oldest first. Lines that do not
 // decode (a torn last line after a crash) are skipped.
-func (a *Audit) Tail(limit int) ([]sidecarapi.AuditEntry, error) {
+func (a *Audit) Tail(limit int) ([]contract.AuditEntry, error) {
 	a.mu.Lock()
 	data, err := readTail(a.path, maxAuditRead)
 	a.mu.Unlock()
 	if errors.Is(err, fs.ErrNotExist) {
-		return []sidecarapi.AuditEntry{}, nil
+		return []contract.AuditEntry{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read audit log: %w", err)
 	}
-	var out []sidecarapi.AuditEntry
+	var out []contract.AuditEntry
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		var e sidecarapi.AuditEntry
+		var e contract.AuditEntry
 		if json.Unmarshal(sc.Bytes(), &e) != nil {
 			continue
 		}
@@ -103,7 +103,7 @@ func (a *Audit) Tail(limit int) ([]sidecarapi.AuditEntry, error) {
 		out = out[len(out)-limit:]
 	}
 	if out == nil {
-		out = []sidecarapi.AuditEntry{}
+		out = []contract.AuditEntry{}
 	}
 	return out, nil
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 func TestAuditAppendTail(t *testing.T) {
@@ -15,7 +15,7 @@ func TestAuditAppendTail(t *testing.T) {
 	dir := t.TempDir()
 	a := NewAudit(dir, func() time.Time { return now })
 	for i, action := range []string{"lock", "deploy", "unlock"} {
-		if _, err := a.Append(sidecarapi.AuditEntry{Who: "alice", Action: action, What: "app/web v" + string(rune('1'+i))}); err != nil {
+		if _, err := a.Append(contract.AuditEntry{Who: "alice", Action: action, What: "app/web v" + string(rune('1'+i))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -28,7 +28,7 @@ func TestAuditAppendTail(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	if _, err := a.Append(sidecarapi.AuditEntry{Who: "bob", Action: "rollback"}); err != nil {
+	if _, err := a.Append(contract.AuditEntry{Who: "bob", Action: "rollback"}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -10,25 +10,24 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // validator is a request type that checks its own fields.
 type validator interface{ Validate() error }
 
 // decodeRequest reads a JSON request body strictly into v (at most
-// sidecarapi.MaxBodySize bytes, one document, no unknown fields) and
-// validates it. Every failure is an *sidecarapi.Error with CodeBadRequest
+// contract.MaxBodySize bytes, one document, no unknown fields) and
+// validates it. Every failure is an *contract.Error with CodeBadRequest
 // (or CodeTooLarge) naming the field where one is known.
 func decodeRequest(r io.Reader, v validator) error {
-	data, err := io.ReadAll(io.LimitReader(r, sidecarapi.MaxBodySize+1))
+	data, err := io.ReadAll(io.LimitReader(r, contract.MaxBodySize+1))
 	if err != nil {
 		return badRequest("", fmt.Sprintf("read body: %v", err))
 	}
-	if len(data) > sidecarapi.MaxBodySize {
-		return &sidecarapi.Error{Status: http.StatusRequestEntityTooLarge, Code: sidecarapi.CodeTooLarge,
-			Message: fmt.Sprintf("request body larger than %d bytes", sidecarapi.MaxBodySize)}
+	if len(data) > contract.MaxBodySize {
+		return &contract.Error{Status: http.StatusRequestEntityTooLarge, Code: contract.CodeTooLarge,
+			Message: fmt.Sprintf("request body larger than %d bytes", contract.MaxBodySize)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -44,30 +43,30 @@ func decodeRequest(r io.Reader, v validator) error {
 	return nil
 }
 
-// decodeDeploy reads a wire spec with spec.DecodeDeploy and maps its errors
+// decodeDeploy reads a wire spec with contract.DecodeDeploy and maps its errors
 // to 4xx errors naming the field.
-func decodeDeploy(r io.Reader) (*spec.Deploy, error) {
-	data, err := io.ReadAll(io.LimitReader(r, spec.MaxWireSize+1))
+func decodeDeploy(r io.Reader) (*contract.Deploy, error) {
+	data, err := io.ReadAll(io.LimitReader(r, contract.MaxWireSize+1))
 	if err != nil {
 		return nil, badRequest("", fmt.Sprintf("read body: %v", err))
 	}
-	if len(data) > spec.MaxWireSize {
-		return nil, &sidecarapi.Error{Status: http.StatusRequestEntityTooLarge, Code: sidecarapi.CodeTooLarge,
-			Message: fmt.Sprintf("spec larger than %d bytes", spec.MaxWireSize)}
+	if len(data) > contract.MaxWireSize {
+		return nil, &contract.Error{Status: http.StatusRequestEntityTooLarge, Code: contract.CodeTooLarge,
+			Message: fmt.Sprintf("spec larger than %d bytes", contract.MaxWireSize)}
 	}
-	d, err := spec.DecodeDeploy(bytes.NewReader(data))
+	d, err := contract.DecodeDeploy(bytes.NewReader(data))
 	if err != nil {
-		var fe *spec.FieldError
+		var fe *contract.FieldError
 		if errors.As(err, &fe) {
 			return nil, validationError(err)
 		}
 		// DecodeDeploy wraps json errors in "decode spec: %w".
-		return nil, locatedError(err, reflect.TypeOf(spec.Deploy{}), data)
+		return nil, locatedError(err, reflect.TypeOf(contract.Deploy{}), data)
 	}
 	// Only Traefik routing travels ready-made; without it the swap would
 	// fail at cutover, after starting green.
 	if d.Proxy != nil && d.Proxy.Routing == nil {
-		return nil, validationError(spec.ErrNoRouting)
+		return nil, validationError(contract.ErrNoRouting)
 	}
 	return d, nil
 }
@@ -87,7 +86,7 @@ func locatedError(err error, t reflect.Type, data []byte) error {
 
 // validationError maps a Validate error to a 400 naming the field.
 func validationError(err error) error {
-	var fe *spec.FieldError
+	var fe *contract.FieldError
 	if errors.As(err, &fe) {
 		return badRequest(fe.Field, fe.Error())
 	}
@@ -95,7 +94,7 @@ func validationError(err error) error {
 }
 
 // jsonError maps an encoding/json error to a 400 naming the field.
-func jsonError(err error) *sidecarapi.Error {
+func jsonError(err error) *contract.Error {
 	var (
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
@@ -120,7 +119,7 @@ func jsonError(err error) *sidecarapi.Error {
 		field := strings.Trim(msg[i+len("json: unknown field "):], `"`)
 		return badRequest(field, fmt.Sprintf("%s: unknown field", field))
 	}
-	// Field-level errors from custom unmarshalers (spec.Duration) carry the
+	// Field-level errors from custom unmarshalers (contract.Duration) carry the
 	// Go path since go1.20 only for type errors; report the message.
 	return badRequest(fieldFromMessage(msg), msg)
 }
@@ -142,6 +141,6 @@ func fieldFromMessage(msg string) string {
 	return rest
 }
 
-func badRequest(field, msg string) *sidecarapi.Error {
-	return &sidecarapi.Error{Status: http.StatusBadRequest, Code: sidecarapi.CodeBadRequest, Field: field, Message: msg}
+func badRequest(field, msg string) *contract.Error {
+	return &contract.Error{Status: http.StatusBadRequest, Code: contract.CodeBadRequest, Field: field, Message: msg}
 }

@@ -7,52 +7,52 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 const validApply = `{"apiVersion":"docker-kamal/v1","service":"app","role":"web","version":"v1","image":"app:v1","healthcheck":{"kind":"http"}}`
 
 func TestAPIRejectsBadInput(t *testing.T) {
-	big := `{"holder":"` + strings.Repeat("a", sidecarapi.MaxBodySize) + `"}`
+	big := `{"holder":"` + strings.Repeat("a", contract.MaxBodySize) + `"}`
 	tests := []struct {
 		name, method, path, body string
 		status                   int
 		field                    string
 	}{
-		{"apply empty", "POST", sidecarapi.PathApply, ``, 400, ""},
-		{"apply not json", "POST", sidecarapi.PathApply, `not json`, 400, ""},
-		{"apply truncated", "POST", sidecarapi.PathApply, `{"service":`, 400, ""},
-		{"apply unknown field", "POST", sidecarapi.PathApply, strings.Replace(validApply, `"role"`, `"bogus":1,"role"`, 1), 400, "bogus"},
-		{"apply wrong api version", "POST", sidecarapi.PathApply, strings.Replace(validApply, "docker-kamal/v1", "docker-kamal/v9", 1), 400, "apiVersion"},
-		{"apply bad service", "POST", sidecarapi.PathApply, strings.Replace(validApply, `"app"`, `"App!"`, 1), 400, "service"},
-		{"apply wrong type", "POST", sidecarapi.PathApply, strings.Replace(validApply, `"role":"web"`, `"role":7`, 1), 400, "role"},
-		{"apply nested wrong type", "POST", sidecarapi.PathApply, strings.Replace(validApply, `{"kind":"http"}`, `{"kind":"http","port":"80"}`, 1), 400, "healthcheck.port"},
-		{"apply bad duration", "POST", sidecarapi.PathApply, strings.Replace(validApply, `"role":"web"`, `"role":"web","deployTimeout":"soon"`, 1), 400, "deployTimeout"},
-		{"apply bad nested duration", "POST", sidecarapi.PathApply, strings.Replace(validApply, `{"kind":"http"}`, `{"kind":"http","interval":"-1s"}`, 1), 400, "healthcheck.interval"},
-		{"apply bad health kind", "POST", sidecarapi.PathApply, strings.Replace(validApply, `"http"`, `"smoke"`, 1), 400, "healthcheck.kind"},
-		{"apply proxy without routing", "POST", sidecarapi.PathApply, strings.Replace(validApply, `"role":"web"`, `"role":"web","proxy":{"hosts":["a.test"]}`, 1), 400, "proxy.routing"},
-		{"apply routing without its service", "POST", sidecarapi.PathApply, strings.Replace(validApply, `"role":"web"`, `"role":"web","proxy":{"routing":{"service":"app-web","config":{"http":{}}}}`, 1), 400, "proxy.routing.config"},
-		{"apply routing bad port", "POST", sidecarapi.PathApply, strings.Replace(validApply, `"role":"web"`, `"role":"web","proxy":{"routing":{"service":"app-web","port":"http","config":{"http":{"services":{"app-web":{"loadBalancer":{}}}}}}}`, 1), 400, "proxy.routing.port"},
-		{"apply trailing data", "POST", sidecarapi.PathApply, validApply + `{}`, 400, ""},
-		{"rollback missing version", "POST", sidecarapi.PathRollback, `{"service":"app","role":"web"}`, 400, "version"},
-		{"rollback bad role", "POST", sidecarapi.PathRollback, `{"service":"app","role":"WEB","version":"v1"}`, 400, "role"},
-		{"rollback unknown field", "POST", sidecarapi.PathRollback, `{"service":"app","role":"web","version":"v1","x":1}`, 400, "x"},
-		{"stop missing service", "POST", sidecarapi.PathRoleStop, `{"role":"web"}`, 400, "service"},
-		{"start bad destination", "POST", sidecarapi.PathRoleStart, `{"service":"app","role":"web","destination":"a b"}`, 400, "destination"},
-		{"lock empty holder", "POST", sidecarapi.PathLockAcquire, `{"holder":" "}`, 400, "holder"},
-		{"lock force not bool", "POST", sidecarapi.PathLockAcquire, `{"holder":"a","force":"yes"}`, 400, "force"},
-		{"lock too large", "POST", sidecarapi.PathLockAcquire, big, 413, ""},
-		{"release bad version", "POST", sidecarapi.PathLockRelease, `{"holder":"a","version":"../x"}`, 400, "version"},
-		{"audit missing action", "POST", sidecarapi.PathAudit, `{"who":"a"}`, 400, "action"},
-		{"audit details not strings", "POST", sidecarapi.PathAudit, `{"who":"a","action":"x","details":{"k":1}}`, 400, "details"},
-		{"audit bad limit", "GET", sidecarapi.PathAudit + "?limit=-3", ``, 400, "limit"},
-		{"traefik no image", "POST", sidecarapi.PathTraefikBoot, `{}`, 400, "image"},
-		{"traefik bad port", "POST", sidecarapi.PathTraefikBoot, `{"image":"traefik:v3","httpPort":70000}`, 400, "httpPort"},
-		{"traefik bad acme", "POST", sidecarapi.PathTraefikReboot, `{"image":"traefik:v3","acme":{"resolver":"le","email":"nobody"}}`, 400, "acme.email"},
-		{"traefik dashed arg", "POST", sidecarapi.PathTraefikBoot, `{"image":"traefik:v3","args":{"--log.level":"DEBUG"}}`, 400, "args.--log.level"},
-		{"versions missing role", "GET", sidecarapi.PathVersions + "?service=app", ``, 400, "role"},
-		{"image load bad id", "POST", sidecarapi.PathImageLoad + "?expectID=sha256:xyz", `tar`, 400, "expectID"},
-		{"wrong method", "GET", sidecarapi.PathApply, ``, 405, ""},
+		{"apply empty", "POST", contract.PathApply, ``, 400, ""},
+		{"apply not json", "POST", contract.PathApply, `not json`, 400, ""},
+		{"apply truncated", "POST", contract.PathApply, `{"service":`, 400, ""},
+		{"apply unknown field", "POST", contract.PathApply, strings.Replace(validApply, `"role"`, `"bogus":1,"role"`, 1), 400, "bogus"},
+		{"apply wrong api version", "POST", contract.PathApply, strings.Replace(validApply, "docker-kamal/v1", "docker-kamal/v9", 1), 400, "apiVersion"},
+		{"apply bad service", "POST", contract.PathApply, strings.Replace(validApply, `"app"`, `"App!"`, 1), 400, "service"},
+		{"apply wrong type", "POST", contract.PathApply, strings.Replace(validApply, `"role":"web"`, `"role":7`, 1), 400, "role"},
+		{"apply nested wrong type", "POST", contract.PathApply, strings.Replace(validApply, `{"kind":"http"}`, `{"kind":"http","port":"80"}`, 1), 400, "healthcheck.port"},
+		{"apply bad duration", "POST", contract.PathApply, strings.Replace(validApply, `"role":"web"`, `"role":"web","deployTimeout":"soon"`, 1), 400, "deployTimeout"},
+		{"apply bad nested duration", "POST", contract.PathApply, strings.Replace(validApply, `{"kind":"http"}`, `{"kind":"http","interval":"-1s"}`, 1), 400, "healthcheck.interval"},
+		{"apply bad health kind", "POST", contract.PathApply, strings.Replace(validApply, `"http"`, `"smoke"`, 1), 400, "healthcheck.kind"},
+		{"apply proxy without routing", "POST", contract.PathApply, strings.Replace(validApply, `"role":"web"`, `"role":"web","proxy":{"hosts":["a.test"]}`, 1), 400, "proxy.routing"},
+		{"apply routing without its service", "POST", contract.PathApply, strings.Replace(validApply, `"role":"web"`, `"role":"web","proxy":{"routing":{"service":"app-web","config":{"http":{}}}}`, 1), 400, "proxy.routing.config"},
+		{"apply routing bad port", "POST", contract.PathApply, strings.Replace(validApply, `"role":"web"`, `"role":"web","proxy":{"routing":{"service":"app-web","port":"http","config":{"http":{"services":{"app-web":{"loadBalancer":{}}}}}}}`, 1), 400, "proxy.routing.port"},
+		{"apply trailing data", "POST", contract.PathApply, validApply + `{}`, 400, ""},
+		{"rollback missing version", "POST", contract.PathRollback, `{"service":"app","role":"web"}`, 400, "version"},
+		{"rollback bad role", "POST", contract.PathRollback, `{"service":"app","role":"WEB","version":"v1"}`, 400, "role"},
+		{"rollback unknown field", "POST", contract.PathRollback, `{"service":"app","role":"web","version":"v1","x":1}`, 400, "x"},
+		{"stop missing service", "POST", contract.PathRoleStop, `{"role":"web"}`, 400, "service"},
+		{"start bad destination", "POST", contract.PathRoleStart, `{"service":"app","role":"web","destination":"a b"}`, 400, "destination"},
+		{"lock empty holder", "POST", contract.PathLockAcquire, `{"holder":" "}`, 400, "holder"},
+		{"lock force not bool", "POST", contract.PathLockAcquire, `{"holder":"a","force":"yes"}`, 400, "force"},
+		{"lock too large", "POST", contract.PathLockAcquire, big, 413, ""},
+		{"release bad version", "POST", contract.PathLockRelease, `{"holder":"a","version":"../x"}`, 400, "version"},
+		{"audit missing action", "POST", contract.PathAudit, `{"who":"a"}`, 400, "action"},
+		{"audit details not strings", "POST", contract.PathAudit, `{"who":"a","action":"x","details":{"k":1}}`, 400, "details"},
+		{"audit bad limit", "GET", contract.PathAudit + "?limit=-3", ``, 400, "limit"},
+		{"traefik no image", "POST", contract.PathTraefikBoot, `{}`, 400, "image"},
+		{"traefik bad port", "POST", contract.PathTraefikBoot, `{"image":"traefik:v3","httpPort":70000}`, 400, "httpPort"},
+		{"traefik bad acme", "POST", contract.PathTraefikReboot, `{"image":"traefik:v3","acme":{"resolver":"le","email":"nobody"}}`, 400, "acme.email"},
+		{"traefik dashed arg", "POST", contract.PathTraefikBoot, `{"image":"traefik:v3","args":{"--log.level":"DEBUG"}}`, 400, "args.--log.level"},
+		{"versions missing role", "GET", contract.PathVersions + "?service=app", ``, 400, "role"},
+		{"image load bad id", "POST", contract.PathImageLoad + "?expectID=sha256:xyz", `tar`, 400, "expectID"},
+		{"wrong method", "GET", contract.PathApply, ``, 405, ""},
 		{"no such path", "GET", "/v1/nope", ``, 404, ""},
 	}
 	s, _ := testServer(t, newFakeHost())
@@ -64,7 +64,7 @@ func TestAPIRejectsBadInput(t *testing.T) {
 			if rec.Code != tt.status {
 				t.Fatalf("status = %d, want %d; body %s", rec.Code, tt.status, rec.Body)
 			}
-			var e sidecarapi.Error
+			var e contract.Error
 			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil {
 				t.Fatalf("error body is not JSON: %v: %s", err, rec.Body)
 			}
@@ -84,8 +84,8 @@ func TestAPIRejectsBadInput(t *testing.T) {
 // FuzzAPIDecode feeds arbitrary bodies to every JSON endpoint: the answer
 // is always a JSON response with a 2xx or 4xx status, never a panic or 5xx.
 func FuzzAPIDecode(f *testing.F) {
-	paths := []string{sidecarapi.PathApply, sidecarapi.PathRollback, sidecarapi.PathRoleStop, sidecarapi.PathRoleStart,
-		sidecarapi.PathLockAcquire, sidecarapi.PathLockRelease, sidecarapi.PathAudit, sidecarapi.PathTraefikBoot}
+	paths := []string{contract.PathApply, contract.PathRollback, contract.PathRoleStop, contract.PathRoleStart,
+		contract.PathLockAcquire, contract.PathLockRelease, contract.PathAudit, contract.PathTraefikBoot}
 	f.Add(uint8(0), validApply)
 	f.Add(uint8(1), `{"service":"app","role":"web","version":"v1"}`)
 	f.Add(uint8(4), `{"holder":"a","message":"m","version":"v1","force":true}`)
@@ -102,7 +102,7 @@ func FuzzAPIDecode(f *testing.F) {
 			t.Fatalf("%s answered %d to %q: %s", path, rec.Code, body, rec.Body)
 		}
 		if rec.Code >= 400 {
-			var e sidecarapi.Error
+			var e contract.Error
 			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Code == "" {
 				t.Fatalf("%s: error body not a JSON error (%v): %s", path, err, rec.Body)
 			}

@@ -5,8 +5,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
@@ -15,11 +14,11 @@ import (
 // pkg/docker, pkg/health, pkg/traefik).
 
 // Swapper runs blue/green swaps on this host. Events use the step names
-// below; errors that carry a failed step and logs are *sidecarapi.Error.
+// below; errors that carry a failed step and logs are *contract.Error.
 type Swapper interface {
-	Deploy(ctx context.Context, d *spec.Deploy, emit func(sidecarapi.Event)) (*sidecarapi.Result, error)
-	Rollback(ctx context.Context, req sidecarapi.RollbackRequest, emit func(sidecarapi.Event)) (*sidecarapi.Result, error)
-	Versions(ctx context.Context, r sidecarapi.Role) ([]sidecarapi.Version, error)
+	Deploy(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error)
+	Rollback(ctx context.Context, req contract.RollbackRequest, emit func(contract.Event)) (*contract.Result, error)
+	Versions(ctx context.Context, r contract.Role) ([]contract.Version, error)
 }
 
 // Step names the sidecar journals and measures: pkg/swap's.
@@ -48,33 +47,33 @@ type Containers interface {
 	Start(ctx context.Context, name string) error
 	Stop(ctx context.Context, name string, timeout time.Duration) error
 	// Spec is the (redacted) spec the container was started with.
-	Spec(ctx context.Context, name string) (*spec.Deploy, error)
+	Spec(ctx context.Context, name string) (*contract.Deploy, error)
 }
 
 // Prober checks a role's container against the spec's health check.
 type Prober interface {
 	// WaitHealthy polls until healthy, bounded by ctx and d.DeployTimeout.
-	WaitHealthy(ctx context.Context, d *spec.Deploy, container string) error
+	WaitHealthy(ctx context.Context, d *contract.Deploy, container string) error
 	// Check probes once (a "running" check only needs the process up).
-	Check(ctx context.Context, d *spec.Deploy, container string) error
+	Check(ctx context.Context, d *contract.Deploy, container string) error
 }
 
 // Router points Traefik at one container of a role and confirms through
 // Traefik's API that it serves it. A role without a proxy is a no-op.
 type Router interface {
-	Route(ctx context.Context, d *spec.Deploy, container string) error
+	Route(ctx context.Context, d *contract.Deploy, container string) error
 }
 
 // Images lists and loads images on the host.
 type Images interface {
-	Inventory(ctx context.Context) ([]sidecarapi.Image, error)
+	Inventory(ctx context.Context) ([]contract.Image, error)
 	Load(ctx context.Context, archive io.Reader) (string, error)
 	Has(ctx context.Context, id string) (bool, error)
 }
 
 // Proxy boots the host's Traefik container.
 type Proxy interface {
-	Boot(ctx context.Context, req sidecarapi.TraefikRequest, reboot bool) (*sidecarapi.TraefikStatus, error)
+	Boot(ctx context.Context, req contract.TraefikRequest, reboot bool) (*contract.TraefikStatus, error)
 }
 
 // Deps are the parts a Server uses.
@@ -87,6 +86,6 @@ type Deps struct {
 	Proxy      Proxy
 	// Maintenance is optional; without it the maintenance API answers
 	// "unsupported". When it is also an http.Handler, Run serves it on
-	// sidecarapi.MaintenancePort as the 503 page.
+	// contract.MaintenancePort as the 503 page.
 	Maintenance Maintenance
 }

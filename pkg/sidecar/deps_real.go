@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
@@ -25,8 +24,8 @@ func NewDeps(ctx context.Context, cfg Config) (Deps, func(), error) {
 	}
 	// Every route goes through the maintenance wrapper, so a swap or a
 	// reconcile never ends maintenance mode behind the user's back.
-	router, err := newMaintenanceRouter(traefikRouter, cfg.StateDir, sidecarapi.ContainerName,
-		func(ctx context.Context, d *spec.Deploy, container string) ([]swap.Server, error) {
+	router, err := newMaintenanceRouter(traefikRouter, cfg.StateDir, contract.SidecarContainerName,
+		func(ctx context.Context, d *contract.Deploy, container string) ([]swap.Server, error) {
 			ct, err := dc.Inspect(ctx, container)
 			if err != nil {
 				return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/dockerkamal/docker-kamal/pkg/traefik/routes"
 	"io"
 	"log/slog"
 	"net"
@@ -15,8 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik/routes"
+
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarclient"
 )
 
 // fakeHost is an in-memory host: containers with states, a Traefik route
@@ -29,13 +30,13 @@ type fakeHost struct {
 	routes    map[string]string // service/role@dest -> container
 	failRoute error
 	onRoute   func() // called (unlocked) before each Route
-	images    []sidecarapi.Image
+	images    []contract.Image
 	loadOut   string
 	loadErr   error
 	loaded    []byte
 
 	// deploy scripts the swapper; nil means "succeed through every step".
-	deploy func(ctx context.Context, d *spec.Deploy, emit func(sidecarapi.Event)) (*sidecarapi.Result, error)
+	deploy func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error)
 }
 
 func newFakeHost() *fakeHost {
@@ -60,7 +61,7 @@ func (h *fakeHost) set(name string, running bool) {
 	h.state[name] = ContainerState{Exists: true, Running: running}
 }
 
-func (h *fakeHost) route(r sidecarapi.Role) string {
+func (h *fakeHost) route(r contract.Role) string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.routes[r.String()]
@@ -96,7 +97,7 @@ func (h *fakeHost) Stop(_ context.Context, name string, _ time.Duration) error {
 	return nil
 }
 
-func (h *fakeHost) Spec(_ context.Context, name string) (*spec.Deploy, error) {
+func (h *fakeHost) Spec(_ context.Context, name string) (*contract.Deploy, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.state[name].Exists {
@@ -107,11 +108,11 @@ func (h *fakeHost) Spec(_ context.Context, name string) (*spec.Deploy, error) {
 }
 
 // Prober.
-func (h *fakeHost) WaitHealthy(ctx context.Context, d *spec.Deploy, name string) error {
+func (h *fakeHost) WaitHealthy(ctx context.Context, d *contract.Deploy, name string) error {
 	return h.Check(ctx, d, name)
 }
 
-func (h *fakeHost) Check(_ context.Context, _ *spec.Deploy, name string) error {
+func (h *fakeHost) Check(_ context.Context, _ *contract.Deploy, name string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.state[name].Running || h.unhealthy[name] {
@@ -121,7 +122,7 @@ func (h *fakeHost) Check(_ context.Context, _ *spec.Deploy, name string) error {
 }
 
 // Router.
-func (h *fakeHost) Route(_ context.Context, d *spec.Deploy, name string) error {
+func (h *fakeHost) Route(_ context.Context, d *contract.Deploy, name string) error {
 	h.record("route %s", name)
 	if h.onRoute != nil {
 		h.onRoute()
@@ -137,18 +138,18 @@ func (h *fakeHost) Route(_ context.Context, d *spec.Deploy, name string) error {
 
 // Swapper: the default script is a successful swap that starts green, routes
 // it and stops blue, emitting the step events a real swap emits.
-func (h *fakeHost) Deploy(ctx context.Context, d *spec.Deploy, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
+func (h *fakeHost) Deploy(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
 	if h.deploy != nil {
 		return h.deploy(ctx, d, emit)
 	}
 	return h.swap(ctx, d, emit)
 }
 
-func (h *fakeHost) swap(ctx context.Context, d *spec.Deploy, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
+func (h *fakeHost) swap(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
 	green := d.ContainerName()
 	blue := h.route(roleOf(d))
 	for _, step := range []string{StepStartGreen, StepWaitHealthy, StepCutover, StepDrain, StepStopBlue, StepRetain} {
-		emit(sidecarapi.Event{Step: step, Status: sidecarapi.EventStart})
+		emit(contract.Event{Step: step, Status: contract.EventStart})
 		switch step {
 		case StepStartGreen:
 			h.set(green, true)
@@ -161,39 +162,39 @@ func (h *fakeHost) swap(ctx context.Context, d *spec.Deploy, emit func(sidecarap
 				_ = h.Stop(ctx, blue, 0)
 			}
 		}
-		emit(sidecarapi.Event{Step: step, Status: sidecarapi.EventDone, Elapsed: spec.Duration(time.Millisecond)})
+		emit(contract.Event{Step: step, Status: contract.EventDone, Elapsed: contract.Duration(time.Millisecond)})
 	}
-	return &sidecarapi.Result{Container: green}, nil
+	return &contract.Result{Container: green}, nil
 }
 
-func (h *fakeHost) Rollback(ctx context.Context, req sidecarapi.RollbackRequest, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
+func (h *fakeHost) Rollback(ctx context.Context, req contract.RollbackRequest, emit func(contract.Event)) (*contract.Result, error) {
 	d := testSpec(req.Version)
 	d.Service, d.Role, d.Destination = req.Service, req.Role.Role, req.Destination
 	if !h.state[d.ContainerName()].Exists {
-		return nil, &sidecarapi.Error{Code: sidecarapi.CodeNotFound, Message: "no retained container " + d.ContainerName()}
+		return nil, &contract.Error{Code: contract.CodeNotFound, Message: "no retained container " + d.ContainerName()}
 	}
 	return h.swap(ctx, d, emit)
 }
 
-func (h *fakeHost) Versions(_ context.Context, r sidecarapi.Role) ([]sidecarapi.Version, error) {
+func (h *fakeHost) Versions(_ context.Context, r contract.Role) ([]contract.Version, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var out []sidecarapi.Version
+	var out []contract.Version
 	for _, v := range []string{"v3", "v2", "v1"} {
-		name := spec.ContainerName(r.Service, r.Role, r.Destination, v)
+		name := contract.ContainerName(r.Service, r.Role, r.Destination, v)
 		if st, ok := h.state[name]; ok {
 			state := "exited"
 			if st.Running {
 				state = "running"
 			}
-			out = append(out, sidecarapi.Version{Version: v, Container: name, State: state})
+			out = append(out, contract.Version{Version: v, Container: name, State: state})
 		}
 	}
 	return out, nil
 }
 
 // Images.
-func (h *fakeHost) Inventory(context.Context) ([]sidecarapi.Image, error) { return h.images, nil }
+func (h *fakeHost) Inventory(context.Context) ([]contract.Image, error) { return h.images, nil }
 
 func (h *fakeHost) Load(_ context.Context, r io.Reader) (string, error) {
 	data, err := io.ReadAll(r)
@@ -216,9 +217,9 @@ func (h *fakeHost) Has(_ context.Context, id string) (bool, error) {
 }
 
 // Proxy.
-func (h *fakeHost) Boot(_ context.Context, req sidecarapi.TraefikRequest, reboot bool) (*sidecarapi.TraefikStatus, error) {
+func (h *fakeHost) Boot(_ context.Context, req contract.TraefikRequest, reboot bool) (*contract.TraefikStatus, error) {
 	h.record("boot traefik reboot=%v", reboot)
-	return &sidecarapi.TraefikStatus{Container: "kamal-traefik", Image: req.Image, Running: true}, nil
+	return &contract.TraefikStatus{Container: "kamal-traefik", Image: req.Image, Running: true}, nil
 }
 
 func (h *fakeHost) deps() Deps {
@@ -226,11 +227,11 @@ func (h *fakeHost) deps() Deps {
 }
 
 // testSpec is a valid wire spec of app/web at version.
-func testSpec(version string) *spec.Deploy {
-	d := &spec.Deploy{
-		APIVersion: spec.APIVersion, Service: "app", Role: "web", Version: version,
-		Image: "app:" + version, Healthcheck: spec.Healthcheck{Kind: spec.HealthHTTP},
-		Proxy: &spec.Proxy{Hosts: []string{"app.test"}}, SecretEnv: map[string]string{"DB_PASSWORD": "hunter2"},
+func testSpec(version string) *contract.Deploy {
+	d := &contract.Deploy{
+		APIVersion: contract.APIVersion, Service: "app", Role: "web", Version: version,
+		Image: "app:" + version, Healthcheck: contract.Healthcheck{Kind: contract.HealthHTTP},
+		Proxy: &contract.Proxy{Hosts: []string{"app.test"}}, SecretEnv: map[string]string{"DB_PASSWORD": "hunter2"},
 	}
 	d.ApplyDefaults()
 	if err := routes.Attach(d); err != nil {
@@ -239,7 +240,7 @@ func testSpec(version string) *spec.Deploy {
 	return d
 }
 
-var webRole = sidecarapi.Role{Service: "app", Role: "web"}
+var webRole = contract.Role{Service: "app", Role: "web"}
 
 // testServer returns a server over h with its state in a temp dir.
 func testServer(t testing.TB, h *fakeHost) (*Server, string) {
@@ -252,7 +253,7 @@ func testServer(t testing.TB, h *fakeHost) (*Server, string) {
 
 // serveUnix serves handler on a unix socket in a temp dir and returns a
 // client for it.
-func serveUnix(t testing.TB, handler http.Handler) *sidecarapi.Client {
+func serveUnix(t testing.TB, handler http.Handler) *sidecarclient.Client {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "s.sock")
 	ln, err := net.Listen("unix", sock)
@@ -261,7 +262,7 @@ func serveUnix(t testing.TB, handler http.Handler) *sidecarapi.Client {
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	c := sidecarapi.NewClient(sidecarapi.UnixDialer(sock))
+	c := sidecarclient.NewClient(sidecarclient.UnixDialer(sock))
 	t.Cleanup(func() {
 		c.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

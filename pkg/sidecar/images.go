@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // imageIDRE matches a full image ID.
@@ -19,15 +19,15 @@ func (s *Server) handleImages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if imgs == nil {
-		imgs = []sidecarapi.Image{}
+		imgs = []contract.Image{}
 	}
-	writeJSON(w, http.StatusOK, sidecarapi.ImageInventory{Images: imgs})
+	writeJSON(w, http.StatusOK, contract.ImageInventory{Images: imgs})
 }
 
 func (s *Server) handleImageLoad(w http.ResponseWriter, r *http.Request) {
-	expect := r.URL.Query().Get(sidecarapi.QueryExpectID)
+	expect := r.URL.Query().Get(contract.QueryExpectID)
 	if expect != "" && !imageIDRE.MatchString(expect) {
-		writeError(w, badRequest(sidecarapi.QueryExpectID, fmt.Sprintf("%s: %q is not a full image ID (sha256:<64 hex>)", sidecarapi.QueryExpectID, expect)))
+		writeError(w, badRequest(contract.QueryExpectID, fmt.Sprintf("%s: %q is not a full image ID (sha256:<64 hex>)", contract.QueryExpectID, expect)))
 		return
 	}
 	log := s.log.With("expectID", expect)
@@ -35,15 +35,15 @@ func (s *Server) handleImageLoad(w http.ResponseWriter, r *http.Request) {
 	out, err := s.deps.Images.Load(r.Context(), r.Body)
 	if err != nil {
 		if strings.Contains(err.Error(), "no such file") {
-			writeError(w, &sidecarapi.Error{Status: http.StatusConflict, Code: sidecarapi.CodeLayerMissing,
+			writeError(w, &contract.Error{Status: http.StatusConflict, Code: contract.CodeLayerMissing,
 				Message: fmt.Sprintf("load image: a layer the archive left out is missing on this host; resend the full archive: %v", err)})
 			return
 		}
-		writeError(w, &sidecarapi.Error{Status: http.StatusUnprocessableEntity, Code: sidecarapi.CodeBadRequest,
+		writeError(w, &contract.Error{Status: http.StatusUnprocessableEntity, Code: contract.CodeBadRequest,
 			Message: fmt.Sprintf("load image: %v", err)})
 		return
 	}
-	resp := sidecarapi.ImageLoadResponse{Loaded: loadedRefs(out), ExpectID: expect}
+	resp := contract.ImageLoadResponse{Loaded: loadedRefs(out), ExpectID: expect}
 	if expect != "" {
 		ok, err := s.deps.Images.Has(r.Context(), expect)
 		if err != nil {
@@ -51,7 +51,7 @@ func (s *Server) handleImageLoad(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !ok {
-			writeError(w, &sidecarapi.Error{Status: http.StatusUnprocessableEntity, Code: sidecarapi.CodeImageID,
+			writeError(w, &contract.Error{Status: http.StatusUnprocessableEntity, Code: contract.CodeImageID,
 				Message: fmt.Sprintf("image %s not present after load (loaded %s)", expect, strings.Join(resp.Loaded, ", "))})
 			return
 		}

@@ -10,8 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // journalDir is the journal's directory in the state dir.
@@ -63,16 +62,16 @@ type SwapRecord struct {
 // RoleRecord is everything the sidecar remembers about one role. It is
 // stored without secrets (specs are Redacted).
 type RoleRecord struct {
-	Role sidecarapi.Role `json:"role"`
+	Role contract.Role `json:"role"`
 	// LiveVersion and LiveContainer are what Traefik routes to after the
 	// last successful swap.
 	LiveVersion   string `json:"liveVersion,omitempty"`
 	LiveContainer string `json:"liveContainer,omitempty"`
 	// LiveSpec is the (redacted) spec of the live version: enough to route
 	// and probe it again, never to recreate it.
-	LiveSpec *spec.Deploy `json:"liveSpec,omitempty"`
+	LiveSpec *contract.Deploy `json:"liveSpec,omitempty"`
 	// PendingSpec is the (redacted) spec of the swap under way.
-	PendingSpec *spec.Deploy `json:"pendingSpec,omitempty"`
+	PendingSpec *contract.Deploy `json:"pendingSpec,omitempty"`
 	// Swap is the current or last swap.
 	Swap *SwapRecord `json:"swap,omitempty"`
 	// Stopped is set while the role was stopped on purpose (stop API).
@@ -99,7 +98,7 @@ func NewJournal(stateDir string) *Journal {
 func (j *Journal) Dir() string { return j.dir }
 
 // path is service.role[.destination].json (names cannot contain dots).
-func (j *Journal) path(r sidecarapi.Role) string {
+func (j *Journal) path(r contract.Role) string {
 	name := r.Service + "." + r.Role
 	if r.Destination != "" {
 		name += "." + r.Destination
@@ -116,7 +115,7 @@ func (j *Journal) Save(rec *RoleRecord) error {
 }
 
 // Load reads one role's record; (nil, nil) when there is none.
-func (j *Journal) Load(r sidecarapi.Role) (*RoleRecord, error) {
+func (j *Journal) Load(r contract.Role) (*RoleRecord, error) {
 	var rec RoleRecord
 	err := readJSON(j.path(r), &rec)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -157,7 +156,7 @@ func (j *Journal) All() ([]*RoleRecord, error) {
 	return out, errors.Join(errs...)
 }
 
-func roleLess(a, b sidecarapi.Role) bool {
+func roleLess(a, b contract.Role) bool {
 	if a.Service != b.Service {
 		return a.Service < b.Service
 	}
@@ -168,6 +167,6 @@ func roleLess(a, b sidecarapi.Role) bool {
 }
 
 // roleOf is the role a wire spec targets.
-func roleOf(d *spec.Deploy) sidecarapi.Role {
-	return sidecarapi.Role{Service: d.Service, Destination: d.Destination, Role: d.Role}
+func roleOf(d *contract.Deploy) contract.Role {
+	return contract.Role{Service: d.Service, Destination: d.Destination, Role: d.Role}
 }

@@ -12,7 +12,7 @@ const maxLocateDepth = 8
 
 // locateField finds the JSON path of the field whose value fails to decode
 // into t (a struct type), for errors that encoding/json reports without a
-// field (custom unmarshalers such as spec.Duration). It returns "" when no
+// field (custom unmarshalers such as contract.Duration). It returns "" when no
 // single field is to blame.
 func locateField(t reflect.Type, data []byte) string {
 	return locate(t, data, "", 0)

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // lockFile is the deploy lock's file in the state dir.
@@ -42,12 +42,12 @@ func NewLock(stateDir string, staleAfter time.Duration, now func() time.Time) *L
 }
 
 // Status reads the lock.
-func (l *Lock) Status() (sidecarapi.LockStatus, error) {
+func (l *Lock) Status() (contract.LockStatus, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	rec, err := l.read()
 	if err != nil {
-		return sidecarapi.LockStatus{}, err
+		return contract.LockStatus{}, err
 	}
 	return l.status(rec), nil
 }
@@ -58,18 +58,18 @@ type LockChange struct {
 	// "unlock-force" or "" when nothing changed.
 	Action string
 	// Previous is the lock before the change.
-	Previous sidecarapi.LockStatus
+	Previous contract.LockStatus
 }
 
 // Acquire takes the lock for req.Holder. The same holder may re-acquire
 // (refreshing message and version). Another holder's lock is an *Error
 // matching ErrLockHeld unless req.Force breaks it.
-func (l *Lock) Acquire(req sidecarapi.LockRequest) (sidecarapi.LockStatus, LockChange, error) {
+func (l *Lock) Acquire(req contract.LockRequest) (contract.LockStatus, LockChange, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	rec, err := l.read()
 	if err != nil {
-		return sidecarapi.LockStatus{}, LockChange{}, err
+		return contract.LockStatus{}, LockChange{}, err
 	}
 	prev := l.status(rec)
 	change := LockChange{Action: "lock", Previous: prev}
@@ -84,7 +84,7 @@ func (l *Lock) Acquire(req sidecarapi.LockRequest) (sidecarapi.LockStatus, LockC
 			if prev.Stale {
 				msg += " (stale: break it with force)"
 			}
-			return prev, LockChange{Previous: prev}, &sidecarapi.Error{Code: sidecarapi.CodeLockHeld, Message: msg, Lock: &prev}
+			return prev, LockChange{Previous: prev}, &contract.Error{Code: contract.CodeLockHeld, Message: msg, Lock: &prev}
 		}
 	}
 	next := &lockRecord{Holder: req.Holder, Message: req.Message, Version: req.Version, AcquiredAt: l.now().UTC()}
@@ -96,12 +96,12 @@ func (l *Lock) Acquire(req sidecarapi.LockRequest) (sidecarapi.LockStatus, LockC
 
 // Release frees the lock held by req.Holder, or anyone's with req.Force.
 // Releasing a free lock is not an error.
-func (l *Lock) Release(req sidecarapi.LockRequest) (sidecarapi.LockStatus, LockChange, error) {
+func (l *Lock) Release(req contract.LockRequest) (contract.LockStatus, LockChange, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	rec, err := l.read()
 	if err != nil {
-		return sidecarapi.LockStatus{}, LockChange{}, err
+		return contract.LockStatus{}, LockChange{}, err
 	}
 	prev := l.status(rec)
 	if rec == nil {
@@ -110,7 +110,7 @@ func (l *Lock) Release(req sidecarapi.LockRequest) (sidecarapi.LockStatus, LockC
 	action := "unlock"
 	if rec.Holder != req.Holder {
 		if !req.Force {
-			return prev, LockChange{Previous: prev}, &sidecarapi.Error{Code: sidecarapi.CodeLockNotOwned,
+			return prev, LockChange{Previous: prev}, &contract.Error{Code: contract.CodeLockNotOwned,
 				Message: fmt.Sprintf("deploy lock is held by %s, not %s", rec.Holder, req.Holder), Lock: &prev}
 		}
 		action = "unlock-force"
@@ -118,7 +118,7 @@ func (l *Lock) Release(req sidecarapi.LockRequest) (sidecarapi.LockStatus, LockC
 	if err := removeFile(l.path); err != nil {
 		return prev, LockChange{Previous: prev}, fmt.Errorf("remove lock: %w", err)
 	}
-	return sidecarapi.LockStatus{}, LockChange{Action: action, Previous: prev}, nil
+	return contract.LockStatus{}, LockChange{Action: action, Previous: prev}, nil
 }
 
 func (l *Lock) read() (*lockRecord, error) {
@@ -133,11 +133,11 @@ func (l *Lock) read() (*lockRecord, error) {
 	return &rec, nil
 }
 
-func (l *Lock) status(rec *lockRecord) sidecarapi.LockStatus {
+func (l *Lock) status(rec *lockRecord) contract.LockStatus {
 	if rec == nil {
-		return sidecarapi.LockStatus{}
+		return contract.LockStatus{}
 	}
-	return sidecarapi.LockStatus{
+	return contract.LockStatus{
 		Locked:     true,
 		Holder:     rec.Holder,
 		Message:    rec.Message,

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 func TestLock(t *testing.T) {
@@ -14,14 +14,14 @@ func TestLock(t *testing.T) {
 	dir := t.TempDir()
 	l := NewLock(dir, time.Hour, clock)
 
-	st, ch, err := l.Acquire(sidecarapi.LockRequest{Holder: "alice", Message: "deploy", Version: "v2"})
+	st, ch, err := l.Acquire(contract.LockRequest{Holder: "alice", Message: "deploy", Version: "v2"})
 	if err != nil || !st.Locked || st.Holder != "alice" || ch.Action != "lock" || !st.AcquiredAt.Equal(now) {
 		t.Fatalf("acquire free lock: %+v %+v %v", st, ch, err)
 	}
 
-	_, _, err = l.Acquire(sidecarapi.LockRequest{Holder: "bob"})
-	var apiErr *sidecarapi.Error
-	if !errors.Is(err, sidecarapi.ErrLockHeld) || !errors.As(err, &apiErr) || apiErr.Lock == nil || apiErr.Lock.Holder != "alice" {
+	_, _, err = l.Acquire(contract.LockRequest{Holder: "bob"})
+	var apiErr *contract.Error
+	if !errors.Is(err, contract.ErrLockHeld) || !errors.As(err, &apiErr) || apiErr.Lock == nil || apiErr.Lock.Holder != "alice" {
 		t.Fatalf("acquire held lock: want ErrLockHeld naming alice, got %v", err)
 	}
 	if apiErr.Lock.Stale {
@@ -29,7 +29,7 @@ func TestLock(t *testing.T) {
 	}
 
 	// Same holder re-acquires (refresh).
-	if _, ch, err := l.Acquire(sidecarapi.LockRequest{Holder: "alice", Version: "v3"}); err != nil || ch.Action != "lock-refresh" {
+	if _, ch, err := l.Acquire(contract.LockRequest{Holder: "alice", Version: "v3"}); err != nil || ch.Action != "lock-refresh" {
 		t.Fatalf("re-acquire by holder: %+v %v", ch, err)
 	}
 
@@ -41,25 +41,25 @@ func TestLock(t *testing.T) {
 		t.Fatalf("status after restart: %+v %v", st, err)
 	}
 
-	if _, _, err := l2.Release(sidecarapi.LockRequest{Holder: "bob"}); !errors.Is(err, sidecarapi.ErrLockNotOwned) {
+	if _, _, err := l2.Release(contract.LockRequest{Holder: "bob"}); !errors.Is(err, contract.ErrLockNotOwned) {
 		t.Fatalf("release by non-holder: want ErrLockNotOwned, got %v", err)
 	}
-	st, ch, err = l2.Acquire(sidecarapi.LockRequest{Holder: "bob", Force: true})
+	st, ch, err = l2.Acquire(contract.LockRequest{Holder: "bob", Force: true})
 	if err != nil || st.Holder != "bob" || ch.Action != "lock-break" || ch.Previous.Holder != "alice" {
 		t.Fatalf("force break: %+v %+v %v", st, ch, err)
 	}
-	st, ch, err = l2.Release(sidecarapi.LockRequest{Holder: "bob"})
+	st, ch, err = l2.Release(contract.LockRequest{Holder: "bob"})
 	if err != nil || st.Locked || ch.Action != "unlock" {
 		t.Fatalf("release: %+v %+v %v", st, ch, err)
 	}
-	st, ch, err = l2.Release(sidecarapi.LockRequest{Holder: "bob"})
+	st, ch, err = l2.Release(contract.LockRequest{Holder: "bob"})
 	if err != nil || st.Locked || ch.Action != "" {
 		t.Fatalf("release free lock: %+v %+v %v", st, ch, err)
 	}
-	if _, _, err := l2.Acquire(sidecarapi.LockRequest{Holder: "carol"}); err != nil {
+	if _, _, err := l2.Acquire(contract.LockRequest{Holder: "carol"}); err != nil {
 		t.Fatalf("acquire after release: %v", err)
 	}
-	if _, ch, err := l2.Release(sidecarapi.LockRequest{Holder: "dave", Force: true}); err != nil || ch.Action != "unlock-force" {
+	if _, ch, err := l2.Release(contract.LockRequest{Holder: "dave", Force: true}); err != nil || ch.Action != "unlock-force" {
 		t.Fatalf("force release: %+v %v", ch, err)
 	}
 }

@@ -14,8 +14,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
@@ -23,9 +22,9 @@ import (
 type Maintenance interface {
 	// Set turns maintenance on or off for the role of d, whose live
 	// container is container.
-	Set(ctx context.Context, d *spec.Deploy, container string, on bool, message string) error
+	Set(ctx context.Context, d *contract.Deploy, container string, on bool, message string) error
 	// On reports whether the role is in maintenance, and its message.
-	On(r sidecarapi.Role) (bool, string)
+	On(r contract.Role) (bool, string)
 }
 
 // maintenanceRoles is the persisted state: role key → entry.
@@ -35,8 +34,8 @@ type maintenanceEntry struct {
 	Hosts []string `json:"hosts,omitempty"`
 	// Spec and Servers are what the role routes to when it goes live:
 	// updated by every swap made during maintenance. Spec is redacted.
-	Spec    *spec.Deploy  `json:"spec"`
-	Servers []swap.Server `json:"servers"`
+	Spec    *contract.Deploy `json:"spec"`
+	Servers []swap.Server    `json:"servers"`
 }
 
 // maintenanceRouter wraps the router every swap and reconcile uses. While a
@@ -48,25 +47,25 @@ type maintenanceRouter struct {
 	responder swap.Server
 	path      string
 	// serversOf is how the live container is addressed (docker inspect).
-	serversOf func(ctx context.Context, d *spec.Deploy, container string) ([]swap.Server, error)
+	serversOf func(ctx context.Context, d *contract.Deploy, container string) ([]swap.Server, error)
 
 	mu    sync.Mutex
 	roles map[string]*maintenanceEntry
 }
 
 func maintenanceKey(service, destination, role string) string {
-	return sidecarapi.Role{Service: service, Destination: destination, Role: role}.String()
+	return contract.Role{Service: service, Destination: destination, Role: role}.String()
 }
 
-func specKey(d *spec.Deploy) string { return maintenanceKey(d.Service, d.Destination, d.Role) }
+func specKey(d *contract.Deploy) string { return maintenanceKey(d.Service, d.Destination, d.Role) }
 
 // newMaintenanceRouter loads the persisted maintenance state from stateDir.
 // responderHost is how Traefik reaches the sidecar on the app network.
-func newMaintenanceRouter(inner swap.Router, stateDir, responderHost string, serversOf func(context.Context, *spec.Deploy, string) ([]swap.Server, error)) (*maintenanceRouter, error) {
+func newMaintenanceRouter(inner swap.Router, stateDir, responderHost string, serversOf func(context.Context, *contract.Deploy, string) ([]swap.Server, error)) (*maintenanceRouter, error) {
 	m := &maintenanceRouter{
 		inner:     inner,
 		serversOf: serversOf,
-		responder: swap.Server{Container: responderHost, Address: net.JoinHostPort(responderHost, strconv.Itoa(sidecarapi.MaintenancePort))},
+		responder: swap.Server{Container: responderHost, Address: net.JoinHostPort(responderHost, strconv.Itoa(contract.MaintenancePort))},
 		path:      filepath.Join(stateDir, "maintenance.json"),
 		roles:     map[string]*maintenanceEntry{},
 	}
@@ -82,7 +81,7 @@ func (m *maintenanceRouter) save() error {
 
 // routed is what Traefik should point at for d when the swap asks for
 // servers; it records servers when the role is in maintenance.
-func (m *maintenanceRouter) routed(d *spec.Deploy, servers []swap.Server, remember bool) ([]swap.Server, error) {
+func (m *maintenanceRouter) routed(d *contract.Deploy, servers []swap.Server, remember bool) ([]swap.Server, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, on := m.roles[specKey(d)]
@@ -98,7 +97,7 @@ func (m *maintenanceRouter) routed(d *spec.Deploy, servers []swap.Server, rememb
 	return []swap.Server{m.responder}, nil
 }
 
-func (m *maintenanceRouter) Route(ctx context.Context, d *spec.Deploy, servers []swap.Server) error {
+func (m *maintenanceRouter) Route(ctx context.Context, d *contract.Deploy, servers []swap.Server) error {
 	to, err := m.routed(d, servers, true)
 	if err != nil {
 		return err
@@ -106,7 +105,7 @@ func (m *maintenanceRouter) Route(ctx context.Context, d *spec.Deploy, servers [
 	return m.inner.Route(ctx, d, to)
 }
 
-func (m *maintenanceRouter) Confirm(ctx context.Context, d *spec.Deploy, servers []swap.Server) error {
+func (m *maintenanceRouter) Confirm(ctx context.Context, d *contract.Deploy, servers []swap.Server) error {
 	to, err := m.routed(d, servers, false)
 	if err != nil {
 		return err
@@ -114,18 +113,18 @@ func (m *maintenanceRouter) Confirm(ctx context.Context, d *spec.Deploy, servers
 	return m.inner.Confirm(ctx, d, to)
 }
 
-func (m *maintenanceRouter) Drain(ctx context.Context, d *spec.Deploy, old []swap.Server) error {
+func (m *maintenanceRouter) Drain(ctx context.Context, d *contract.Deploy, old []swap.Server) error {
 	return m.inner.Drain(ctx, d, old)
 }
 
-func (m *maintenanceRouter) Unroute(ctx context.Context, d *spec.Deploy) error {
+func (m *maintenanceRouter) Unroute(ctx context.Context, d *contract.Deploy) error {
 	return m.inner.Unroute(ctx, d)
 }
 
 // Set implements Maintenance.
-func (m *maintenanceRouter) Set(ctx context.Context, d *spec.Deploy, container string, on bool, message string) error {
+func (m *maintenanceRouter) Set(ctx context.Context, d *contract.Deploy, container string, on bool, message string) error {
 	if d.Proxy == nil {
-		return &sidecarapi.Error{Code: sidecarapi.CodeBadRequest, Field: "role", Message: fmt.Sprintf("role %s has no proxy, so it has no maintenance page", d.Role)}
+		return &contract.Error{Code: contract.CodeBadRequest, Field: "role", Message: fmt.Sprintf("role %s has no proxy, so it has no maintenance page", d.Role)}
 	}
 	servers, err := m.serversOf(ctx, d, container)
 	if err != nil {
@@ -157,7 +156,7 @@ func (m *maintenanceRouter) Set(ctx context.Context, d *spec.Deploy, container s
 }
 
 // On implements Maintenance.
-func (m *maintenanceRouter) On(r sidecarapi.Role) (bool, string) {
+func (m *maintenanceRouter) On(r contract.Role) (bool, string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.roles[r.String()]

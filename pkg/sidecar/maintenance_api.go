@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 const actionMaintenance = "maintenance"
@@ -12,13 +12,13 @@ const actionMaintenance = "maintenance"
 // handleMaintenance puts a role into maintenance (503 page through
 // Traefik) or takes it live again.
 func (s *Server) handleMaintenance(w http.ResponseWriter, r *http.Request) {
-	var req sidecarapi.MaintenanceRequest
+	var req contract.MaintenanceRequest
 	if err := decodeRequest(r.Body, &req); err != nil {
 		writeError(w, err)
 		return
 	}
 	if s.deps.Maintenance == nil {
-		writeError(w, &sidecarapi.Error{Code: sidecarapi.CodeUnsupported, Message: "this sidecar has no maintenance mode"})
+		writeError(w, &contract.Error{Code: contract.CodeUnsupported, Message: "this sidecar has no maintenance mode"})
 		return
 	}
 	action := "live"
@@ -34,6 +34,6 @@ func (s *Server) handleMaintenance(w http.ResponseWriter, r *http.Request) {
 	})
 	if ok {
 		on, msg := s.deps.Maintenance.On(req.Role)
-		writeJSON(w, http.StatusOK, sidecarapi.MaintenanceResponse{Role: req.Role, On: on, Message: msg})
+		writeJSON(w, http.StatusOK, contract.MaintenanceResponse{Role: req.Role, On: on, Message: msg})
 	}
 }

@@ -9,27 +9,26 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
 // recordingRouter remembers the last servers routed per role.
 type recordingRouter struct{ routed map[string][]swap.Server }
 
-func (r *recordingRouter) Route(_ context.Context, d *spec.Deploy, s []swap.Server) error {
+func (r *recordingRouter) Route(_ context.Context, d *contract.Deploy, s []swap.Server) error {
 	r.routed[specKey(d)] = s
 	return nil
 }
-func (r *recordingRouter) Confirm(context.Context, *spec.Deploy, []swap.Server) error { return nil }
-func (r *recordingRouter) Drain(context.Context, *spec.Deploy, []swap.Server) error   { return nil }
-func (r *recordingRouter) Unroute(context.Context, *spec.Deploy) error                { return nil }
+func (r *recordingRouter) Confirm(context.Context, *contract.Deploy, []swap.Server) error { return nil }
+func (r *recordingRouter) Drain(context.Context, *contract.Deploy, []swap.Server) error   { return nil }
+func (r *recordingRouter) Unroute(context.Context, *contract.Deploy) error                { return nil }
 
 func TestMaintenanceSurvivesSwapsAndRestarts(t *testing.T) {
 	dir := t.TempDir()
 	inner := &recordingRouter{routed: map[string][]swap.Server{}}
-	live := func(addr string) func(context.Context, *spec.Deploy, string) ([]swap.Server, error) {
-		return func(context.Context, *spec.Deploy, string) ([]swap.Server, error) {
+	live := func(addr string) func(context.Context, *contract.Deploy, string) ([]swap.Server, error) {
+		return func(context.Context, *contract.Deploy, string) ([]swap.Server, error) {
 			return []swap.Server{{Container: "c", Address: addr}}, nil
 		}
 	}
@@ -37,7 +36,7 @@ func TestMaintenanceSurvivesSwapsAndRestarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &spec.Deploy{Service: "app", Role: "web", Version: "v1", Proxy: &spec.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000}}
+	d := &contract.Deploy{Service: "app", Role: "web", Version: "v1", Proxy: &contract.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000}}
 	ctx := context.Background()
 	responder := []swap.Server{{Container: "kamal-sidecar", Address: "kamal-sidecar:9322"}}
 
@@ -81,11 +80,11 @@ func TestMaintenanceSurvivesSwapsAndRestarts(t *testing.T) {
 		t.Fatal("still in maintenance after live")
 	}
 	// A role without a proxy has no page.
-	if err := m2.Set(ctx, &spec.Deploy{Service: "app", Role: "job"}, "app-job-v1", true, ""); err == nil {
+	if err := m2.Set(ctx, &contract.Deploy{Service: "app", Role: "job"}, "app-job-v1", true, ""); err == nil {
 		t.Fatal("maintenance for a role without proxy succeeded")
 	}
 }
 
-func sidecarapiRole(service, role string) sidecarapi.Role {
-	return sidecarapi.Role{Service: service, Role: role}
+func sidecarapiRole(service, role string) contract.Role {
+	return contract.Role{Service: service, Role: role}
 }

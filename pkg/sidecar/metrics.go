@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // Result label values.
@@ -31,7 +31,7 @@ type Metrics struct {
 	reconciles     *prometheus.CounterVec
 
 	mu   sync.Mutex
-	live map[sidecarapi.Role]string
+	live map[contract.Role]string
 }
 
 // NewMetrics registers the sidecar's metrics, with sidecarVersion as a
@@ -64,7 +64,7 @@ func NewMetrics(sidecarVersion string) *Metrics {
 		reconciles: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kamal_reconciles_total", Help: "Start-up reconciliations by outcome.",
 		}, []string{"outcome"}),
-		live: map[sidecarapi.Role]string{},
+		live: map[contract.Role]string{},
 	}
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "kamal_sidecar_build_info", Help: "The sidecar's build version.",
@@ -113,7 +113,7 @@ func (m *Metrics) Step(step string, ok bool, d time.Duration) {
 func (m *Metrics) Cutover(d time.Duration) { m.cutover.Observe(d.Seconds()) }
 
 // HealthFailure counts a container of role that never became healthy.
-func (m *Metrics) HealthFailure(r sidecarapi.Role) {
+func (m *Metrics) HealthFailure(r contract.Role) {
 	m.healthFailures.WithLabelValues(r.Service, r.Destination, r.Role).Inc()
 }
 
@@ -122,7 +122,7 @@ func (m *Metrics) Reconciled(outcome string) { m.reconciles.WithLabelValues(outc
 
 // Live sets the role's live version (empty: none), replacing the previous
 // series so exactly one version per role reads 1.
-func (m *Metrics) Live(r sidecarapi.Role, version string) {
+func (m *Metrics) Live(r contract.Role, version string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if old, ok := m.live[r]; ok {

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // Reconcile outcomes (metric labels and audit results).
@@ -77,7 +76,7 @@ func (s *Server) Reconcile(ctx context.Context) error {
 			l.Info("reconciled")
 		}
 		if outcome != outcomeNoop || err != nil {
-			e := sidecarapi.AuditEntry{Who: "kamal-sidecar", Action: actionReconcile, What: rec.Role.String() + " " + cur.LiveVersion, Result: outcome}
+			e := contract.AuditEntry{Who: "kamal-sidecar", Action: actionReconcile, What: rec.Role.String() + " " + cur.LiveVersion, Result: outcome}
 			if err != nil {
 				e.Result = outcomeFailed + ": " + err.Error()
 			}
@@ -152,7 +151,7 @@ func (s *Server) resumeSwap(ctx context.Context, rec RoleRecord) (string, error)
 
 // ensureServing makes container run, pass its health check, and be what
 // Traefik routes to. It reports whether it had to start the container.
-func (s *Server) ensureServing(ctx context.Context, d *spec.Deploy, container string) (bool, error) {
+func (s *Server) ensureServing(ctx context.Context, d *contract.Deploy, container string) (bool, error) {
 	st, err := s.deps.Containers.State(ctx, container)
 	if err != nil {
 		return false, fmt.Errorf("inspect %s: %w", container, err)
@@ -183,11 +182,11 @@ func (s *Server) ensureServing(ctx context.Context, d *spec.Deploy, container st
 
 // stopQuietly stops container (if named and not keep), logging failures:
 // a stray running container is harmless once Traefik no longer routes to it.
-func (s *Server) stopQuietly(ctx context.Context, d *spec.Deploy, container, keep string) {
+func (s *Server) stopQuietly(ctx context.Context, d *contract.Deploy, container, keep string) {
 	if container == "" || container == keep {
 		return
 	}
-	timeout := spec.DefaultStopTimeout
+	timeout := contract.DefaultStopTimeout
 	if d != nil && d.StopTimeout > 0 {
 		timeout = d.StopTimeout.D()
 	}

@@ -10,14 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 func TestReconcile(t *testing.T) {
 	swapAt := func(step string, cutover bool) *SwapRecord {
 		return &SwapRecord{Action: actionDeploy, Version: "v2", Green: "app-web-v2", BlueVersion: "v1", Blue: "app-web-v1",
-			Step: step, StepStatus: sidecarapi.EventStart, CutoverBegun: cutover, State: swapRunning, StartedAt: time.Now()}
+			Step: step, StepStatus: contract.EventStart, CutoverBegun: cutover, State: swapRunning, StartedAt: time.Now()}
 	}
 	tests := []struct {
 		name string
@@ -189,7 +188,7 @@ func TestReconcileAllAudits(t *testing.T) {
 		t.Errorf("audit = %+v", entries)
 	}
 	st := s.Status(context.Background())
-	if len(st.Roles) != 1 || st.Roles[0].Health != sidecarapi.HealthHealthy || st.Roles[0].LiveVersion != "v1" {
+	if len(st.Roles) != 1 || st.Roles[0].Health != contract.HealthHealthy || st.Roles[0].LiveVersion != "v1" {
 		t.Errorf("status = %+v", st)
 	}
 }
@@ -232,15 +231,15 @@ func TestShutdownMidSwapThenReconcile(t *testing.T) {
 	defer stop()
 	s := NewServer(base, ServerConfig{StateDir: dir, Version: "test", Logger: slog.New(slog.DiscardHandler)}, h.deps())
 	s.markReady()
-	h.deploy = func(ctx context.Context, d *spec.Deploy, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
-		emit(sidecarapi.Event{Step: StepStartGreen, Status: sidecarapi.EventStart})
+	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
+		emit(contract.Event{Step: StepStartGreen, Status: contract.EventStart})
 		h.set(d.ContainerName(), true)
-		emit(sidecarapi.Event{Step: StepCutover, Status: sidecarapi.EventStart})
+		emit(contract.Event{Step: StepCutover, Status: contract.EventStart})
 		stop() // SIGTERM arrives
 		return nil, fmt.Errorf("swap step cutover: %w", context.Canceled)
 	}
 	c := serveUnix(t, s.APIHandler())
-	if _, err := c.Apply(context.Background(), testSpec("v2"), nil); !errors.Is(err, sidecarapi.ErrStreamTruncated) {
+	if _, err := c.Apply(context.Background(), testSpec("v2"), nil); !errors.Is(err, contract.ErrStreamTruncated) {
 		t.Fatalf("apply during shutdown: want a truncated stream, got %v", err)
 	}
 	got, _ := NewJournal(dir).Load(webRole)

@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 func (s *Server) handleRoleStop(w http.ResponseWriter, r *http.Request) {
@@ -20,7 +19,7 @@ func (s *Server) handleRoleStart(w http.ResponseWriter, r *http.Request) {
 // roleOp decodes a RoleRequest and runs fn on the role's live container
 // (see onLiveRole).
 func (s *Server) roleOp(w http.ResponseWriter, r *http.Request, action string, fn func(context.Context, RoleRecord) (bool, error)) {
-	var req sidecarapi.RoleRequest
+	var req contract.RoleRequest
 	if err := decodeRequest(r.Body, &req); err != nil {
 		writeError(w, err)
 		return
@@ -31,14 +30,14 @@ func (s *Server) roleOp(w http.ResponseWriter, r *http.Request, action string, f
 		return err
 	})
 	if ok {
-		writeJSON(w, http.StatusOK, sidecarapi.RoleResponse{Role: req.Role, Version: rec.LiveVersion, Container: rec.LiveContainer, Running: running})
+		writeJSON(w, http.StatusOK, contract.RoleResponse{Role: req.Role, Version: rec.LiveVersion, Container: rec.LiveContainer, Running: running})
 	}
 }
 
 // onLiveRole runs fn on role's live container with the role marked busy and
 // a deadline, and audits the outcome. It writes the error response itself
 // and reports whether fn succeeded, so the caller writes only its answer.
-func (s *Server) onLiveRole(w http.ResponseWriter, r *http.Request, role sidecarapi.Role, who, action string, fn func(context.Context, RoleRecord) error) (RoleRecord, bool) {
+func (s *Server) onLiveRole(w http.ResponseWriter, r *http.Request, role contract.Role, who, action string, fn func(context.Context, RoleRecord) error) (RoleRecord, bool) {
 	if err := s.waitReady(r.Context()); err != nil {
 		writeError(w, err)
 		return RoleRecord{}, false
@@ -51,16 +50,16 @@ func (s *Server) onLiveRole(w http.ResponseWriter, r *http.Request, role sidecar
 	defer end()
 	rec := s.table.get(role)
 	if rec.LiveContainer == "" {
-		writeError(w, &sidecarapi.Error{Code: sidecarapi.CodeNotFound, Message: fmt.Sprintf("%s has no live container on this host", role)})
+		writeError(w, &contract.Error{Code: contract.CodeNotFound, Message: fmt.Sprintf("%s has no live container on this host", role)})
 		return rec, false
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), roleOpTimeout)
 	defer cancel()
 	err = fn(ctx, rec)
 	if who == "" {
-		who = r.Header.Get(sidecarapi.HeaderWho)
+		who = r.Header.Get(contract.HeaderWho)
 	}
-	audit := sidecarapi.AuditEntry{Who: whoOr(who), Action: action, What: role.String() + " " + rec.LiveVersion, Result: resultOK}
+	audit := contract.AuditEntry{Who: whoOr(who), Action: action, What: role.String() + " " + rec.LiveVersion, Result: resultOK}
 	if err != nil {
 		audit.Result = "failed: " + errSummary(err)
 	}
@@ -76,7 +75,7 @@ func (s *Server) onLiveRole(w http.ResponseWriter, r *http.Request, role sidecar
 // stopRole stops the live container; Traefik keeps its route, so requests
 // fail until start.
 func (s *Server) stopRole(ctx context.Context, rec RoleRecord) (bool, error) {
-	timeout := spec.DefaultStopTimeout
+	timeout := contract.DefaultStopTimeout
 	if rec.LiveSpec != nil && rec.LiveSpec.StopTimeout > 0 {
 		timeout = rec.LiveSpec.StopTimeout.D()
 	}

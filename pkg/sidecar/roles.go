@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // roleTable is the in-memory view of the journal plus which roles have an
@@ -15,12 +15,12 @@ type roleTable struct {
 	j *Journal
 
 	mu   sync.Mutex
-	recs map[sidecarapi.Role]*RoleRecord
-	busy map[sidecarapi.Role]string
+	recs map[contract.Role]*RoleRecord
+	busy map[contract.Role]string
 }
 
 func newRoleTable(j *Journal) *roleTable {
-	return &roleTable{j: j, recs: map[sidecarapi.Role]*RoleRecord{}, busy: map[sidecarapi.Role]string{}}
+	return &roleTable{j: j, recs: map[contract.Role]*RoleRecord{}, busy: map[contract.Role]string{}}
 }
 
 // load reads the journal into memory.
@@ -36,11 +36,11 @@ func (t *roleTable) load() error {
 
 // begin marks r busy with action; the returned func (idempotent) ends it. A role
 // already busy is an *Error with CodeConflict.
-func (t *roleTable) begin(r sidecarapi.Role, action string) (func(), error) {
+func (t *roleTable) begin(r contract.Role, action string) (func(), error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if cur, ok := t.busy[r]; ok {
-		return nil, &sidecarapi.Error{Status: http.StatusConflict, Code: sidecarapi.CodeConflict,
+		return nil, &contract.Error{Status: http.StatusConflict, Code: contract.CodeConflict,
 			Message: fmt.Sprintf("%s: a %s is already under way on this host", r, cur)}
 	}
 	t.busy[r] = action
@@ -55,7 +55,7 @@ func (t *roleTable) begin(r sidecarapi.Role, action string) (func(), error) {
 }
 
 // get returns a copy of r's record, or a fresh one.
-func (t *roleTable) get(r sidecarapi.Role) RoleRecord {
+func (t *roleTable) get(r contract.Role) RoleRecord {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if rec, ok := t.recs[r]; ok {
@@ -66,7 +66,7 @@ func (t *roleTable) get(r sidecarapi.Role) RoleRecord {
 
 // update applies fn to a copy of r's record, journals it, and then makes it
 // visible. On a journal error the in-memory record is unchanged.
-func (t *roleTable) update(r sidecarapi.Role, fn func(*RoleRecord)) (RoleRecord, error) {
+func (t *roleTable) update(r contract.Role, fn func(*RoleRecord)) (RoleRecord, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	rec := RoleRecord{Role: r}
@@ -96,7 +96,7 @@ func (t *roleTable) list() []RoleRecord {
 }
 
 // busyStep is the action under way on r, if any.
-func (t *roleTable) busyAction(r sidecarapi.Role) string {
+func (t *roleTable) busyAction(r contract.Role) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.busy[r]

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // Run tunables.
@@ -32,18 +32,18 @@ const (
 // Config is what the sidecar runs with; zero values take the defaults.
 type Config struct {
 	// StateDir holds the journal, lock, audit log and Traefik's dynamic
-	// config (default sidecarapi.StateDir).
+	// config (default contract.StateDir).
 	StateDir string
 	// SocketPath is the mutating API's unix socket (default
-	// sidecarapi.SocketPath), created with mode 0600.
+	// contract.SocketPath), created with mode 0600.
 	SocketPath string
 	// MonitorAddr is the read-only listener (default
-	// sidecarapi.DefaultMonitorAddr); "off" disables it.
+	// contract.DefaultMonitorAddr); "off" disables it.
 	MonitorAddr string
 	// DockerHost is the engine to use (default DOCKER_HOST or the local
 	// socket).
 	DockerHost string
-	// Network is the app network (default spec.DefaultNetwork).
+	// Network is the app network (default contract.DefaultNetwork).
 	Network string
 	// Version is the build version.
 	Version string
@@ -91,7 +91,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	if h, ok := deps.Maintenance.(http.Handler); ok && cfg.MonitorAddr != "off" {
 		// The 503 page: reached by Traefik on the app network only.
-		mLn, err := net.Listen("tcp", fmt.Sprintf(":%d", sidecarapi.MaintenancePort))
+		mLn, err := net.Listen("tcp", fmt.Sprintf(":%d", contract.MaintenancePort))
 		if err != nil {
 			log.Error("maintenance page listener", "err", err)
 		} else {
@@ -114,13 +114,13 @@ func Run(ctx context.Context, cfg Config) error {
 
 func withDefaults(cfg Config) Config {
 	if cfg.StateDir == "" {
-		cfg.StateDir = sidecarapi.StateDir
+		cfg.StateDir = contract.StateDir
 	}
 	if cfg.SocketPath == "" {
-		cfg.SocketPath = sidecarapi.SocketPath
+		cfg.SocketPath = contract.SocketPath
 	}
 	if cfg.MonitorAddr == "" {
-		cfg.MonitorAddr = sidecarapi.DefaultMonitorAddr
+		cfg.MonitorAddr = contract.DefaultMonitorAddr
 	}
 	if cfg.Network == "" {
 		cfg.Network = "kamal"

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // Server tunables.
@@ -133,21 +133,21 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 func (s *Server) APIHandler() http.Handler {
 	mux := http.NewServeMux()
 	s.mountReadOnly(mux)
-	mux.HandleFunc("POST "+sidecarapi.PathApply, s.handleApply)
-	mux.HandleFunc("POST "+sidecarapi.PathRollback, s.handleRollback)
-	mux.HandleFunc("POST "+sidecarapi.PathRoleStop, s.handleRoleStop)
-	mux.HandleFunc("POST "+sidecarapi.PathRoleStart, s.handleRoleStart)
-	mux.HandleFunc("GET "+sidecarapi.PathVersions, s.handleVersions)
-	mux.HandleFunc("GET "+sidecarapi.PathImages, s.handleImages)
-	mux.HandleFunc("POST "+sidecarapi.PathImageLoad, s.handleImageLoad)
-	mux.HandleFunc("GET "+sidecarapi.PathLock, s.handleLock)
-	mux.HandleFunc("POST "+sidecarapi.PathLockAcquire, s.handleLockAcquire)
-	mux.HandleFunc("POST "+sidecarapi.PathLockRelease, s.handleLockRelease)
-	mux.HandleFunc("GET "+sidecarapi.PathAudit, s.handleAuditRead)
-	mux.HandleFunc("POST "+sidecarapi.PathAudit, s.handleAuditAppend)
-	mux.HandleFunc("POST "+sidecarapi.PathTraefikBoot, s.handleTraefik(false))
-	mux.HandleFunc("POST "+sidecarapi.PathTraefikReboot, s.handleTraefik(true))
-	mux.HandleFunc("POST "+sidecarapi.PathMaintenance, s.handleMaintenance)
+	mux.HandleFunc("POST "+contract.PathApply, s.handleApply)
+	mux.HandleFunc("POST "+contract.PathRollback, s.handleRollback)
+	mux.HandleFunc("POST "+contract.PathRoleStop, s.handleRoleStop)
+	mux.HandleFunc("POST "+contract.PathRoleStart, s.handleRoleStart)
+	mux.HandleFunc("GET "+contract.PathVersions, s.handleVersions)
+	mux.HandleFunc("GET "+contract.PathImages, s.handleImages)
+	mux.HandleFunc("POST "+contract.PathImageLoad, s.handleImageLoad)
+	mux.HandleFunc("GET "+contract.PathLock, s.handleLock)
+	mux.HandleFunc("POST "+contract.PathLockAcquire, s.handleLockAcquire)
+	mux.HandleFunc("POST "+contract.PathLockRelease, s.handleLockRelease)
+	mux.HandleFunc("GET "+contract.PathAudit, s.handleAuditRead)
+	mux.HandleFunc("POST "+contract.PathAudit, s.handleAuditAppend)
+	mux.HandleFunc("POST "+contract.PathTraefikBoot, s.handleTraefik(false))
+	mux.HandleFunc("POST "+contract.PathTraefikReboot, s.handleTraefik(true))
+	mux.HandleFunc("POST "+contract.PathMaintenance, s.handleMaintenance)
 	return jsonErrors(mux)
 }
 
@@ -160,9 +160,9 @@ func (s *Server) MonitorHandler() http.Handler {
 }
 
 func (s *Server) mountReadOnly(mux *http.ServeMux) {
-	mux.HandleFunc("GET "+sidecarapi.PathHealth, s.handleHealth)
-	mux.HandleFunc("GET "+sidecarapi.PathStatus, s.handleStatus)
-	mux.Handle("GET "+sidecarapi.PathMetrics, s.metrics.Handler())
+	mux.HandleFunc("GET "+contract.PathHealth, s.handleHealth)
+	mux.HandleFunc("GET "+contract.PathStatus, s.handleStatus)
+	mux.Handle("GET "+contract.PathMetrics, s.metrics.Handler())
 }
 
 // jsonErrors turns the mux's own 404 and 405 replies into JSON errors.
@@ -173,14 +173,14 @@ func jsonErrors(mux *http.ServeMux) http.Handler {
 			// Let the mux compute 404 vs 405 (with Allow), then rewrite.
 			rec := &statusRecorder{header: http.Header{}}
 			h.ServeHTTP(rec, r)
-			code, msg := sidecarapi.CodeNotFound, "no such endpoint: "+r.URL.Path
+			code, msg := contract.CodeNotFound, "no such endpoint: "+r.URL.Path
 			if rec.status == http.StatusMethodNotAllowed {
-				code, msg = sidecarapi.CodeUnsupported, fmt.Sprintf("method %s not allowed on %s", r.Method, r.URL.Path)
+				code, msg = contract.CodeUnsupported, fmt.Sprintf("method %s not allowed on %s", r.Method, r.URL.Path)
 				if allow := rec.header.Get("Allow"); allow != "" {
 					w.Header().Set("Allow", allow)
 				}
 			}
-			writeError(w, &sidecarapi.Error{Status: rec.status, Code: code, Message: msg})
+			writeError(w, &contract.Error{Status: rec.status, Code: code, Message: msg})
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -216,7 +216,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	role := sidecarapi.Role{Service: q.Get(sidecarapi.QueryService), Destination: q.Get(sidecarapi.QueryDestination), Role: q.Get(sidecarapi.QueryRole)}
+	role := contract.Role{Service: q.Get(contract.QueryService), Destination: q.Get(contract.QueryDestination), Role: q.Get(contract.QueryRole)}
 	if err := role.Validate(); err != nil {
 		writeError(w, validationError(err))
 		return
@@ -233,9 +233,9 @@ func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if vs == nil {
-		vs = []sidecarapi.Version{}
+		vs = []contract.Version{}
 	}
-	writeJSON(w, http.StatusOK, sidecarapi.VersionsResponse{Role: role, Versions: vs})
+	writeJSON(w, http.StatusOK, contract.VersionsResponse{Role: role, Versions: vs})
 }
 
 func (s *Server) handleLock(w http.ResponseWriter, _ *http.Request) {
@@ -248,7 +248,7 @@ func (s *Server) handleLock(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) handleLockAcquire(w http.ResponseWriter, r *http.Request) {
-	var req sidecarapi.LockRequest
+	var req contract.LockRequest
 	if err := decodeRequest(r.Body, &req); err != nil {
 		writeError(w, err)
 		return
@@ -263,7 +263,7 @@ func (s *Server) handleLockAcquire(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleLockRelease(w http.ResponseWriter, r *http.Request) {
-	var req sidecarapi.LockRequest
+	var req contract.LockRequest
 	if err := decodeRequest(r.Body, &req); err != nil {
 		writeError(w, err)
 		return
@@ -278,12 +278,12 @@ func (s *Server) handleLockRelease(w http.ResponseWriter, r *http.Request) {
 }
 
 // auditLock records a lock change (or a refused one).
-func (s *Server) auditLock(req sidecarapi.LockRequest, change LockChange, err error) {
+func (s *Server) auditLock(req contract.LockRequest, change LockChange, err error) {
 	action := change.Action
 	if action == "" && err == nil {
 		return // releasing a free lock changes nothing
 	}
-	e := sidecarapi.AuditEntry{Who: req.Holder, Action: action, What: req.Version, Result: resultOK,
+	e := contract.AuditEntry{Who: req.Holder, Action: action, What: req.Version, Result: resultOK,
 		Details: map[string]string{}}
 	if req.Message != "" {
 		e.Details["message"] = req.Message
@@ -300,10 +300,10 @@ func (s *Server) auditLock(req sidecarapi.LockRequest, change LockChange, err er
 
 func (s *Server) handleAuditRead(w http.ResponseWriter, r *http.Request) {
 	limit := defaultAuditTail
-	if v := r.URL.Query().Get(sidecarapi.QueryLimit); v != "" {
+	if v := r.URL.Query().Get(contract.QueryLimit); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxAuditTail {
-			writeError(w, badRequest(sidecarapi.QueryLimit, fmt.Sprintf("%s: %q must be an integer in 1..%d", sidecarapi.QueryLimit, v, maxAuditTail)))
+			writeError(w, badRequest(contract.QueryLimit, fmt.Sprintf("%s: %q must be an integer in 1..%d", contract.QueryLimit, v, maxAuditTail)))
 			return
 		}
 		limit = n
@@ -313,11 +313,11 @@ func (s *Server) handleAuditRead(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sidecarapi.AuditLog{Entries: entries})
+	writeJSON(w, http.StatusOK, contract.AuditLog{Entries: entries})
 }
 
 func (s *Server) handleAuditAppend(w http.ResponseWriter, r *http.Request) {
-	var e sidecarapi.AuditEntry
+	var e contract.AuditEntry
 	if err := decodeRequest(r.Body, &e); err != nil {
 		writeError(w, err)
 		return
@@ -331,7 +331,7 @@ func (s *Server) handleAuditAppend(w http.ResponseWriter, r *http.Request) {
 }
 
 // appendAudit appends e, logging (not failing the request) on error.
-func (s *Server) appendAudit(e sidecarapi.AuditEntry) {
+func (s *Server) appendAudit(e contract.AuditEntry) {
 	if _, err := s.audit.Append(e); err != nil {
 		s.log.Error("append audit log", "action", e.Action, "err", err)
 	}
@@ -353,11 +353,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v) // the client is gone if this fails
 }
 
-// writeError writes err as a JSON *sidecarapi.Error with a fitting status.
+// writeError writes err as a JSON *contract.Error with a fitting status.
 func writeError(w http.ResponseWriter, err error) {
-	var e *sidecarapi.Error
+	var e *contract.Error
 	if !errors.As(err, &e) {
-		e = &sidecarapi.Error{Code: sidecarapi.CodeInternal, Message: err.Error()}
+		e = &contract.Error{Code: contract.CodeInternal, Message: err.Error()}
 	} else if e.Message == "" {
 		c := *e
 		c.Message = err.Error()
@@ -375,19 +375,19 @@ func writeError(w http.ResponseWriter, err error) {
 // statusFor maps error codes to HTTP statuses.
 func statusFor(code string) int {
 	switch code {
-	case sidecarapi.CodeBadRequest:
+	case contract.CodeBadRequest:
 		return http.StatusBadRequest
-	case sidecarapi.CodeNotFound:
+	case contract.CodeNotFound:
 		return http.StatusNotFound
-	case sidecarapi.CodeConflict, sidecarapi.CodeLockHeld, sidecarapi.CodeLockNotOwned, sidecarapi.CodeLayerMissing:
+	case contract.CodeConflict, contract.CodeLockHeld, contract.CodeLockNotOwned, contract.CodeLayerMissing:
 		return http.StatusConflict
-	case sidecarapi.CodeImageID, sidecarapi.CodeImageMissing:
+	case contract.CodeImageID, contract.CodeImageMissing:
 		return http.StatusUnprocessableEntity
-	case sidecarapi.CodeTooLarge:
+	case contract.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case sidecarapi.CodeUnsupported:
+	case contract.CodeUnsupported:
 		return http.StatusMethodNotAllowed
-	case sidecarapi.CodeStarting:
+	case contract.CodeStarting:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError

@@ -4,20 +4,20 @@ import (
 	"context"
 	"sync"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // Status reports every role the journal knows, with the live container's
 // health checked now: its docker state, then its health probe.
-func (s *Server) Status(ctx context.Context) sidecarapi.Status {
+func (s *Server) Status(ctx context.Context) contract.Status {
 	recs := s.table.list()
-	out := sidecarapi.Status{Sidecar: s.version, Time: s.now().UTC(), Ready: s.ready.Load(), Roles: make([]sidecarapi.RoleStatus, len(recs))}
+	out := contract.Status{Sidecar: s.version, Time: s.now().UTC(), Ready: s.ready.Load(), Roles: make([]contract.RoleStatus, len(recs))}
 	var wg sync.WaitGroup
 	for i, rec := range recs {
-		rs := sidecarapi.RoleStatus{
+		rs := contract.RoleStatus{
 			Role: rec.Role, LiveVersion: rec.LiveVersion, Container: rec.LiveContainer,
 			LastResult: rec.LastResult, LastAction: rec.LastAction, LastVersion: rec.LastVersion,
-			LastError: rec.LastError, LastDeployAt: rec.LastAt, Health: sidecarapi.HealthUnknown,
+			LastError: rec.LastError, LastDeployAt: rec.LastAt, Health: contract.HealthUnknown,
 		}
 		if rec.Swap != nil && rec.Swap.State == swapRunning {
 			// Under way, or interrupted and waiting for reconcile.
@@ -54,19 +54,19 @@ func (s *Server) health(ctx context.Context, rec RoleRecord) string {
 	st, err := s.deps.Containers.State(ctx, rec.LiveContainer)
 	switch {
 	case err != nil:
-		return sidecarapi.HealthUnknown
+		return contract.HealthUnknown
 	case !st.Exists:
-		return sidecarapi.HealthMissing
+		return contract.HealthMissing
 	case !st.Running:
-		return sidecarapi.HealthStopped
+		return contract.HealthStopped
 	case st.Health == "unhealthy":
-		return sidecarapi.HealthUnhealthy
+		return contract.HealthUnhealthy
 	}
 	if rec.LiveSpec == nil {
-		return sidecarapi.HealthHealthy
+		return contract.HealthHealthy
 	}
 	if err := s.deps.Prober.Check(ctx, rec.LiveSpec, rec.LiveContainer); err != nil {
-		return sidecarapi.HealthUnhealthy
+		return contract.HealthUnhealthy
 	}
-	return sidecarapi.HealthHealthy
+	return contract.HealthHealthy
 }

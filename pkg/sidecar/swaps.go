@@ -9,8 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
@@ -33,8 +32,8 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 	defer end()
 	op := swapOp{
 		end: end, role: role, action: actionDeploy, version: d.Version, green: d.ContainerName(),
-		pending: d.Redacted(), who: whoOr(r.Header.Get(sidecarapi.HeaderWho)), host: d.Host,
-		run: func(ctx context.Context, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
+		pending: d.Redacted(), who: whoOr(r.Header.Get(contract.HeaderWho)), host: d.Host,
+		run: func(ctx context.Context, emit func(contract.Event)) (*contract.Result, error) {
 			return s.deps.Swapper.Deploy(ctx, d, emit)
 		},
 	}
@@ -42,7 +41,7 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
-	var req sidecarapi.RollbackRequest
+	var req contract.RollbackRequest
 	if err := decodeRequest(r.Body, &req); err != nil {
 		writeError(w, err)
 		return
@@ -57,7 +56,7 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer end()
-	green := spec.ContainerName(req.Service, req.Role.Role, req.Destination, req.Version)
+	green := contract.ContainerName(req.Service, req.Role.Role, req.Destination, req.Version)
 	pending, err := s.deps.Containers.Spec(r.Context(), green)
 	if err != nil {
 		// The swap will say why it cannot roll back; journal what we know.
@@ -66,13 +65,13 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 	}
 	who := req.Who
 	if who == "" {
-		who = r.Header.Get(sidecarapi.HeaderWho)
+		who = r.Header.Get(contract.HeaderWho)
 	}
 	op := swapOp{
 		end: end, role: req.Role, action: actionRollback, version: req.Version,
 		green:   green,
 		pending: pending, who: whoOr(who),
-		run: func(ctx context.Context, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
+		run: func(ctx context.Context, emit func(contract.Event)) (*contract.Result, error) {
 			return s.deps.Swapper.Rollback(ctx, req, emit)
 		},
 	}
@@ -81,7 +80,7 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 
 // errStarting refuses swaps until the start-up reconcile has settled every
 // role, so a swap never races the repair of an interrupted one.
-var errStarting = &sidecarapi.Error{Status: http.StatusServiceUnavailable, Code: sidecarapi.CodeStarting,
+var errStarting = &contract.Error{Status: http.StatusServiceUnavailable, Code: contract.CodeStarting,
 	Message: "the sidecar is reconciling this host after its start; retry in a moment"}
 
 // swapOp is one deploy or rollback to run, journal, measure and audit.
@@ -89,14 +88,14 @@ type swapOp struct {
 	// end marks the role idle again; called before the final event so a
 	// client may start its next operation as soon as it reads it.
 	end     func()
-	role    sidecarapi.Role
+	role    contract.Role
 	action  string
 	version string
 	green   string
-	pending *spec.Deploy
+	pending *contract.Deploy
 	who     string
 	host    string
-	run     func(ctx context.Context, emit func(sidecarapi.Event)) (*sidecarapi.Result, error)
+	run     func(ctx context.Context, emit func(contract.Event)) (*contract.Result, error)
 }
 
 // runSwap streams op's progress as NDJSON. The journal records every step
@@ -116,10 +115,10 @@ func (s *Server) runSwap(w http.ResponseWriter, r *http.Request, op swapOp) {
 		writeError(w, fmt.Errorf("journal %s start: %w", op.action, err))
 		return
 	}
-	w.Header().Set("Content-Type", sidecarapi.ContentTypeNDJSON)
+	w.Header().Set("Content-Type", contract.ContentTypeNDJSON)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
-	stream := &eventStream{w: sidecarapi.NewEventWriter(flushWriter{w})}
+	stream := &eventStream{w: contract.NewEventWriter(flushWriter{w})}
 	t := &swapTracker{s: s, op: op, stream: stream}
 	log.Info("swap begins", "blue", before.Swap.Blue)
 
@@ -169,17 +168,17 @@ func (s *Server) runSwap(w http.ResponseWriter, r *http.Request, op swapOp) {
 	}
 	s.metrics.Swap(op.action, ok)
 	s.metrics.Live(op.role, rec.LiveVersion)
-	audit := sidecarapi.AuditEntry{Who: op.who, Action: op.action, What: op.role.String() + " " + op.version,
+	audit := contract.AuditEntry{Who: op.who, Action: op.action, What: op.role.String() + " " + op.version,
 		Result: resultOK, Host: op.host, Details: map[string]string{"previous": before.LiveVersion}}
 	if !ok {
 		audit.Result = "failed: " + errSummary(err)
 	}
 	s.appendAudit(audit)
 
-	final := sidecarapi.Event{Status: sidecarapi.EventEnd}
+	final := contract.Event{Status: contract.EventEnd}
 	if ok {
 		if res == nil {
-			res = &sidecarapi.Result{}
+			res = &contract.Result{}
 		}
 		res.Role = op.role
 		res.Version = op.version
@@ -190,10 +189,10 @@ func (s *Server) runSwap(w http.ResponseWriter, r *http.Request, op swapOp) {
 			res.PreviousVersion = before.LiveVersion
 		}
 		if res.Duration == 0 {
-			res.Duration = spec.Duration(end.Sub(start))
+			res.Duration = contract.Duration(end.Sub(start))
 		}
 		if res.Cutover == 0 {
-			res.Cutover = spec.Duration(t.cutoverLatency())
+			res.Cutover = contract.Duration(t.cutoverLatency())
 		}
 		if res.Cutover > 0 {
 			s.metrics.Cutover(res.Cutover.D())
@@ -211,7 +210,7 @@ func (s *Server) runSwap(w http.ResponseWriter, r *http.Request, op swapOp) {
 // errSummary is err without the container logs an API error may carry:
 // what the journal, the audit log and /v1/status keep.
 func errSummary(err error) string {
-	var e *sidecarapi.Error
+	var e *contract.Error
 	if errors.As(err, &e) && e.Message != "" {
 		if e.Step != "" && !strings.Contains(e.Message, e.Step) {
 			return e.Message + " (step " + e.Step + ")"
@@ -222,12 +221,12 @@ func errSummary(err error) string {
 }
 
 // swapError turns a swap failure into the stream's final error.
-func swapError(err error, step string) *sidecarapi.Error {
-	var e *sidecarapi.Error
+func swapError(err error, step string) *contract.Error {
+	var e *contract.Error
 	if errors.As(err, &e) {
 		c := *e
 		if c.Code == "" {
-			c.Code = sidecarapi.CodeDeployFailed
+			c.Code = contract.CodeDeployFailed
 		}
 		if c.Step == "" {
 			c.Step = step
@@ -237,7 +236,7 @@ func swapError(err error, step string) *sidecarapi.Error {
 		}
 		return &c
 	}
-	return &sidecarapi.Error{Code: sidecarapi.CodeDeployFailed, Message: err.Error(), Step: step}
+	return &contract.Error{Code: contract.CodeDeployFailed, Message: err.Error(), Step: step}
 }
 
 // swapTracker journals and measures a swap's events and forwards them.
@@ -253,7 +252,7 @@ type swapTracker struct {
 	cutoverSeen bool
 }
 
-func (t *swapTracker) emit(e sidecarapi.Event) {
+func (t *swapTracker) emit(e contract.Event) {
 	if e.Time.IsZero() {
 		e.Time = t.s.now().UTC()
 	}
@@ -261,15 +260,15 @@ func (t *swapTracker) emit(e sidecarapi.Event) {
 	if e.Step != "" {
 		t.step = e.Step
 	}
-	if e.Step == StepWaitHealthy && e.Status == sidecarapi.EventDone {
+	if e.Step == StepWaitHealthy && e.Status == contract.EventDone {
 		t.healthyAt = e.Time
 	}
-	if e.Step == StepCutover && e.Status == sidecarapi.EventDone {
+	if e.Step == StepCutover && e.Status == contract.EventDone {
 		t.cutoverAt, t.cutoverSeen = e.Time, true
 	}
 	t.mu.Unlock()
 
-	if e.Step != "" && (e.Status == sidecarapi.EventStart || e.Status == sidecarapi.EventDone || e.Status == sidecarapi.EventFail) {
+	if e.Step != "" && (e.Status == contract.EventStart || e.Status == contract.EventDone || e.Status == contract.EventFail) {
 		_, err := t.s.table.update(t.op.role, func(rec *RoleRecord) {
 			if rec.Swap == nil {
 				return
@@ -283,10 +282,10 @@ func (t *swapTracker) emit(e sidecarapi.Event) {
 			t.s.log.Error("journal step", "role", t.op.role.String(), "step", e.Step, "err", err)
 		}
 	}
-	if e.Status == sidecarapi.EventDone || e.Status == sidecarapi.EventFail {
-		t.s.metrics.Step(e.Step, e.Status == sidecarapi.EventDone, e.Elapsed.D())
+	if e.Status == contract.EventDone || e.Status == contract.EventFail {
+		t.s.metrics.Step(e.Step, e.Status == contract.EventDone, e.Elapsed.D())
 	}
-	if e.Step == StepWaitHealthy && e.Status == sidecarapi.EventFail {
+	if e.Step == StepWaitHealthy && e.Status == contract.EventFail {
 		t.s.metrics.HealthFailure(t.op.role)
 	}
 	t.stream.write(e)
@@ -318,11 +317,11 @@ func (t *swapTracker) cutoverLatency() time.Duration {
 // error (client gone) it drops events: the swap carries on under its ctx.
 type eventStream struct {
 	mu     sync.Mutex
-	w      *sidecarapi.EventWriter
+	w      *contract.EventWriter
 	broken bool
 }
 
-func (es *eventStream) write(e sidecarapi.Event) {
+func (es *eventStream) write(e contract.Event) {
 	es.mu.Lock()
 	defer es.mu.Unlock()
 	if es.broken {

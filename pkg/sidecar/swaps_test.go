@@ -12,8 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 func TestApplyStreamsJournalsAndAudits(t *testing.T) {
@@ -23,7 +22,7 @@ func TestApplyStreamsJournalsAndAudits(t *testing.T) {
 	ctx := context.Background()
 
 	var steps []string
-	res, err := c.Apply(ctx, testSpec("v1"), func(e sidecarapi.Event) { steps = append(steps, e.Step+":"+e.Status) })
+	res, err := c.Apply(ctx, testSpec("v1"), func(e contract.Event) { steps = append(steps, e.Step+":"+e.Status) })
 	if err != nil {
 		t.Fatalf("apply v1: %v", err)
 	}
@@ -76,7 +75,7 @@ func TestApplyStreamsJournalsAndAudits(t *testing.T) {
 	}
 
 	st, err := c.Status(ctx)
-	if err != nil || len(st.Roles) != 1 || st.Roles[0].LiveVersion != "v2" || st.Roles[0].Health != sidecarapi.HealthHealthy ||
+	if err != nil || len(st.Roles) != 1 || st.Roles[0].LiveVersion != "v2" || st.Roles[0].Health != contract.HealthHealthy ||
 		st.Roles[0].LastResult != "ok" || st.Roles[0].LastDeployAt.IsZero() {
 		t.Fatalf("status = %+v, %v", st, err)
 	}
@@ -87,15 +86,15 @@ func TestApplyStreamsJournalsAndAudits(t *testing.T) {
 	}
 
 	// Rollback to v1 (retained, stopped).
-	res, err = c.Rollback(ctx, sidecarapi.RollbackRequest{Role: webRole, Version: "v1", Who: "alice"}, nil)
+	res, err = c.Rollback(ctx, contract.RollbackRequest{Role: webRole, Version: "v1", Who: "alice"}, nil)
 	if err != nil || res.Version != "v1" || h.route(webRole) != "app-web-v1" {
 		t.Fatalf("rollback = %+v, %v (route %s)", res, err, h.route(webRole))
 	}
 	if got := testutil.ToFloat64(m.rollbacks.WithLabelValues("ok")); got != 1 {
 		t.Errorf("rollbacks ok = %v, want 1", got)
 	}
-	_, err = c.Rollback(ctx, sidecarapi.RollbackRequest{Role: webRole, Version: "v9"}, nil)
-	if !errors.Is(err, sidecarapi.ErrNotFound) {
+	_, err = c.Rollback(ctx, contract.RollbackRequest{Role: webRole, Version: "v9"}, nil)
+	if !errors.Is(err, contract.ErrNotFound) {
 		t.Errorf("rollback to missing version: want ErrNotFound, got %v", err)
 	}
 	if rec, _ := NewJournal(dir).Load(webRole); rec.LiveVersion != "v1" || rec.LastResult != "failed" {
@@ -111,18 +110,18 @@ func TestApplyFailureKeepsBlue(t *testing.T) {
 	if _, err := c.Apply(ctx, testSpec("v1"), nil); err != nil {
 		t.Fatal(err)
 	}
-	h.deploy = func(ctx context.Context, d *spec.Deploy, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
-		emit(sidecarapi.Event{Step: StepStartGreen, Status: sidecarapi.EventStart})
+	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
+		emit(contract.Event{Step: StepStartGreen, Status: contract.EventStart})
 		h.set(d.ContainerName(), true)
-		emit(sidecarapi.Event{Step: StepStartGreen, Status: sidecarapi.EventDone})
-		emit(sidecarapi.Event{Step: StepWaitHealthy, Status: sidecarapi.EventStart})
-		emit(sidecarapi.Event{Step: StepWaitHealthy, Status: sidecarapi.EventFail})
+		emit(contract.Event{Step: StepStartGreen, Status: contract.EventDone})
+		emit(contract.Event{Step: StepWaitHealthy, Status: contract.EventStart})
+		emit(contract.Event{Step: StepWaitHealthy, Status: contract.EventFail})
 		_ = h.Stop(ctx, d.ContainerName(), 0)
-		return nil, &sidecarapi.Error{Message: "app-web-v3 never became healthy: GET /up: 500", Logs: []string{"boom: database is down"}}
+		return nil, &contract.Error{Message: "app-web-v3 never became healthy: GET /up: 500", Logs: []string{"boom: database is down"}}
 	}
 	_, err := c.Apply(ctx, testSpec("v3"), nil)
-	var e *sidecarapi.Error
-	if !errors.As(err, &e) || e.Code != sidecarapi.CodeDeployFailed || e.Step != StepWaitHealthy || len(e.Logs) != 1 {
+	var e *contract.Error
+	if !errors.As(err, &e) || e.Code != contract.CodeDeployFailed || e.Step != StepWaitHealthy || len(e.Logs) != 1 {
 		t.Fatalf("want deploy_failed at wait_healthy with logs, got %#v", err)
 	}
 	if !strings.Contains(err.Error(), "database is down") {
@@ -148,7 +147,7 @@ func TestApplyConflict(t *testing.T) {
 	s, _ := testServer(t, h)
 	c := serveUnix(t, s.APIHandler())
 	entered, release := make(chan struct{}), make(chan struct{})
-	h.deploy = func(ctx context.Context, d *spec.Deploy, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
+	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
 		close(entered)
 		select {
 		case <-release:
@@ -167,7 +166,7 @@ func TestApplyConflict(t *testing.T) {
 		t.Fatal("first apply did not start")
 	}
 	_, err := c.Apply(context.Background(), testSpec("v2"), nil)
-	if !errors.Is(err, sidecarapi.ErrConflict) {
+	if !errors.Is(err, contract.ErrConflict) {
 		t.Errorf("concurrent apply: want ErrConflict, got %v", err)
 	}
 	close(release)
@@ -179,21 +178,21 @@ func TestApplyConflict(t *testing.T) {
 func TestLockAndImagesThroughClient(t *testing.T) {
 	h := newFakeHost()
 	id := "sha256:" + strings.Repeat("ab", 32)
-	h.images = []sidecarapi.Image{{ID: id, Tags: []string{"app:v1"}, Layers: []string{"sha256:l1"}}}
+	h.images = []contract.Image{{ID: id, Tags: []string{"app:v1"}, Layers: []string{"sha256:l1"}}}
 	h.loadOut = "Loaded image: app:v1\n"
 	s, dir := testServer(t, h)
 	c := serveUnix(t, s.APIHandler())
 	ctx := context.Background()
 
-	if _, err := c.AcquireLock(ctx, sidecarapi.LockRequest{Holder: "alice", Message: "deploying"}); err != nil {
+	if _, err := c.AcquireLock(ctx, contract.LockRequest{Holder: "alice", Message: "deploying"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.AcquireLock(ctx, sidecarapi.LockRequest{Holder: "bob"})
-	var e *sidecarapi.Error
-	if !errors.Is(err, sidecarapi.ErrLockHeld) || !errors.As(err, &e) || e.Lock == nil || e.Lock.Holder != "alice" || e.Status != 409 {
+	_, err := c.AcquireLock(ctx, contract.LockRequest{Holder: "bob"})
+	var e *contract.Error
+	if !errors.Is(err, contract.ErrLockHeld) || !errors.As(err, &e) || e.Lock == nil || e.Lock.Holder != "alice" || e.Status != 409 {
 		t.Fatalf("want ErrLockHeld by alice, got %#v", err)
 	}
-	if _, err := c.ReleaseLock(ctx, sidecarapi.LockRequest{Holder: "alice"}); err != nil {
+	if _, err := c.ReleaseLock(ctx, contract.LockRequest{Holder: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	log, _ := NewAudit(dir, nil).Tail(0)
@@ -214,12 +213,12 @@ func TestLockAndImagesThroughClient(t *testing.T) {
 		t.Fatalf("load = %+v, %v", lr, err)
 	}
 	_, err = c.LoadImage(ctx, strings.NewReader("tar"), "sha256:"+strings.Repeat("cd", 32))
-	if !errors.Is(err, sidecarapi.ErrImageID) {
+	if !errors.Is(err, contract.ErrImageID) {
 		t.Errorf("load of another image: want ErrImageID, got %v", err)
 	}
 	h.loadErr = errors.New("open /var/lib/docker/tmp/x/layer.tar: no such file or directory")
 	_, err = c.LoadImage(ctx, strings.NewReader("tar"), "")
-	if !errors.Is(err, sidecarapi.ErrLayerMissing) {
+	if !errors.Is(err, contract.ErrLayerMissing) {
 		t.Errorf("partial archive missing a layer: want ErrLayerMissing, got %v", err)
 	}
 }
@@ -229,21 +228,21 @@ func TestStopStartRole(t *testing.T) {
 	s, _ := testServer(t, h)
 	c := serveUnix(t, s.APIHandler())
 	ctx := context.Background()
-	if _, err := c.StopRole(ctx, sidecarapi.RoleRequest{Role: webRole}); !errors.Is(err, sidecarapi.ErrNotFound) {
+	if _, err := c.StopRole(ctx, contract.RoleRequest{Role: webRole}); !errors.Is(err, contract.ErrNotFound) {
 		t.Errorf("stop of unknown role: want ErrNotFound, got %v", err)
 	}
 	if _, err := c.Apply(ctx, testSpec("v1"), nil); err != nil {
 		t.Fatal(err)
 	}
-	r, err := c.StopRole(ctx, sidecarapi.RoleRequest{Role: webRole, Who: "alice"})
+	r, err := c.StopRole(ctx, contract.RoleRequest{Role: webRole, Who: "alice"})
 	if err != nil || r.Running || h.state["app-web-v1"].Running {
 		t.Fatalf("stop = %+v, %v", r, err)
 	}
 	st, _ := c.Status(ctx)
-	if st.Roles[0].Health != sidecarapi.HealthStopped {
+	if st.Roles[0].Health != contract.HealthStopped {
 		t.Errorf("health after stop = %s", st.Roles[0].Health)
 	}
-	r, err = c.StartRole(ctx, sidecarapi.RoleRequest{Role: webRole})
+	r, err = c.StartRole(ctx, contract.RoleRequest{Role: webRole})
 	if err != nil || !r.Running || !h.state["app-web-v1"].Running || h.route(webRole) != "app-web-v1" {
 		t.Fatalf("start = %+v, %v", r, err)
 	}
@@ -258,7 +257,7 @@ func TestSwapsWaitForStartupReconcile(t *testing.T) {
 	if err := s.waitReady(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("waitReady before reconcile: want it held until the deadline, got %v", err)
 	}
-	h.deploy = func(ctx context.Context, d *spec.Deploy, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
+	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
 		if !s.ready.Load() {
 			t.Errorf("swap ran before the start-up reconcile finished")
 		}
@@ -288,9 +287,9 @@ func TestEveryStepJournaledBeforeItsEvent(t *testing.T) {
 	s, dir := testServer(t, h)
 	c := serveUnix(t, s.APIHandler())
 	var checked int
-	h.deploy = func(ctx context.Context, d *spec.Deploy, emit func(sidecarapi.Event)) (*sidecarapi.Result, error) {
+	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
 		// emit journals, then streams: once it returns, the disk knows.
-		return h.swap(ctx, d, func(e sidecarapi.Event) {
+		return h.swap(ctx, d, func(e contract.Event) {
 			emit(e)
 			rec, err := NewJournal(dir).Load(webRole)
 			if err != nil || rec == nil || rec.Swap == nil || rec.Swap.Step != e.Step || rec.Swap.StepStatus != e.Status ||

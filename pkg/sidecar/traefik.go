@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
@@ -31,7 +31,7 @@ func newTraefik(_ context.Context, cfg Config, dc *docker.Client) (swap.Router, 
 	}
 	api := traefik.Static{Network: cfg.Network}.APIURL()
 	router := &traefik.Router{Dir: dir, API: api}
-	booter := &traefikBooter{d: dc, network: cfg.Network, specFor: func(req sidecarapi.TraefikRequest) (docker.ContainerSpec, error) {
+	booter := &traefikBooter{d: dc, network: cfg.Network, specFor: func(req contract.TraefikRequest) (docker.ContainerSpec, error) {
 		return traefikContainerSpec(cfg.StateDir, cfg.Network, req)
 	}}
 	return router, booter, nil
@@ -41,7 +41,7 @@ func newTraefik(_ context.Context, cfg Config, dc *docker.Client) (swap.Router, 
 // configuration: entrypoints, watched file provider on the sidecar's
 // directory (50 ms throttle), the read-only API on an unpublished
 // entrypoint, ACME, and the request's args, options, labels and env.
-func traefikContainerSpec(stateDir, network string, req sidecarapi.TraefikRequest) (docker.ContainerSpec, error) {
+func traefikContainerSpec(stateDir, network string, req contract.TraefikRequest) (docker.ContainerSpec, error) {
 	st := traefik.Static{
 		Image: req.Image, Name: TraefikContainer, Network: network,
 		DynamicDir: TraefikDynamicDir(stateDir),

@@ -5,14 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 func TestTraefikContainerSpec(t *testing.T) {
 	dir := t.TempDir()
-	cs, err := traefikContainerSpec(dir, "kamal", sidecarapi.TraefikRequest{
+	cs, err := traefikContainerSpec(dir, "kamal", contract.TraefikRequest{
 		Image: "traefik:v3.6.12", HTTPSPort: -1,
-		ACME:    &sidecarapi.ACME{Resolver: "letsencrypt", Email: "ops@example.com"},
+		ACME:    &contract.ACME{Resolver: "letsencrypt", Email: "ops@example.com"},
 		Args:    map[string]string{"log.level": "DEBUG"},
 		Options: map[string][]string{"publish": {"8443:8443"}},
 		Labels:  map[string]string{"team": "web"}, Env: map[string]string{"A": "b"},

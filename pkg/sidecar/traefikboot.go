@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
 	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
 
@@ -46,7 +46,7 @@ type traefikEngine interface {
 type traefikBooter struct {
 	d       traefikEngine
 	network string
-	specFor func(req sidecarapi.TraefikRequest) (docker.ContainerSpec, error)
+	specFor func(req contract.TraefikRequest) (docker.ContainerSpec, error)
 
 	mu sync.Mutex
 }
@@ -54,7 +54,7 @@ type traefikBooter struct {
 // Boot makes the Traefik container run with req's configuration: nothing
 // happens when it already does (unless reboot); otherwise the old container
 // is replaced.
-func (b *traefikBooter) Boot(ctx context.Context, req sidecarapi.TraefikRequest, reboot bool) (*sidecarapi.TraefikStatus, error) {
+func (b *traefikBooter) Boot(ctx context.Context, req contract.TraefikRequest, reboot bool) (*contract.TraefikStatus, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	cs, err := b.specFor(req)
@@ -136,8 +136,8 @@ func waitRunning(ctx context.Context, d traefikEngine, id string) error {
 	}
 }
 
-func status(cs docker.ContainerSpec, running bool) *sidecarapi.TraefikStatus {
-	return &sidecarapi.TraefikStatus{Container: cs.Name, Image: cs.Image, Running: running, Args: cs.Cmd}
+func status(cs docker.ContainerSpec, running bool) *contract.TraefikStatus {
+	return &contract.TraefikStatus{Container: cs.Name, Image: cs.Image, Running: running, Args: cs.Cmd}
 }
 
 // configHash identifies a container spec (maps sorted by encoding/json).
@@ -158,7 +158,7 @@ func configHash(cs docker.ContainerSpec) (string, error) {
 
 func (s *Server) handleTraefik(reboot bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var req sidecarapi.TraefikRequest
+		var req contract.TraefikRequest
 		if err := decodeRequest(r.Body, &req); err != nil {
 			writeError(w, err)
 			return
@@ -168,7 +168,7 @@ func (s *Server) handleTraefik(reboot bool) http.HandlerFunc {
 			action = "traefik-reboot"
 		}
 		st, err := s.deps.Proxy.Boot(r.Context(), req, reboot)
-		e := sidecarapi.AuditEntry{Who: whoOr(req.Who), Action: action, What: req.Image, Result: resultOK}
+		e := contract.AuditEntry{Who: whoOr(req.Who), Action: action, What: req.Image, Result: resultOK}
 		if err != nil {
 			e.Result = err.Error()
 		}

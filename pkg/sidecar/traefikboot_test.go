@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
 )
 
 // fakeEngine is the Docker side of booting Traefik, recording calls.
@@ -71,11 +71,11 @@ func (f *fakeEngine) NetworkEnsure(context.Context, string, map[string]string) (
 
 func TestTraefikBootIsIdempotent(t *testing.T) {
 	eng := &fakeEngine{ctrs: map[string]*docker.Container{}}
-	b := &traefikBooter{d: eng, network: "kamal", specFor: func(req sidecarapi.TraefikRequest) (docker.ContainerSpec, error) {
+	b := &traefikBooter{d: eng, network: "kamal", specFor: func(req contract.TraefikRequest) (docker.ContainerSpec, error) {
 		return traefikContainerSpec("/var/lib/kamal", "kamal", req)
 	}}
 	ctx := context.Background()
-	req := sidecarapi.TraefikRequest{Image: "traefik:v3.6.12"}
+	req := contract.TraefikRequest{Image: "traefik:v3.6.12"}
 	if st, err := b.Boot(ctx, req, false); err != nil || !st.Running || st.Container != TraefikContainer {
 		t.Fatalf("first boot: %+v %v", st, err)
 	}
@@ -100,7 +100,7 @@ func TestTraefikBootIsIdempotent(t *testing.T) {
 		t.Errorf("reboot did nothing")
 	}
 	eng.exitOnStart = true
-	if _, err := b.Boot(ctx, sidecarapi.TraefikRequest{Image: "traefik:v3.6.12", Args: map[string]string{"bogus": "1"}}, false); err == nil ||
+	if _, err := b.Boot(ctx, contract.TraefikRequest{Image: "traefik:v3.6.12", Args: map[string]string{"bogus": "1"}}, false); err == nil ||
 		!strings.Contains(err.Error(), "exited") {
 		t.Errorf("a Traefik that exits at once: want an error, got %v", err)
 	}

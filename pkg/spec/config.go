@@ -8,6 +8,8 @@ package spec
 import (
 	"sort"
 	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // Kamal generations a config can be written for.
@@ -58,14 +60,14 @@ type Config struct {
 	// Healthcheck is the Kamal 1 root healthcheck; roles merge over it.
 	Healthcheck *Kamal1Healthcheck `yaml:"healthcheck,omitempty"`
 
-	ReadinessDelay Duration `yaml:"readiness_delay"`
-	DeployTimeout  Duration `yaml:"deploy_timeout"`
-	DrainTimeout   Duration `yaml:"drain_timeout"`
+	ReadinessDelay contract.Duration `yaml:"readiness_delay"`
+	DeployTimeout  contract.Duration `yaml:"deploy_timeout"`
+	DrainTimeout   contract.Duration `yaml:"drain_timeout"`
 	// StopTimeout is nil when unset (Kamal: drain_timeout for roles
 	// without proxy, Docker's default otherwise). stop_wait_time (Kamal 1)
 	// lands here too.
-	StopTimeout      *Duration `yaml:"stop_timeout,omitempty"`
-	RetainContainers int       `yaml:"retain_containers"`
+	StopTimeout      *contract.Duration `yaml:"stop_timeout,omitempty"`
+	RetainContainers int                `yaml:"retain_containers"`
 
 	HooksPath      string `yaml:"hooks_path"`
 	SecretsPath    string `yaml:"secrets_path"`
@@ -117,7 +119,7 @@ func (r Registry) MarshalYAML() (any, error) {
 	}
 	v := view{Server: r.Server, Username: r.Username}
 	if r.Password != "" || r.PasswordSecret != "" {
-		v.Password = Redacted
+		v.Password = contract.Redacted
 	}
 	return v, nil
 }
@@ -150,7 +152,7 @@ func (e Env) MarshalYAML() (any, error) {
 	if len(e.Secret) > 0 {
 		v.Secret = map[string]string{}
 		for _, s := range e.Secret {
-			v.Secret[s.Name] = Redacted
+			v.Secret[s.Name] = contract.Redacted
 		}
 	}
 	return v, nil
@@ -205,7 +207,7 @@ type Role struct {
 	Proxy *ProxyConfig `yaml:"proxy,omitempty"`
 	// Healthcheck is the Kamal 1 healthcheck (root merged with role).
 	Healthcheck *Kamal1Healthcheck `yaml:"healthcheck,omitempty"`
-	StopTimeout *Duration          `yaml:"stop_timeout,omitempty"`
+	StopTimeout *contract.Duration `yaml:"stop_timeout,omitempty"`
 	AssetPath   string             `yaml:"asset_path,omitempty"`
 }
 
@@ -216,17 +218,17 @@ type ProxyConfig struct {
 	SSL     bool     `yaml:"ssl,omitempty"`
 	// SSLCertificatePEM and SSLPrivateKeyPEM name secrets holding a custom
 	// certificate (proxy.ssl as a mapping).
-	SSLCertificatePEM string   `yaml:"ssl_certificate_pem,omitempty"`
-	SSLPrivateKeyPEM  string   `yaml:"ssl_private_key_pem,omitempty"`
-	SSLRedirect       *bool    `yaml:"ssl_redirect,omitempty"`
-	ForwardHeaders    *bool    `yaml:"forward_headers,omitempty"`
-	ResponseTimeout   Duration `yaml:"response_timeout,omitempty"`
-	PathPrefixes      []string `yaml:"path_prefixes,omitempty"`
-	StripPathPrefix   *bool    `yaml:"strip_path_prefix,omitempty"`
+	SSLCertificatePEM string            `yaml:"ssl_certificate_pem,omitempty"`
+	SSLPrivateKeyPEM  string            `yaml:"ssl_private_key_pem,omitempty"`
+	SSLRedirect       *bool             `yaml:"ssl_redirect,omitempty"`
+	ForwardHeaders    *bool             `yaml:"forward_headers,omitempty"`
+	ResponseTimeout   contract.Duration `yaml:"response_timeout,omitempty"`
+	PathPrefixes      []string          `yaml:"path_prefixes,omitempty"`
+	StripPathPrefix   *bool             `yaml:"strip_path_prefix,omitempty"`
 	Healthcheck       struct {
-		Path     string   `yaml:"path,omitempty"`
-		Interval Duration `yaml:"interval,omitempty"`
-		Timeout  Duration `yaml:"timeout,omitempty"`
+		Path     string            `yaml:"path,omitempty"`
+		Interval contract.Duration `yaml:"interval,omitempty"`
+		Timeout  contract.Duration `yaml:"timeout,omitempty"`
 	} `yaml:"healthcheck,omitempty"`
 	Buffering *ProxyBuffering `yaml:"buffering,omitempty"`
 	Logging   *ProxyLogging   `yaml:"logging,omitempty"`
@@ -278,13 +280,13 @@ type Traefik struct {
 
 // Kamal1Healthcheck is Kamal 1's healthcheck section.
 type Kamal1Healthcheck struct {
-	Cmd         string   `yaml:"cmd,omitempty"`
-	Path        string   `yaml:"path,omitempty"`
-	Port        int      `yaml:"port,omitempty"`
-	Interval    Duration `yaml:"interval,omitempty"`
-	MaxAttempts int      `yaml:"max_attempts,omitempty"`
-	Cord        string   `yaml:"cord,omitempty"`
-	LogLines    int      `yaml:"log_lines,omitempty"`
+	Cmd         string            `yaml:"cmd,omitempty"`
+	Path        string            `yaml:"path,omitempty"`
+	Port        int               `yaml:"port,omitempty"`
+	Interval    contract.Duration `yaml:"interval,omitempty"`
+	MaxAttempts int               `yaml:"max_attempts,omitempty"`
+	Cord        string            `yaml:"cord,omitempty"`
+	LogLines    int               `yaml:"log_lines,omitempty"`
 }
 
 // Logging is docker's log driver and options.
@@ -327,9 +329,9 @@ type Mount struct {
 // Boot is how hosts are batched during a deploy.
 type Boot struct {
 	// Limit as written: "" (all at once), "3" or "25%".
-	Limit         string   `yaml:"limit,omitempty"`
-	Wait          Duration `yaml:"wait,omitempty"`
-	ParallelRoles bool     `yaml:"parallel_roles"`
+	Limit         string            `yaml:"limit,omitempty"`
+	Wait          contract.Duration `yaml:"wait,omitempty"`
+	ParallelRoles bool              `yaml:"parallel_roles"`
 	count         int
 	percent       int
 	hostCount     int
@@ -425,8 +427,8 @@ type Output struct {
 
 // Migrations is the migrations extension.
 type Migrations struct {
-	Cmd     string   `yaml:"cmd"`
-	Timeout Duration `yaml:"timeout"`
+	Cmd     string            `yaml:"cmd"`
+	Timeout contract.Duration `yaml:"timeout"`
 }
 
 // Sidecar is the sidecar extension.
@@ -434,9 +436,6 @@ type Sidecar struct {
 	// Monitor is the address of the read-only monitoring listener.
 	Monitor string `yaml:"monitor"`
 }
-
-// MarshalYAML prints durations as Go duration strings ("30s").
-func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
 // RoleNames returns the role names in order.
 func (c *Config) RoleNames() []string {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"gopkg.in/yaml.v3"
 )
 
@@ -35,7 +36,7 @@ func isNull(n *yaml.Node) bool {
 }
 
 var (
-	durationType = reflect.TypeOf(Duration(0))
+	durationType = reflect.TypeOf(contract.Duration(0))
 	unmarshalerT = reflect.TypeOf((*nodeUnmarshaler)(nil)).Elem()
 	nodeType     = reflect.TypeOf((*yaml.Node)(nil))
 )
@@ -214,7 +215,7 @@ func (d *decoder) integer(n *yaml.Node, path string) (int64, error) {
 
 // duration reads Kamal's durations: a number of seconds (3, 1.5) or a
 // duration string ("10s", "1m30s").
-func (d *decoder) duration(n *yaml.Node, path string) (Duration, error) {
+func (d *decoder) duration(n *yaml.Node, path string) (contract.Duration, error) {
 	if n.Kind != yaml.ScalarNode {
 		return 0, d.t.errAt(n, path, "must be a duration (seconds), got %s", kindName(n))
 	}
@@ -223,13 +224,13 @@ func (d *decoder) duration(n *yaml.Node, path string) (Duration, error) {
 		if f < 0 || f > math.MaxInt64/float64(time.Second) || math.IsNaN(f) {
 			return 0, d.t.errAt(n, path, "duration %q out of range", n.Value)
 		}
-		return Duration(f * float64(time.Second)), nil
+		return contract.Duration(f * float64(time.Second)), nil
 	}
 	dur, err := time.ParseDuration(s)
 	if err != nil || dur < 0 {
 		return 0, d.t.errAt(n, path, "must be a duration in seconds or like \"10s\", got %q", n.Value)
 	}
-	return Duration(dur), nil
+	return contract.Duration(dur), nil
 }
 
 func kindName(n *yaml.Node) string {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // Kamal's default container labels (Kamal 2 names, unprefixed).
@@ -35,7 +37,7 @@ func (c *Config) HostEnv(r *Role, host string) Env {
 // Deploy builds the wire spec for role on host. image is the full image
 // reference to run (e.g. "registry/app:version"), imageID its expected ID
 // ("sha256:..." or empty).
-func (c *Config) Deploy(role, host, version, image, imageID string) (*Deploy, error) {
+func (c *Config) Deploy(role, host, version, image, imageID string) (*contract.Deploy, error) {
 	r := c.Role(role)
 	if r == nil {
 		return nil, fmt.Errorf("build deploy spec: role %s isn't defined (roles: %s)", role, strings.Join(c.RoleNames(), ", "))
@@ -50,8 +52,8 @@ func (c *Config) Deploy(role, host, version, image, imageID string) (*Deploy, er
 	if !onHost {
 		return nil, fmt.Errorf("build deploy spec: host %s is not in role %s", host, role)
 	}
-	d := &Deploy{
-		APIVersion:       APIVersion,
+	d := &contract.Deploy{
+		APIVersion:       contract.APIVersion,
 		Service:          c.Service,
 		Destination:      c.Destination,
 		Role:             r.Name,
@@ -59,7 +61,7 @@ func (c *Config) Deploy(role, host, version, image, imageID string) (*Deploy, er
 		Version:          version,
 		Image:            image,
 		ImageID:          imageID,
-		Network:          DefaultNetwork,
+		Network:          contract.DefaultNetwork,
 		DeployTimeout:    c.DeployTimeout,
 		DrainTimeout:     c.DrainTimeout,
 		RetainContainers: c.RetainContainers,
@@ -116,17 +118,17 @@ func (c *Config) Deploy(role, host, version, image, imageID string) (*Deploy, er
 
 // stopTimeout is Kamal's: the role's or root stop_timeout, else the drain
 // timeout for roles without proxy and Docker's 10s for proxied roles.
-func (c *Config) stopTimeout(r *Role) Duration {
+func (c *Config) stopTimeout(r *Role) contract.Duration {
 	switch {
 	case r.StopTimeout != nil:
 		return *r.StopTimeout
 	case r.Proxy == nil:
 		return c.DrainTimeout
 	}
-	return Duration(10e9)
+	return contract.Duration(10e9)
 }
 
-func (c *Config) containerOptions(r *Role, d *Deploy) {
+func (c *Config) containerOptions(r *Role, d *contract.Deploy) {
 	o := &d.Options
 	o.Volumes = append(o.Volumes, c.Volumes...)
 	for k, vals := range r.Options {
@@ -193,28 +195,28 @@ func (c *Config) serviceAndDestination() string {
 // proxy.healthcheck or Kamal 1 healthcheck), docker HEALTHCHECK when the
 // role sets health-cmd (or a Kamal 1 healthcheck.cmd), else "still running
 // after readiness_delay".
-func (c *Config) healthcheck(r *Role, d *Deploy) error {
+func (c *Config) healthcheck(r *Role, d *contract.Deploy) error {
 	h := &d.Healthcheck
 	_, healthCmd := r.Options["health-cmd"]
 	switch {
 	case r.Proxy != nil && r.Healthcheck != nil && r.Healthcheck.Cmd != "":
-		h.Kind = HealthDocker
-		d.Options.setExtra("health-cmd", r.Healthcheck.Cmd)
-		d.Options.setExtra("health-interval", r.Healthcheck.Interval.D().String())
+		h.Kind = contract.HealthDocker
+		setExtra(&d.Options, "health-cmd", r.Healthcheck.Cmd)
+		setExtra(&d.Options, "health-interval", r.Healthcheck.Interval.D().String())
 	case r.Proxy != nil && r.Healthcheck != nil: // Kamal 1
-		h.Kind = HealthHTTP
+		h.Kind = contract.HealthHTTP
 		h.Path = r.Healthcheck.Path
 		h.Port = r.Healthcheck.Port
 		if n := r.Healthcheck.MaxAttempts; n > 0 && r.Healthcheck.Interval > 0 {
 			// Kamal 1 backs off from interval over max_attempts; bound
 			// the wait by the same budget when it is longer.
-			budget := Duration(int64(r.Healthcheck.Interval) * int64(n*(n+1)/2))
+			budget := contract.Duration(int64(r.Healthcheck.Interval) * int64(n*(n+1)/2))
 			if budget > d.DeployTimeout {
 				d.DeployTimeout = budget
 			}
 		}
 	case r.Proxy != nil:
-		h.Kind = HealthHTTP
+		h.Kind = contract.HealthHTTP
 		h.Path = r.Proxy.Healthcheck.Path
 		h.Port = r.Proxy.AppPort
 		h.Interval = r.Proxy.Healthcheck.Interval
@@ -223,12 +225,12 @@ func (c *Config) healthcheck(r *Role, d *Deploy) error {
 			h.HostHeader = r.Proxy.Hosts[0]
 		}
 	case healthCmd:
-		h.Kind = HealthDocker
+		h.Kind = contract.HealthDocker
 	case r.Healthcheck != nil && r.Healthcheck.Cmd != "":
-		h.Kind = HealthDocker
-		d.Options.setExtra("health-cmd", r.Healthcheck.Cmd)
+		h.Kind = contract.HealthDocker
+		setExtra(&d.Options, "health-cmd", r.Healthcheck.Cmd)
 	default:
-		h.Kind = HealthRunning
+		h.Kind = contract.HealthRunning
 		h.ReadinessDelay = c.ReadinessDelay
 		if h.ReadinessDelay == 0 {
 			// readiness_delay: 0 means "running is enough"; the wire
@@ -239,7 +241,7 @@ func (c *Config) healthcheck(r *Role, d *Deploy) error {
 	return nil
 }
 
-func (o *ContainerOptions) setExtra(k, v string) {
+func setExtra(o *contract.ContainerOptions, k, v string) {
 	if o.Extra == nil {
 		o.Extra = map[string][]string{}
 	}
@@ -247,8 +249,8 @@ func (o *ContainerOptions) setExtra(k, v string) {
 }
 
 // wireProxy maps the config proxy onto the wire proxy.
-func wireProxy(p *ProxyConfig) *Proxy {
-	w := &Proxy{
+func wireProxy(p *ProxyConfig) *contract.Proxy {
+	w := &contract.Proxy{
 		Hosts:           append([]string(nil), p.Hosts...),
 		AppPort:         p.AppPort,
 		TLS:             p.SSL,

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 func loadRails(t testing.TB, dest string) *Config {
@@ -48,7 +50,7 @@ func TestDeployRailsKamal1(t *testing.T) {
 	if d.Proxy.AppPort != 3000 {
 		t.Errorf("app port %d, want 3000 (Kamal 1 healthcheck port)", d.Proxy.AppPort)
 	}
-	if d.Healthcheck.Kind != HealthHTTP || d.Healthcheck.Path != "/up" || d.Healthcheck.Port != 3000 {
+	if d.Healthcheck.Kind != contract.HealthHTTP || d.Healthcheck.Path != "/up" || d.Healthcheck.Port != 3000 {
 		t.Errorf("healthcheck = %+v", d.Healthcheck)
 	}
 	if d.Options.Memory != "512m" || d.Options.LogOpts["max-size"] != "10m" {
@@ -65,7 +67,7 @@ func TestDeployRailsKamal1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if job.Proxy != nil || job.Healthcheck.Kind != HealthRunning || job.Healthcheck.ReadinessDelay.D() != 7*time.Second {
+	if job.Proxy != nil || job.Healthcheck.Kind != contract.HealthRunning || job.Healthcheck.ReadinessDelay.D() != 7*time.Second {
 		t.Errorf("job: proxy=%v healthcheck=%+v", job.Proxy, job.Healthcheck)
 	}
 	if !reflect.DeepEqual(job.Cmd, []string{"bin/jobs"}) || job.Options.CPUs != "2" || job.Options.Extra["cap-add"][0] != "SYS_PTRACE" {

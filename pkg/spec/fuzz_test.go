@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // FuzzLoadConfig feeds arbitrary documents to the loader (no secrets files,
@@ -59,9 +61,9 @@ func FuzzLoadConfig(f *testing.F) {
 // FuzzDecodeDeploy checks the wire decoder never panics and that whatever
 // it accepts survives an encode/decode round trip.
 func FuzzDecodeDeploy(f *testing.F) {
-	good := &Deploy{APIVersion: APIVersion, Service: "app", Role: "web", Version: "abc", Image: "app:abc",
-		Env: map[string]string{"A": "1"}, SecretEnv: map[string]string{"S": "x"}, Healthcheck: Healthcheck{Kind: HealthHTTP, Path: "/up"},
-		Proxy: &Proxy{Hosts: []string{"a.example.com"}, AppPort: 3000}}
+	good := &contract.Deploy{APIVersion: contract.APIVersion, Service: "app", Role: "web", Version: "abc", Image: "app:abc",
+		Env: map[string]string{"A": "1"}, SecretEnv: map[string]string{"S": "x"}, Healthcheck: contract.Healthcheck{Kind: contract.HealthHTTP, Path: "/up"},
+		Proxy: &contract.Proxy{Hosts: []string{"a.example.com"}, AppPort: 3000}}
 	good.ApplyDefaults()
 	var buf bytes.Buffer
 	if err := good.Encode(&buf); err != nil {
@@ -71,7 +73,7 @@ func FuzzDecodeDeploy(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"docker-kamal/v1","service":"a","role":"b","version":"c","image":"d","healthcheck":{"kind":"running"}}`))
 	f.Add([]byte(`{"apiVersion":"x"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := DecodeDeploy(bytes.NewReader(data))
+		d, err := contract.DecodeDeploy(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
@@ -79,7 +81,7 @@ func FuzzDecodeDeploy(f *testing.F) {
 		if err := d.Encode(&out); err != nil {
 			t.Fatalf("encode accepted spec: %v", err)
 		}
-		if _, err := DecodeDeploy(&out); err != nil {
+		if _, err := contract.DecodeDeploy(&out); err != nil {
 			t.Fatalf("round trip of an accepted spec fails: %v\n%s", err, out.Bytes())
 		}
 	})

@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/secrets"
 )
 
@@ -77,8 +78,8 @@ func localArch() string {
 // Load reads, validates and normalises the config.
 func Load(ctx context.Context, opts LoadOptions) (*Config, error) {
 	opts.defaults()
-	if opts.Destination != "" && !nameRE.MatchString(opts.Destination) {
-		return nil, &Error{Msg: fmt.Sprintf("destination %q must match %s", opts.Destination, nameRE)}
+	if opts.Destination != "" && !contract.ValidName(opts.Destination) {
+		return nil, &Error{Msg: fmt.Sprintf("destination %q must match %s", opts.Destination, contract.NamePattern)}
 	}
 	t := newTree()
 	files := []string{opts.ConfigFile}
@@ -267,7 +268,7 @@ func (b *builder) basics() error {
 	if strings.TrimSpace(r.Service) == "" {
 		return &Error{File: b.t.origin[b.root], Line: 0, Key: "service", Msg: "missing (required)"}
 	}
-	if !nameRE.MatchString(r.Service) {
+	if !contract.ValidName(r.Service) {
 		return b.errKey("service", "%q must be lowercase letters, digits, - and _ (starting with a letter or digit)", r.Service)
 	}
 	c.Service = r.Service
@@ -395,7 +396,7 @@ func (b *builder) decodeEnv(n *yaml.Node, path string, allowTags bool) (Env, map
 		}
 	}
 	for k := range env.Clear {
-		if !validEnvName(k) {
+		if !contract.ValidEnvName(k) {
 			return Env{}, nil, b.t.errAt(b.envKeyNode(n, k), joinPath(path, k), "not a valid environment variable name")
 		}
 	}
@@ -410,7 +411,7 @@ func (b *builder) decodeEnv(n *yaml.Node, path string, allowTags bool) (Env, map
 		if from == "" {
 			from = name
 		}
-		if !validEnvName(name) {
+		if !contract.ValidEnvName(name) {
 			return Env{}, nil, b.t.errAt(node, p, "%q is not a valid environment variable name", name)
 		}
 		env.Secret = append(env.Secret, SecretRef{Name: name, From: from})
@@ -482,15 +483,15 @@ func (b *builder) boot() error {
 func (b *builder) timeouts() error {
 	r := &b.raw
 	c := b.c
-	c.ReadinessDelay = Duration(DefaultReadinessDelay)
+	c.ReadinessDelay = contract.Duration(contract.DefaultReadinessDelay)
 	if r.ReadinessDelay != nil {
 		c.ReadinessDelay = *r.ReadinessDelay
 	}
-	c.DeployTimeout = Duration(DefaultDeployTimeout)
+	c.DeployTimeout = contract.Duration(contract.DefaultDeployTimeout)
 	if r.DeployTimeout != nil {
 		c.DeployTimeout = *r.DeployTimeout
 	}
-	c.DrainTimeout = Duration(DefaultDrainTimeout)
+	c.DrainTimeout = contract.Duration(contract.DefaultDrainTimeout)
 	if r.DrainTimeout != nil {
 		c.DrainTimeout = *r.DrainTimeout
 	}
@@ -501,7 +502,7 @@ func (b *builder) timeouts() error {
 		}
 		c.StopTimeout = r.StopWaitTime
 	}
-	c.RetainContainers = DefaultRetainContainers
+	c.RetainContainers = contract.DefaultRetainContainers
 	if r.RetainContainers != nil {
 		if *r.RetainContainers < 1 {
 			return b.errKey("retain_containers", "must retain at least 1 container, got %d", *r.RetainContainers)
@@ -585,8 +586,8 @@ func (b *builder) decodeKamal1Health(n *yaml.Node, path string) (*Kamal1Healthch
 		}
 	}
 	hc := &Kamal1Healthcheck{
-		Cmd: raw.Cmd, Path: firstNonEmpty(raw.Path, DefaultHealthPath), Port: DefaultKamal1HealthPort,
-		Interval: Duration(time.Second), MaxAttempts: DefaultKamal1MaxAttempts, Cord: "/tmp/kamal-cord", LogLines: 50,
+		Cmd: raw.Cmd, Path: firstNonEmpty(raw.Path, contract.DefaultHealthPath), Port: DefaultKamal1HealthPort,
+		Interval: contract.Duration(time.Second), MaxAttempts: DefaultKamal1MaxAttempts, Cord: "/tmp/kamal-cord", LogLines: 50,
 	}
 	if raw.Port != nil {
 		if *raw.Port < 1 || *raw.Port > 65535 {
@@ -728,7 +729,7 @@ func (b *builder) extensions() error {
 		}
 		b.c.Migrations = &Migrations{Cmd: m.Cmd, Timeout: m.Timeout}
 		if m.Timeout == 0 {
-			b.c.Migrations.Timeout = Duration(DefaultMigrationTimeout)
+			b.c.Migrations.Timeout = contract.Duration(DefaultMigrationTimeout)
 		}
 	}
 	b.c.Sidecar = Sidecar{Monitor: DefaultSidecarMonitor}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"gopkg.in/yaml.v3"
 )
 
@@ -29,10 +30,10 @@ type rawConfig struct {
 	AllowEmptyRoles    bool                  `kamal:"allow_empty_roles"`
 	RetainContainers   *int                  `kamal:"retain_containers"`
 	MinimumVersion     string                `kamal:"minimum_version"`
-	ReadinessDelay     *Duration             `kamal:"readiness_delay"`
-	DeployTimeout      *Duration             `kamal:"deploy_timeout"`
-	DrainTimeout       *Duration             `kamal:"drain_timeout"`
-	StopTimeout        *Duration             `kamal:"stop_timeout"`
+	ReadinessDelay     *contract.Duration    `kamal:"readiness_delay"`
+	DeployTimeout      *contract.Duration    `kamal:"deploy_timeout"`
+	DrainTimeout       *contract.Duration    `kamal:"drain_timeout"`
+	StopTimeout        *contract.Duration    `kamal:"stop_timeout"`
 	RunDirectory       string                `kamal:"run_directory"`
 	SSH                *rawSSH               `kamal:"ssh"`
 	Builder            *rawBuilder           `kamal:"builder"`
@@ -45,9 +46,9 @@ type rawConfig struct {
 	Aliases            map[string]string     `kamal:"aliases"`
 
 	// Kamal 1.
-	Traefik      *rawTraefik `kamal:"traefik"`
-	Healthcheck  *yaml.Node  `kamal:"healthcheck"`
-	StopWaitTime *Duration   `kamal:"stop_wait_time"`
+	Traefik      *rawTraefik        `kamal:"traefik"`
+	Healthcheck  *yaml.Node         `kamal:"healthcheck"`
+	StopWaitTime *contract.Duration `kamal:"stop_wait_time"`
 
 	// Extensions.
 	Migrations *rawMigrations `kamal:"migrations"`
@@ -61,41 +62,41 @@ type rawRegistry struct {
 }
 
 type rawRole struct {
-	Hosts       *yaml.Node        `kamal:"hosts"`
-	Cmd         string            `kamal:"cmd"`
-	Options     options           `kamal:"options"`
-	Labels      map[string]string `kamal:"labels"`
-	Env         *yaml.Node        `kamal:"env"`
-	Logging     *yaml.Node        `kamal:"logging"`
-	Proxy       *yaml.Node        `kamal:"proxy"`
-	StopTimeout *Duration         `kamal:"stop_timeout"`
-	AssetPath   string            `kamal:"asset_path"`
+	Hosts       *yaml.Node         `kamal:"hosts"`
+	Cmd         string             `kamal:"cmd"`
+	Options     options            `kamal:"options"`
+	Labels      map[string]string  `kamal:"labels"`
+	Env         *yaml.Node         `kamal:"env"`
+	Logging     *yaml.Node         `kamal:"logging"`
+	Proxy       *yaml.Node         `kamal:"proxy"`
+	StopTimeout *contract.Duration `kamal:"stop_timeout"`
+	AssetPath   string             `kamal:"asset_path"`
 	// Kamal 1.
 	Traefik     *yaml.Node `kamal:"traefik"`
 	Healthcheck *yaml.Node `kamal:"healthcheck"`
 }
 
 type rawProxy struct {
-	Host            string          `kamal:"host"`
-	Hosts           []string        `kamal:"hosts"`
-	AppPort         *int            `kamal:"app_port"`
-	SSL             *yaml.Node      `kamal:"ssl"`
-	SSLRedirect     *bool           `kamal:"ssl_redirect"`
-	ForwardHeaders  *bool           `kamal:"forward_headers"`
-	ResponseTimeout Duration        `kamal:"response_timeout"`
-	PathPrefix      string          `kamal:"path_prefix"`
-	PathPrefixes    []string        `kamal:"path_prefixes"`
-	StripPathPrefix *bool           `kamal:"strip_path_prefix"`
-	Healthcheck     *rawProxyHealth `kamal:"healthcheck"`
-	Buffering       *ProxyBuffering `kamal:"buffering"`
-	Logging         *ProxyLogging   `kamal:"logging"`
-	Run             *rawProxyRun    `kamal:"run"`
+	Host            string            `kamal:"host"`
+	Hosts           []string          `kamal:"hosts"`
+	AppPort         *int              `kamal:"app_port"`
+	SSL             *yaml.Node        `kamal:"ssl"`
+	SSLRedirect     *bool             `kamal:"ssl_redirect"`
+	ForwardHeaders  *bool             `kamal:"forward_headers"`
+	ResponseTimeout contract.Duration `kamal:"response_timeout"`
+	PathPrefix      string            `kamal:"path_prefix"`
+	PathPrefixes    []string          `kamal:"path_prefixes"`
+	StripPathPrefix *bool             `kamal:"strip_path_prefix"`
+	Healthcheck     *rawProxyHealth   `kamal:"healthcheck"`
+	Buffering       *ProxyBuffering   `kamal:"buffering"`
+	Logging         *ProxyLogging     `kamal:"logging"`
+	Run             *rawProxyRun      `kamal:"run"`
 }
 
 type rawProxyHealth struct {
-	Path     string   `kamal:"path"`
-	Interval Duration `kamal:"interval"`
-	Timeout  Duration `kamal:"timeout"`
+	Path     string            `kamal:"path"`
+	Interval contract.Duration `kamal:"interval"`
+	Timeout  contract.Duration `kamal:"timeout"`
 }
 
 type rawProxyRun struct {
@@ -123,13 +124,13 @@ type rawLogging struct {
 }
 
 type rawHealthcheck struct {
-	Cmd         string     `kamal:"cmd"`
-	Path        string     `kamal:"path"`
-	Port        *int       `kamal:"port"`
-	Interval    *Duration  `kamal:"interval"`
-	MaxAttempts *int       `kamal:"max_attempts"`
-	Cord        *yaml.Node `kamal:"cord"`
-	LogLines    *int       `kamal:"log_lines"`
+	Cmd         string             `kamal:"cmd"`
+	Path        string             `kamal:"path"`
+	Port        *int               `kamal:"port"`
+	Interval    *contract.Duration `kamal:"interval"`
+	MaxAttempts *int               `kamal:"max_attempts"`
+	Cord        *yaml.Node         `kamal:"cord"`
+	LogLines    *int               `kamal:"log_lines"`
 }
 
 type rawEnv struct {
@@ -193,9 +194,9 @@ func (m *rawMount) unmarshalNode(d *decoder, n *yaml.Node, path string) error {
 }
 
 type rawBoot struct {
-	Limit         *yaml.Node `kamal:"limit"`
-	Wait          Duration   `kamal:"wait"`
-	ParallelRoles *bool      `kamal:"parallel_roles"`
+	Limit         *yaml.Node        `kamal:"limit"`
+	Wait          contract.Duration `kamal:"wait"`
+	ParallelRoles *bool             `kamal:"parallel_roles"`
 }
 
 type rawBuilder struct {
@@ -255,8 +256,8 @@ type rawTraefik struct {
 }
 
 type rawMigrations struct {
-	Cmd     string   `kamal:"cmd"`
-	Timeout Duration `kamal:"timeout"`
+	Cmd     string            `kamal:"cmd"`
+	Timeout contract.Duration `kamal:"timeout"`
 }
 
 type rawSidecar struct {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"gopkg.in/yaml.v3"
 )
 
@@ -36,7 +37,7 @@ func (b *builder) servers() error {
 			if strings.HasPrefix(k.Value, "x-") {
 				continue
 			}
-			if !nameRE.MatchString(k.Value) {
+			if !contract.ValidName(k.Value) {
 				return b.t.errAt(k, "servers."+k.Value, "role name must be lowercase letters, digits, - and _")
 			}
 			names = append(names, k.Value)
@@ -272,7 +273,7 @@ func (b *builder) roleProxy(r *Role) error {
 		if r.Healthcheck != nil {
 			p.AppPort = r.Healthcheck.Port
 		}
-		p.Healthcheck.Path = DefaultHealthPath
+		p.Healthcheck.Path = contract.DefaultHealthPath
 		if r.Healthcheck != nil {
 			p.Healthcheck.Path = r.Healthcheck.Path
 			p.Healthcheck.Interval = r.Healthcheck.Interval
@@ -296,7 +297,7 @@ func (b *builder) proxy(n *yaml.Node, path string, hostCount int) (*ProxyConfig,
 	if err := b.d.decodeStruct(n, path, reflectValue(&raw)); err != nil {
 		return nil, err
 	}
-	p := &ProxyConfig{AppPort: DefaultAppPort, SSLRedirect: raw.SSLRedirect, ForwardHeaders: raw.ForwardHeaders,
+	p := &ProxyConfig{AppPort: contract.DefaultAppPort, SSLRedirect: raw.SSLRedirect, ForwardHeaders: raw.ForwardHeaders,
 		ResponseTimeout: raw.ResponseTimeout, StripPathPrefix: raw.StripPathPrefix, Buffering: raw.Buffering, Logging: raw.Logging}
 	if raw.Host != "" && len(raw.Hosts) > 0 {
 		return nil, b.t.errAt(n, path, "set one of host or hosts, not both")
@@ -365,7 +366,7 @@ func (b *builder) proxy(n *yaml.Node, path string, hostCount int) (*ProxyConfig,
 		}
 	}
 	if p.Healthcheck.Path == "" {
-		p.Healthcheck.Path = DefaultHealthPath
+		p.Healthcheck.Path = contract.DefaultHealthPath
 	}
 	if r := raw.Run; r != nil {
 		p.Run = &ProxyRun{HTTPPort: r.HTTPPort, HTTPSPort: r.HTTPSPort, MetricsPort: r.MetricsPort, Debug: r.Debug,
@@ -395,7 +396,7 @@ func (b *builder) accessories() error {
 
 func (b *builder) accessory(name string, n *yaml.Node) (*Accessory, error) {
 	path := "accessories." + name
-	if !nameRE.MatchString(name) {
+	if !contract.ValidName(name) {
 		return nil, b.t.errAt(n, path, "accessory name must be lowercase letters, digits, - and _")
 	}
 	var raw rawAccessory
@@ -406,7 +407,7 @@ func (b *builder) accessory(name string, n *yaml.Node) (*Accessory, error) {
 		return nil, err
 	}
 	a := &Accessory{Name: name, Service: firstNonEmpty(raw.Service, b.c.Service+"-"+name), Image: raw.Image,
-		Cmd: raw.Cmd, Port: raw.Port, Labels: raw.Labels, Volumes: raw.Volumes, Network: firstNonEmpty(raw.Network, DefaultNetwork)}
+		Cmd: raw.Cmd, Port: raw.Port, Labels: raw.Labels, Volumes: raw.Volumes, Network: firstNonEmpty(raw.Network, contract.DefaultNetwork)}
 	if len(raw.Options) > 0 {
 		a.Options = raw.Options
 	}

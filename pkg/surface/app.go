@@ -14,9 +14,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockerkamal/docker-kamal/pkg/command"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/fleet"
 	"github.com/dockerkamal/docker-kamal/pkg/fleetcmd"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
 	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
 
@@ -272,9 +272,9 @@ func roleOp(ctx context.Context, s *fleetcmd.Session, op string) error {
 			defer wg.Done()
 			t0 := time.Now()
 			cl, err := s.Sidecar(ctx, t.Host)
-			var resp *sidecarapi.RoleResponse
+			var resp *contract.RoleResponse
 			if err == nil {
-				req := sidecarapi.RoleRequest{Role: s.Role(t.Role), Who: fleetcmd.Performer()}
+				req := contract.RoleRequest{Role: s.Role(t.Role), Who: fleetcmd.Performer()}
 				if op == "stop" {
 					resp, err = cl.StopRole(ctx, req)
 				} else {
@@ -370,7 +370,7 @@ func removeApp(ctx context.Context, s *fleetcmd.Session) error {
 	for _, t := range targets {
 		if cl, err := s.Sidecar(ctx, t.Host); err == nil {
 			// Nothing live is fine: there is nothing to stop.
-			_, _ = cl.StopRole(ctx, sidecarapi.RoleRequest{Role: s.Role(t.Role), Who: fleetcmd.Performer()})
+			_, _ = cl.StopRole(ctx, contract.RoleRequest{Role: s.Role(t.Role), Who: fleetcmd.Performer()})
 		}
 	}
 	hosts, err := selectedHosts(s)

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 func TestExecReuseCommand(t *testing.T) {
@@ -29,13 +29,13 @@ func TestExecReuseCommand(t *testing.T) {
 	}
 }
 
-func testDeploy(t *testing.T) *spec.Deploy {
+func testDeploy(t *testing.T) *contract.Deploy {
 	t.Helper()
-	return &spec.Deploy{
+	return &contract.Deploy{
 		Service: "app", Role: "web", Version: "v1", Image: "reg/app:v1", Network: "kamal",
 		Env:       map[string]string{"PORT": "3000"},
 		SecretEnv: map[string]string{"DATABASE_URL": "postgres://u:hunter2-secret@db/app"},
-		Options:   spec.ContainerOptions{Volumes: []string{"data:/data"}, Memory: "512m"},
+		Options:   contract.ContainerOptions{Volumes: []string{"data:/data"}, Memory: "512m"},
 	}
 }
 

@@ -11,8 +11,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockerkamal/docker-kamal/pkg/command"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/fleetcmd"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
 
@@ -70,7 +70,7 @@ func execReuseCommand(containerName string, o execOptions) string {
 // execRunArgs is the `docker run` of a one-off container from the role's
 // spec: its network, volumes and options, env from envFile (secrets
 // included) and --env on top.
-func execRunArgs(d *spec.Deploy, envFile, name string, o execOptions) []string {
+func execRunArgs(d *contract.Deploy, envFile, name string, o execOptions) []string {
 	args := []string{"docker", "run"}
 	if o.Detach {
 		args = append(args, "--detach", "--name", name, "--label", "kamal.exec="+d.Service)
@@ -96,7 +96,7 @@ func execRunArgs(d *spec.Deploy, envFile, name string, o execOptions) []string {
 
 // execRunScript runs the one-off container and removes the env file when
 // the shell exits (docker has read it by then).
-func execRunScript(d *spec.Deploy, envFile, name string, o execOptions) string {
+func execRunScript(d *contract.Deploy, envFile, name string, o execOptions) string {
 	return "trap " + transport.Quote("rm -f "+transport.Quote(envFile)) + " EXIT; " +
 		transport.Quote(execRunArgs(d, envFile, name, o)...) + " " + o.Cmd
 }
@@ -224,7 +224,7 @@ func execOn(ctx context.Context, s *fleetcmd.Session, t target, o execOptions) e
 			defer cancel()
 			_ = conn.Run(cctx, "rm -f "+transport.Quote(path), nil, nil, nil)
 		}()
-		name := spec.ContainerName(s.Cfg.Service, t.Role, s.Cfg.Destination, "exec-"+strconv.FormatInt(time.Now().Unix(), 10))
+		name := contract.ContainerName(s.Cfg.Service, t.Role, s.Cfg.Destination, "exec-"+strconv.FormatInt(time.Now().Unix(), 10))
 		cmd = execRunScript(d, path, name, o)
 		s.Out.Verbose("[%s] %s", t.Host, strings.ReplaceAll(cmd, path, "ENV_FILE"))
 		if o.Detach {

@@ -12,8 +12,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockerkamal/docker-kamal/pkg/command"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/fleetcmd"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
 )
 
 // defaultAuditLines is how many entries `audit` reads from each host.
@@ -27,8 +27,8 @@ func registerAudit() {
 
 // mergeAudit merges the hosts' logs oldest first; an entry without a host
 // takes the host it came from.
-func mergeAudit(byHost map[string][]sidecarapi.AuditEntry) []sidecarapi.AuditEntry {
-	var all []sidecarapi.AuditEntry
+func mergeAudit(byHost map[string][]contract.AuditEntry) []contract.AuditEntry {
+	var all []contract.AuditEntry
 	for _, h := range sortedKeys(byHost) {
 		for _, e := range byHost[h] {
 			if e.Host == "" {
@@ -42,7 +42,7 @@ func mergeAudit(byHost map[string][]sidecarapi.AuditEntry) []sidecarapi.AuditEnt
 }
 
 // auditLine renders one entry.
-func auditLine(e sidecarapi.AuditEntry) string {
+func auditLine(e contract.AuditEntry) string {
 	line := fmt.Sprintf("%s [%s] %s %s", e.Time.UTC().Format(time.RFC3339), e.Host, e.Who, e.Action)
 	if e.What != "" {
 		line += " " + e.What
@@ -58,7 +58,7 @@ func runAudit(ctx context.Context, s *fleetcmd.Session, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	byHost := map[string][]sidecarapi.AuditEntry{}
+	byHost := map[string][]contract.AuditEntry{}
 	var mu sync.Mutex
 	var errs []error
 	var wg sync.WaitGroup
@@ -67,7 +67,7 @@ func runAudit(ctx context.Context, s *fleetcmd.Session, c *cli.Context) error {
 		go func() {
 			defer wg.Done()
 			cl, err := s.Sidecar(ctx, h)
-			var log *sidecarapi.AuditLog
+			var log *contract.AuditLog
 			if err == nil {
 				cctx, cancel := context.WithTimeout(ctx, remoteTimeout)
 				log, err = cl.Audit(cctx, c.Int("lines"))
@@ -86,7 +86,7 @@ func runAudit(ctx context.Context, s *fleetcmd.Session, c *cli.Context) error {
 	entries := mergeAudit(byHost)
 	if c.Bool("json") {
 		if entries == nil {
-			entries = []sidecarapi.AuditEntry{}
+			entries = []contract.AuditEntry{}
 		}
 		return errors.Join(writeJSON(s.G.Stdout, entries), errors.Join(errs...))
 	}

@@ -5,15 +5,15 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
 
 // psFormat prints one tab-separated line per container with the labels
 // the sidecar sets; labels are matched here, not with docker filters, so
 // an empty destination never matches another destination's containers.
-const psFormat = `{{.ID}}\t{{.Names}}\t{{.Label "` + spec.LabelRole + `"}}\t{{.Label "` + spec.LabelDestination + `"}}\t{{.Label "` +
-	spec.LabelVersion + `"}}\t{{.State}}\t{{.Image}}\t{{.Status}}`
+const psFormat = `{{.ID}}\t{{.Names}}\t{{.Label "` + contract.LabelRole + `"}}\t{{.Label "` + contract.LabelDestination + `"}}\t{{.Label "` +
+	contract.LabelVersion + `"}}\t{{.State}}\t{{.Image}}\t{{.Status}}`
 
 // container is one app container on a host, as `docker ps` lists it.
 type container struct {
@@ -29,7 +29,7 @@ type container struct {
 
 // psCommand lists every container of service, newest first.
 func psCommand(service string) string {
-	return "docker ps -a --no-trunc --filter " + transport.Quote("label="+spec.LabelService+"="+service) + " --format " + transport.Quote(psFormat)
+	return "docker ps -a --no-trunc --filter " + transport.Quote("label="+contract.LabelService+"="+service) + " --format " + transport.Quote(psFormat)
 }
 
 // parsePS reads psCommand's output and keeps destination's containers

@@ -10,8 +10,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockerkamal/docker-kamal/pkg/command"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/fleetcmd"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
 )
 
 // details is `docker kamal details`: app, proxy and accessories.
@@ -42,7 +42,7 @@ func appStates(ctx context.Context, s *fleetcmd.Session) ([]appRoleState, error)
 	if err != nil {
 		return nil, err
 	}
-	statuses := map[string]*sidecarapi.Status{}
+	statuses := map[string]*contract.Status{}
 	errs := map[string]error{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -58,7 +58,7 @@ func appStates(ctx context.Context, s *fleetcmd.Session) ([]appRoleState, error)
 		go func() {
 			defer wg.Done()
 			cl, err := s.Sidecar(ctx, t.Host)
-			var st *sidecarapi.Status
+			var st *contract.Status
 			if err == nil {
 				cctx, cancel := context.WithTimeout(ctx, remoteTimeout)
 				st, err = cl.Status(cctx)
@@ -73,9 +73,9 @@ func appStates(ctx context.Context, s *fleetcmd.Session) ([]appRoleState, error)
 	var out []appRoleState
 	var all []error
 	for _, t := range targets {
-		rs := appRoleState{Host: t.Host, Role: t.Role, Health: sidecarapi.HealthMissing}
+		rs := appRoleState{Host: t.Host, Role: t.Role, Health: contract.HealthMissing}
 		if err := errs[t.Host]; err != nil {
-			rs.Health, rs.Error = sidecarapi.HealthUnknown, err.Error()
+			rs.Health, rs.Error = contract.HealthUnknown, err.Error()
 			all = append(all, fmt.Errorf("%s: %w", t.Host, err))
 		} else if st := statuses[t.Host]; st != nil {
 			want := s.Role(t.Role)

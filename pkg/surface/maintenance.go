@@ -10,8 +10,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockerkamal/docker-kamal/pkg/command"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/fleetcmd"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
 )
 
 // maintenanceTimeout bounds one host's switch.
@@ -60,7 +60,7 @@ func setMaintenance(ctx context.Context, s *fleetcmd.Session, on bool, message s
 			defer cancel()
 			cl, err := s.Sidecar(cctx, t.Host)
 			if err == nil {
-				_, err = cl.Maintenance(cctx, sidecarapi.MaintenanceRequest{Role: s.Role(t.Role), On: on, Message: message, Who: fleetcmd.Performer()})
+				_, err = cl.Maintenance(cctx, contract.MaintenanceRequest{Role: s.Role(t.Role), On: on, Message: message, Who: fleetcmd.Performer()})
 			}
 			if err != nil {
 				mu.Lock()

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
@@ -79,7 +79,7 @@ func TestPruneImagesScript(t *testing.T) {
 
 func TestMergeAudit(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	got := mergeAudit(map[string][]sidecarapi.AuditEntry{
+	got := mergeAudit(map[string][]contract.AuditEntry{
 		"h2": {{Time: t0.Add(time.Second), Who: "bob", Action: "deploy", What: "app v2", Result: "ok"}},
 		"h1": {{Time: t0, Who: "al", Action: "lock", Host: "h1"}, {Time: t0.Add(2 * time.Second), Who: "al", Action: "unlock"}},
 	})

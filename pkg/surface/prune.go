@@ -9,8 +9,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockerkamal/docker-kamal/pkg/command"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/fleetcmd"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
 
@@ -36,7 +36,7 @@ func retainCount(s *fleetcmd.Session, c *cli.Context) int {
 	case s.Cfg.RetainContainers > 0:
 		return s.Cfg.RetainContainers
 	}
-	return spec.DefaultRetainContainers
+	return contract.DefaultRetainContainers
 }
 
 // pruneCandidates are the stopped containers beyond the newest retain of

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockerkamal/docker-kamal/pkg/command"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
@@ -35,7 +36,7 @@ func registerSecrets() {
 func secretLines(names []string, value func(string) string, reveal bool) string {
 	var b strings.Builder
 	for _, n := range names {
-		v := spec.Redacted
+		v := contract.Redacted
 		if reveal {
 			v = value(n)
 		}

@@ -10,8 +10,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockerkamal/docker-kamal/pkg/command"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/fleetcmd"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
 
@@ -93,7 +93,7 @@ func runServerBootstrap(ctx context.Context, s *fleetcmd.Session, _ *cli.Context
 	if err != nil {
 		return err
 	}
-	script := bootstrapScript(spec.DefaultNetwork)
+	script := bootstrapScript(contract.DefaultNetwork)
 	return s.EachHost(ctx, hosts, func(ctx context.Context, c *transport.Conn) error {
 		ctx, cancel := context.WithTimeout(ctx, bootstrapTimeout)
 		defer cancel()

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
 // Tunables with their defaults.
@@ -124,13 +124,13 @@ func (e *Engine) prober() Prober {
 
 // roleContainers lists every container (any state) of one role.
 func (e *Engine) roleContainers(ctx context.Context, service, destination, role string) ([]docker.Container, error) {
-	cs, err := e.Docker.List(ctx, map[string]string{spec.LabelService: service, spec.LabelRole: role}, true)
+	cs, err := e.Docker.List(ctx, map[string]string{contract.LabelService: service, contract.LabelRole: role}, true)
 	if err != nil {
 		return nil, fmt.Errorf("list containers of %s: %w", roleKey(service, destination, role), err)
 	}
 	out := cs[:0]
 	for _, c := range cs {
-		if c.Labels[spec.LabelDestination] == destination && c.Labels[spec.LabelService] == service && c.Labels[spec.LabelRole] == role {
+		if c.Labels[contract.LabelDestination] == destination && c.Labels[contract.LabelService] == service && c.Labels[contract.LabelRole] == role {
 			out = append(out, c)
 		}
 	}
@@ -138,7 +138,7 @@ func (e *Engine) roleContainers(ctx context.Context, service, destination, role 
 }
 
 // prepare validates a copy of d with defaults applied.
-func prepare(d *spec.Deploy) (*spec.Deploy, error) {
+func prepare(d *contract.Deploy) (*contract.Deploy, error) {
 	if d == nil {
 		return nil, errors.New("no spec")
 	}
@@ -151,7 +151,7 @@ func prepare(d *spec.Deploy) (*spec.Deploy, error) {
 }
 
 // Plan returns what Deploy would do now, without doing it.
-func (e *Engine) Plan(ctx context.Context, d *spec.Deploy) (*Plan, error) {
+func (e *Engine) Plan(ctx context.Context, d *contract.Deploy) (*Plan, error) {
 	d, err := prepare(d)
 	if err != nil {
 		return nil, fmt.Errorf("plan deploy: %w", err)
@@ -165,7 +165,7 @@ func (e *Engine) Plan(ctx context.Context, d *spec.Deploy) (*Plan, error) {
 
 // Deploy replaces the role's running container with a new one of d.Version.
 // emit (may be nil) sees every step transition.
-func (e *Engine) Deploy(ctx context.Context, d *spec.Deploy, emit func(Event)) (*Result, error) {
+func (e *Engine) Deploy(ctx context.Context, d *contract.Deploy, emit func(Event)) (*Result, error) {
 	d, err := prepare(d)
 	if err != nil {
 		return nil, fmt.Errorf("deploy: %w", err)
@@ -201,7 +201,7 @@ func (e *Engine) Rollback(ctx context.Context, service, destination, role, versi
 	if err != nil {
 		return nil, err
 	}
-	target, ok := retained(cs, spec.ContainerName(service, role, destination, version), version)
+	target, ok := retained(cs, contract.ContainerName(service, role, destination, version), version)
 	if !ok {
 		return nil, fmt.Errorf("rollback %s to %s: %w", key, version, ErrNotRetained)
 	}
@@ -226,7 +226,7 @@ func retained(cs []docker.Container, name, version string) (docker.Container, bo
 	var best docker.Container
 	found := false
 	for _, c := range cs {
-		if c.Labels[spec.LabelVersion] != version {
+		if c.Labels[contract.LabelVersion] != version {
 			continue
 		}
 		if c.Name == name {
@@ -242,7 +242,7 @@ func retained(cs []docker.Container, name, version string) (docker.Container, bo
 // run is one execution of a plan.
 type run struct {
 	e     *Engine
-	d     *spec.Deploy
+	d     *contract.Deploy
 	plan  *Plan
 	emit  func(Event)
 	log   *slog.Logger
@@ -254,7 +254,7 @@ type run struct {
 	routed    bool // the proxy may now route to green
 }
 
-func (e *Engine) newRun(d *spec.Deploy, p *Plan, emit func(Event)) *run {
+func (e *Engine) newRun(d *contract.Deploy, p *Plan, emit func(Event)) *run {
 	if emit == nil {
 		emit = func(Event) {}
 	}
@@ -531,10 +531,10 @@ func (r *run) stopGreen(ctx context.Context) string {
 }
 
 // redactLogs replaces secret values that a failing app may have printed.
-func redactLogs(logs string, d *spec.Deploy) string {
+func redactLogs(logs string, d *contract.Deploy) string {
 	for _, v := range d.SecretEnv {
 		if len(v) >= 4 {
-			logs = strings.ReplaceAll(logs, v, spec.Redacted)
+			logs = strings.ReplaceAll(logs, v, contract.Redacted)
 		}
 	}
 	return logs

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
 // withBlue adds a running, routed v1 and returns it.
@@ -58,7 +58,7 @@ func TestDeployReplacesBlue(t *testing.T) {
 	}
 	// Labels and env on green.
 	cs := h.docker.specs[green.ID]
-	for k, v := range map[string]string{spec.LabelService: "app", spec.LabelRole: "web", spec.LabelVersion: "v2", spec.LabelDestination: ""} {
+	for k, v := range map[string]string{contract.LabelService: "app", contract.LabelRole: "web", contract.LabelVersion: "v2", contract.LabelDestination: ""} {
 		if got, ok := cs.Labels[k]; !ok || got != v {
 			t.Errorf("label %s = %q, want %q", k, got, v)
 		}
@@ -69,7 +69,7 @@ func TestDeployReplacesBlue(t *testing.T) {
 	if !slices.Contains(cs.Env, "DATABASE_PASSWORD=hunter2-secret") || !slices.Contains(cs.Env, "RAILS_ENV=production") {
 		t.Errorf("env %v", cs.Env)
 	}
-	if cs.Network != spec.DefaultNetwork || cs.Restart != "unless-stopped" || cs.StopTimeout != spec.DefaultStopTimeout {
+	if cs.Network != contract.DefaultNetwork || cs.Restart != "unless-stopped" || cs.StopTimeout != contract.DefaultStopTimeout {
 		t.Errorf("container spec %+v", cs)
 	}
 	h.assertServing(t)
@@ -217,7 +217,7 @@ func TestDeployDrainTimeoutStillStopsBlue(t *testing.T) {
 	blue := h.withBlue()
 	h.router.block["Drain"] = true
 	d := testDeploy("v2")
-	d.DrainTimeout = spec.Duration(50 * time.Millisecond)
+	d.DrainTimeout = contract.Duration(50 * time.Millisecond)
 	res, err := h.engine.Deploy(context.Background(), d, h.emit)
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +253,7 @@ func TestDeployCancelDuringConfirmLeavesBothRunning(t *testing.T) {
 	h.router.block["Confirm"] = true
 	h.engine.ConfirmTimeout = time.Minute
 	ctx, cancel := context.WithCancel(context.Background())
-	h.engine.Prober = proberFunc(func(context.Context, *spec.Deploy, docker.Container) error { return nil })
+	h.engine.Prober = proberFunc(func(context.Context, *contract.Deploy, docker.Container) error { return nil })
 	done := make(chan error, 1)
 	go func() {
 		_, err := h.engine.Deploy(ctx, testDeploy("v2"), nil)
@@ -285,9 +285,9 @@ func (r *fakeRouter) routedNow() bool {
 	return len(r.live) == 1 && r.live[0].Container == "app-web-v2"
 }
 
-type proberFunc func(context.Context, *spec.Deploy, docker.Container) error
+type proberFunc func(context.Context, *contract.Deploy, docker.Container) error
 
-func (f proberFunc) Ready(ctx context.Context, d *spec.Deploy, c docker.Container) error {
+func (f proberFunc) Ready(ctx context.Context, d *contract.Deploy, c docker.Container) error {
 	return f(ctx, d, c)
 }
 
@@ -317,13 +317,13 @@ func TestDeployNoProxyRole(t *testing.T) {
 	h := newHarness(t)
 	jd := testDeploy("v1")
 	jd.Role, jd.Proxy = "job", nil
-	jd.Healthcheck = spec.Healthcheck{Kind: spec.HealthRunning}
+	jd.Healthcheck = contract.Healthcheck{Kind: contract.HealthRunning}
 	jd.ApplyDefaults()
 	old := h.docker.add(jd, "app-job-v1", docker.StateRunning)
 	h.engine.Router = nil
 	d := testDeploy("v2")
 	d.Role, d.Proxy = "job", nil
-	d.Healthcheck = spec.Healthcheck{Kind: spec.HealthRunning}
+	d.Healthcheck = contract.Healthcheck{Kind: contract.HealthRunning}
 	res, err := h.engine.Deploy(context.Background(), d, h.emit)
 	if err != nil {
 		t.Fatal(err)
@@ -376,7 +376,7 @@ func TestDeployInvalidSpec(t *testing.T) {
 	h := newHarness(t)
 	d := testDeploy("v2")
 	d.Service = "Bad Name"
-	var fe *spec.FieldError
+	var fe *contract.FieldError
 	if _, err := h.engine.Deploy(context.Background(), d, nil); !errors.As(err, &fe) || fe.Field != "service" {
 		t.Fatalf("err = %v", err)
 	}
@@ -525,7 +525,7 @@ func TestJournalRecordsEveryTransitionRedacted(t *testing.T) {
 		t.Fatalf("%d journal records for %d events", len(j.records), len(h.events))
 	}
 	for _, r := range j.records {
-		if r.d.SecretEnv["DATABASE_PASSWORD"] != spec.Redacted {
+		if r.d.SecretEnv["DATABASE_PASSWORD"] != contract.Redacted {
 			t.Fatalf("journal got a secret: %v", r.d.SecretEnv)
 		}
 	}
@@ -536,13 +536,13 @@ func TestJournalRecordsEveryTransitionRedacted(t *testing.T) {
 
 type journalRecord struct {
 	step  string
-	d     *spec.Deploy
+	d     *contract.Deploy
 	state map[string]string
 }
 
 type fakeJournal struct{ records []journalRecord }
 
-func (j *fakeJournal) Record(step string, d *spec.Deploy, state map[string]string) error {
+func (j *fakeJournal) Record(step string, d *contract.Deploy, state map[string]string) error {
 	j.records = append(j.records, journalRecord{step, d, state})
 	return nil
 }

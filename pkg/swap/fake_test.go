@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
 // fakeDocker is an in-memory engine that records calls ("Op name") and fails
@@ -56,7 +56,7 @@ func (f *fakeDocker) call(op, name string) error {
 }
 
 // add puts a container of the role in the given state.
-func (f *fakeDocker) add(d *spec.Deploy, name, state string) *docker.Container {
+func (f *fakeDocker) add(d *contract.Deploy, name, state string) *docker.Container {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	label, err := encodeSpec(d)
@@ -67,8 +67,8 @@ func (f *fakeDocker) add(d *spec.Deploy, name, state string) *docker.Container {
 	c := &docker.Container{
 		ID: fmt.Sprintf("id%d", f.seq), Name: name, Image: d.Image, State: state,
 		Labels: map[string]string{
-			spec.LabelService: d.Service, spec.LabelRole: d.Role, spec.LabelDestination: d.Destination,
-			spec.LabelVersion: d.Version, LabelSpec: label,
+			contract.LabelService: d.Service, contract.LabelRole: d.Role, contract.LabelDestination: d.Destination,
+			contract.LabelVersion: d.Version, LabelSpec: label,
 		},
 		Created: f.tick(), IPs: map[string]string{"kamal": fmt.Sprintf("10.0.0.%d", f.seq)},
 	}
@@ -315,7 +315,7 @@ func (r *fakeRouter) record(ctx context.Context, op string, s []Server) error {
 	return err
 }
 
-func (r *fakeRouter) Route(ctx context.Context, d *spec.Deploy, s []Server) error {
+func (r *fakeRouter) Route(ctx context.Context, d *contract.Deploy, s []Server) error {
 	if err := r.record(ctx, "Route", s); err != nil {
 		return err
 	}
@@ -325,15 +325,15 @@ func (r *fakeRouter) Route(ctx context.Context, d *spec.Deploy, s []Server) erro
 	return nil
 }
 
-func (r *fakeRouter) Confirm(ctx context.Context, d *spec.Deploy, s []Server) error {
+func (r *fakeRouter) Confirm(ctx context.Context, d *contract.Deploy, s []Server) error {
 	return r.record(ctx, "Confirm", s)
 }
 
-func (r *fakeRouter) Drain(ctx context.Context, d *spec.Deploy, s []Server) error {
+func (r *fakeRouter) Drain(ctx context.Context, d *contract.Deploy, s []Server) error {
 	return r.record(ctx, "Drain", s)
 }
 
-func (r *fakeRouter) Unroute(ctx context.Context, d *spec.Deploy) error {
+func (r *fakeRouter) Unroute(ctx context.Context, d *contract.Deploy) error {
 	if err := r.record(ctx, "Unroute", nil); err != nil {
 		return err
 	}
@@ -362,7 +362,7 @@ type fakeProber struct {
 	probed []string
 }
 
-func (p *fakeProber) Ready(ctx context.Context, d *spec.Deploy, c docker.Container) error {
+func (p *fakeProber) Ready(ctx context.Context, d *contract.Deploy, c docker.Container) error {
 	p.mu.Lock()
 	p.probed = append(p.probed, c.Name)
 	err := p.fail[c.Name]
@@ -377,13 +377,13 @@ func (p *fakeProber) Ready(ctx context.Context, d *spec.Deploy, c docker.Contain
 }
 
 // testDeploy returns a valid spec of app/web for version with a proxy.
-func testDeploy(version string) *spec.Deploy {
-	return &spec.Deploy{
-		APIVersion: spec.APIVersion, Service: "app", Role: "web", Version: version,
+func testDeploy(version string) *contract.Deploy {
+	return &contract.Deploy{
+		APIVersion: contract.APIVersion, Service: "app", Role: "web", Version: version,
 		Image: "app:" + version, Env: map[string]string{"RAILS_ENV": "production"},
 		SecretEnv:   map[string]string{"DATABASE_PASSWORD": "hunter2-secret"},
-		Healthcheck: spec.Healthcheck{Kind: spec.HealthHTTP},
-		Proxy:       &spec.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000},
+		Healthcheck: contract.Healthcheck{Kind: contract.HealthHTTP},
+		Proxy:       &contract.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000},
 	}
 }
 

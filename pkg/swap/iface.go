@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
 // Docker is the engine calls the swap makes; *docker.Client implements it.
@@ -32,25 +32,25 @@ type Server struct {
 // Router points a role's proxy service at a set of servers.
 type Router interface {
 	// Route makes servers the role's only backends (atomically).
-	Route(ctx context.Context, d *spec.Deploy, servers []Server) error
+	Route(ctx context.Context, d *contract.Deploy, servers []Server) error
 	// Confirm returns once the proxy serves exactly servers, or ctx ends.
-	Confirm(ctx context.Context, d *spec.Deploy, servers []Server) error
+	Confirm(ctx context.Context, d *contract.Deploy, servers []Server) error
 	// Drain returns once old has no requests in flight, or ctx ends
 	// (bounded by the spec's drain timeout). An implementation that cannot
 	// see in-flight requests returns nil at once.
-	Drain(ctx context.Context, d *spec.Deploy, old []Server) error
+	Drain(ctx context.Context, d *contract.Deploy, old []Server) error
 	// Unroute removes the role's routing (a first deploy whose cutover
 	// failed has nothing to fall back to).
-	Unroute(ctx context.Context, d *spec.Deploy) error
+	Unroute(ctx context.Context, d *contract.Deploy) error
 }
 
 // Prober decides whether a started container is ready.
 type Prober interface {
-	Ready(ctx context.Context, d *spec.Deploy, c docker.Container) error
+	Ready(ctx context.Context, d *contract.Deploy, c docker.Container) error
 }
 
 // Journal records every step transition, for a restarted sidecar to
 // reconcile. d is always redacted. Record errors are logged, not fatal.
 type Journal interface {
-	Record(step string, d *spec.Deploy, state map[string]string) error
+	Record(step string, d *contract.Deploy, state map[string]string) error
 }

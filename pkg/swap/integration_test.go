@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
 	"github.com/dockerkamal/docker-kamal/pkg/docker/dockertest"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
@@ -26,9 +26,9 @@ type directRouter struct {
 	live map[string][]swap.Server
 }
 
-func key(d *spec.Deploy) string { return d.Service + "/" + d.Destination + "/" + d.Role }
+func key(d *contract.Deploy) string { return d.Service + "/" + d.Destination + "/" + d.Role }
 
-func (r *directRouter) Route(ctx context.Context, d *spec.Deploy, s []swap.Server) error {
+func (r *directRouter) Route(ctx context.Context, d *contract.Deploy, s []swap.Server) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.live == nil {
@@ -38,7 +38,7 @@ func (r *directRouter) Route(ctx context.Context, d *spec.Deploy, s []swap.Serve
 	return nil
 }
 
-func (r *directRouter) Confirm(ctx context.Context, d *spec.Deploy, s []swap.Server) error {
+func (r *directRouter) Confirm(ctx context.Context, d *contract.Deploy, s []swap.Server) error {
 	for _, srv := range s {
 		if _, err := get(ctx, "http://"+srv.Address+"/"); err != nil {
 			return err
@@ -47,9 +47,9 @@ func (r *directRouter) Confirm(ctx context.Context, d *spec.Deploy, s []swap.Ser
 	return nil
 }
 
-func (r *directRouter) Drain(context.Context, *spec.Deploy, []swap.Server) error { return nil }
+func (r *directRouter) Drain(context.Context, *contract.Deploy, []swap.Server) error { return nil }
 
-func (r *directRouter) Unroute(ctx context.Context, d *spec.Deploy) error {
+func (r *directRouter) Unroute(ctx context.Context, d *contract.Deploy) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.live, key(d))
@@ -57,7 +57,7 @@ func (r *directRouter) Unroute(ctx context.Context, d *spec.Deploy) error {
 }
 
 // serve fetches "/" through the live server of d's role, like a proxy would.
-func (r *directRouter) serve(t testing.TB, d *spec.Deploy) string {
+func (r *directRouter) serve(t testing.TB, d *contract.Deploy) string {
 	t.Helper()
 	r.mu.Lock()
 	s := r.live[key(d)]
@@ -115,23 +115,23 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) deploy(version, destination string, env map[string]string) *spec.Deploy {
+func (f *fixture) deploy(version, destination string, env map[string]string) *contract.Deploy {
 	e := map[string]string{"VERSION": version}
 	for k, v := range env {
 		e[k] = v
 	}
-	return &spec.Deploy{
-		APIVersion: spec.APIVersion, Service: f.service, Destination: destination, Role: "web",
+	return &contract.Deploy{
+		APIVersion: contract.APIVersion, Service: f.service, Destination: destination, Role: "web",
 		Version: version, Image: f.image.RepoTags[0], ImageID: f.image.ID, Env: e,
 		SecretEnv: map[string]string{"SECRET_KEY_BASE": "s3cr3t-value"},
 		Labels:    map[string]string{dockertest.Label: f.network},
 		Network:   f.network,
-		Healthcheck: spec.Healthcheck{Kind: spec.HealthHTTP, Path: "/up", Port: 8080,
-			Interval: spec.Duration(50 * time.Millisecond), Timeout: spec.Duration(time.Second)},
-		Proxy:         &spec.Proxy{AppPort: 8080, Hosts: []string{"app.test"}},
-		DeployTimeout: spec.Duration(5 * time.Second),
-		StopTimeout:   spec.Duration(5 * time.Second),
-		DrainTimeout:  spec.Duration(time.Second),
+		Healthcheck: contract.Healthcheck{Kind: contract.HealthHTTP, Path: "/up", Port: 8080,
+			Interval: contract.Duration(50 * time.Millisecond), Timeout: contract.Duration(time.Second)},
+		Proxy:         &contract.Proxy{AppPort: 8080, Hosts: []string{"app.test"}},
+		DeployTimeout: contract.Duration(5 * time.Second),
+		StopTimeout:   contract.Duration(5 * time.Second),
+		DrainTimeout:  contract.Duration(time.Second),
 	}
 }
 
@@ -150,7 +150,7 @@ func TestIntegrationDeployFailRollback(t *testing.T) {
 	f := newFixture(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	name := func(v string) string { return spec.ContainerName(f.service, "web", "", v) }
+	name := func(v string) string { return contract.ContainerName(f.service, "web", "", v) }
 
 	v1 := f.deploy("v1", "", nil)
 	if _, err := f.engine.Deploy(ctx, v1, nil); err != nil {
@@ -175,7 +175,7 @@ func TestIntegrationDeployFailRollback(t *testing.T) {
 
 	// v3 never gets healthy: v2 keeps serving, the error shows v3's logs.
 	v3 := f.deploy("v3", "", map[string]string{"UNHEALTHY": "1"})
-	v3.DeployTimeout = spec.Duration(time.Second)
+	v3.DeployTimeout = contract.Duration(time.Second)
 	_, err = f.engine.Deploy(ctx, v3, nil)
 	var se *swap.StepError
 	if !errors.As(err, &se) || se.Step != swap.StepWaitHealthy {
@@ -195,7 +195,7 @@ func TestIntegrationDeployFailRollback(t *testing.T) {
 
 	// v4 crashes at start: the wait stops at once, not at the deadline.
 	v4 := f.deploy("v4", "", map[string]string{"CRASH": "1"})
-	v4.DeployTimeout = spec.Duration(time.Minute)
+	v4.DeployTimeout = contract.Duration(time.Minute)
 	start := time.Now()
 	_, err = f.engine.Deploy(ctx, v4, nil)
 	if err == nil || !strings.Contains(err.Error(), "exit code 3") || !strings.Contains(err.Error(), "crashing on purpose") {

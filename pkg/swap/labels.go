@@ -9,8 +9,8 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
 // LabelSpec holds the redacted wire spec (JSON) on every container the
@@ -29,7 +29,7 @@ func asideName(name string) string {
 }
 
 // encodeSpec returns the redacted spec as a label value.
-func encodeSpec(d *spec.Deploy) (string, error) {
+func encodeSpec(d *contract.Deploy) (string, error) {
 	r := d.Redacted()
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -39,11 +39,11 @@ func encodeSpec(d *spec.Deploy) (string, error) {
 }
 
 // decodeSpec reads a LabelSpec value.
-func decodeSpec(v string) (*spec.Deploy, error) {
+func decodeSpec(v string) (*contract.Deploy, error) {
 	if v == "" {
 		return nil, fmt.Errorf("decode spec label: container has no %s label", LabelSpec)
 	}
-	d, err := spec.DecodeDeploy(bytes.NewReader([]byte(v)))
+	d, err := contract.DecodeDeploy(bytes.NewReader([]byte(v)))
 	if err != nil {
 		return nil, fmt.Errorf("decode spec label: %w", err)
 	}
@@ -51,7 +51,7 @@ func decodeSpec(v string) (*spec.Deploy, error) {
 }
 
 // containerSpec builds the docker create request for green.
-func containerSpec(d *spec.Deploy) (docker.ContainerSpec, error) {
+func containerSpec(d *contract.Deploy) (docker.ContainerSpec, error) {
 	if len(d.Options.Extra) > 0 {
 		return docker.ContainerSpec{}, fmt.Errorf("build container: options.extra %v not supported by this sidecar", slices.Sorted(maps.Keys(d.Options.Extra)))
 	}
@@ -61,10 +61,10 @@ func containerSpec(d *spec.Deploy) (docker.ContainerSpec, error) {
 	}
 	labels := make(map[string]string, len(d.Labels)+5)
 	maps.Copy(labels, d.Labels)
-	labels[spec.LabelService] = d.Service
-	labels[spec.LabelRole] = d.Role
-	labels[spec.LabelDestination] = d.Destination
-	labels[spec.LabelVersion] = d.Version
+	labels[contract.LabelService] = d.Service
+	labels[contract.LabelRole] = d.Role
+	labels[contract.LabelDestination] = d.Destination
+	labels[contract.LabelVersion] = d.Version
 	labels[LabelSpec] = label
 	env := make([]string, 0, len(d.Env)+len(d.SecretEnv))
 	for _, k := range slices.Sorted(maps.Keys(d.Env)) {

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
 // Step names. They are persisted (journal, events): never change a value.
@@ -83,7 +83,7 @@ func (p *Plan) String() string {
 // PlanDeploy decides the steps of deploying d given the role's current
 // containers (running and stopped, of d's service, destination and role).
 // asideName is the name a container holding green's name is renamed to.
-func PlanDeploy(d *spec.Deploy, current []docker.Container, asideName string) (*Plan, error) {
+func PlanDeploy(d *contract.Deploy, current []docker.Container, asideName string) (*Plan, error) {
 	p := &Plan{
 		Kind: KindDeploy, Service: d.Service, Destination: d.Destination, Role: d.Role,
 		Version: d.Version, Green: d.ContainerName(),
@@ -91,7 +91,7 @@ func PlanDeploy(d *spec.Deploy, current []docker.Container, asideName string) (*
 	for i := range current {
 		c := current[i]
 		if c.Name == p.Green {
-			if c.Labels[spec.LabelService] != d.Service {
+			if c.Labels[contract.LabelService] != d.Service {
 				return nil, fmt.Errorf("plan deploy: container name %s is taken by a container kamal does not manage", c.Name)
 			}
 			p.Aside, p.AsideName = &c, asideName
@@ -117,7 +117,7 @@ func PlanDeploy(d *spec.Deploy, current []docker.Container, asideName string) (*
 
 // PlanRollback decides the steps of starting the retained container of a
 // version again. d is the spec stored on that container.
-func PlanRollback(d *spec.Deploy, retained docker.Container, current []docker.Container) *Plan {
+func PlanRollback(d *contract.Deploy, retained docker.Container, current []docker.Container) *Plan {
 	p := &Plan{
 		Kind: KindRollback, Service: d.Service, Destination: d.Destination, Role: d.Role,
 		Version: d.Version, Green: retained.Name, Retained: &retained,
@@ -138,7 +138,7 @@ func PlanRollback(d *spec.Deploy, retained docker.Container, current []docker.Co
 }
 
 // addSwitch adds cutover, drain and stop steps.
-func (p *Plan) addSwitch(d *spec.Deploy) {
+func (p *Plan) addSwitch(d *contract.Deploy) {
 	blue := containerNames(p.Blue)
 	if d.Proxy != nil {
 		p.add(StepCutover, "route "+routeDetail(d)+" to "+p.Green)
@@ -168,25 +168,25 @@ func containerNames(cs []docker.Container) string {
 	return strings.Join(names, ", ")
 }
 
-func healthDetail(d *spec.Deploy) string {
+func healthDetail(d *contract.Deploy) string {
 	h := d.Healthcheck
 	switch h.Kind {
-	case spec.HealthHTTP:
+	case contract.HealthHTTP:
 		s := fmt.Sprintf("http GET :%d%s", h.Port, h.Path)
 		if h.HostHeader != "" {
 			s += " Host " + h.HostHeader
 		}
 		return s + fmt.Sprintf(" within %s", d.DeployTimeout.D())
-	case spec.HealthTCP:
+	case contract.HealthTCP:
 		return fmt.Sprintf("tcp :%d within %s", h.Port, d.DeployTimeout.D())
-	case spec.HealthRunning:
+	case contract.HealthRunning:
 		return fmt.Sprintf("still running after %s", h.ReadinessDelay.D())
 	default:
 		return fmt.Sprintf("docker healthcheck within %s", d.DeployTimeout.D())
 	}
 }
 
-func routeDetail(d *spec.Deploy) string {
+func routeDetail(d *contract.Deploy) string {
 	px := d.Proxy
 	switch {
 	case len(px.TraefikLabels) > 0:

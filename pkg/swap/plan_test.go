@@ -5,22 +5,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
 func running(name string) docker.Container {
 	return docker.Container{ID: "id-" + name, Name: name, State: docker.StateRunning,
-		Labels: map[string]string{spec.LabelService: "app"}}
+		Labels: map[string]string{contract.LabelService: "app"}}
 }
 
 func TestPlanDeploy(t *testing.T) {
 	job := testDeploy("v2")
 	job.Role, job.Proxy = "job", nil
-	job.Healthcheck = spec.Healthcheck{Kind: spec.HealthRunning}
+	job.Healthcheck = contract.Healthcheck{Kind: contract.HealthRunning}
 	tests := []struct {
 		name    string
-		d       *spec.Deploy
+		d       *contract.Deploy
 		current []docker.Container
 		want    []string
 		wantErr string
@@ -32,7 +32,7 @@ func TestPlanDeploy(t *testing.T) {
 		{"redeploy same version", testDeploy("v2"), []docker.Container{running("app-web-v2")},
 			[]string{"check-image", "rename-aside", "start-green", "wait-healthy", "cutover", "drain-blue", "stop-blue", "prune"}, ""},
 		{"stopped same version is renamed but not stopped", testDeploy("v2"),
-			[]docker.Container{{ID: "x", Name: "app-web-v2", State: docker.StateExited, Labels: map[string]string{spec.LabelService: "app"}}},
+			[]docker.Container{{ID: "x", Name: "app-web-v2", State: docker.StateExited, Labels: map[string]string{contract.LabelService: "app"}}},
 			[]string{"check-image", "rename-aside", "start-green", "wait-healthy", "cutover", "prune"}, ""},
 		{"no proxy", job, []docker.Container{running("app-job-v1")},
 			[]string{"check-image", "start-green", "wait-healthy", "stop-blue", "prune"}, ""},

@@ -6,9 +6,9 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
 	"github.com/dockerkamal/docker-kamal/pkg/health"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
 // HealthProber is the default Prober: the spec's healthcheck run with
@@ -18,11 +18,11 @@ type HealthProber struct {
 		Inspect(ctx context.Context, id string) (docker.Container, error)
 	}
 	// OnAttempt, when set, sees every failed or passed attempt (metrics).
-	OnAttempt func(d *spec.Deploy, attempt int, err error)
+	OnAttempt func(d *contract.Deploy, attempt int, err error)
 }
 
 // Ready polls until c is healthy or the deploy timeout passes.
-func (p HealthProber) Ready(ctx context.Context, d *spec.Deploy, c docker.Container) error {
+func (p HealthProber) Ready(ctx context.Context, d *contract.Deploy, c docker.Container) error {
 	h := d.Healthcheck
 	state := func(ctx context.Context) (health.State, error) {
 		ct, err := p.Docker.Inspect(ctx, c.ID)
@@ -35,16 +35,16 @@ func (p HealthProber) Ready(ctx context.Context, d *spec.Deploy, c docker.Contai
 	deadline := d.DeployTimeout.D()
 	var probe health.Probe
 	switch h.Kind {
-	case spec.HealthHTTP:
+	case contract.HealthHTTP:
 		probe = health.Alive{State: state, Probe: health.HTTP{
 			URL:  "http://" + net.JoinHostPort(host, strconv.Itoa(h.Port)) + h.Path,
 			Host: h.HostHeader,
 		}}
-	case spec.HealthTCP:
+	case contract.HealthTCP:
 		probe = health.Alive{State: state, Probe: health.TCP{Addr: net.JoinHostPort(host, strconv.Itoa(h.Port))}}
-	case spec.HealthDocker:
+	case contract.HealthDocker:
 		probe = health.Docker{Container: c.Name, State: state}
-	case spec.HealthRunning:
+	case contract.HealthRunning:
 		probe = health.Running{Container: c.Name, State: state, Delay: h.ReadinessDelay.D()}
 		if min := h.ReadinessDelay.D() + 2*h.Interval.D() + h.Timeout.D(); deadline < min {
 			deadline = min
@@ -61,7 +61,7 @@ func (p HealthProber) Ready(ctx context.Context, d *spec.Deploy, c docker.Contai
 
 // address is where the sidecar (on the same network) reaches c: its IP on
 // the spec's network, or its name (Docker DNS) when the IP is unknown.
-func address(d *spec.Deploy, c docker.Container) string {
+func address(d *contract.Deploy, c docker.Container) string {
 	if ip := c.IPs[d.Network]; ip != "" {
 		return ip
 	}
@@ -71,8 +71,8 @@ func address(d *spec.Deploy, c docker.Container) string {
 // ServerFor is c as a proxy backend of d's role: its address on d's network
 // (see address) and the proxy's app port. Reconcile code that routes
 // outside a swap should use it, so it routes exactly as the engine does.
-func ServerFor(d *spec.Deploy, c docker.Container) Server {
-	port := spec.DefaultAppPort
+func ServerFor(d *contract.Deploy, c docker.Container) Server {
+	port := contract.DefaultAppPort
 	if d.Proxy != nil && d.Proxy.AppPort != 0 {
 		port = d.Proxy.AppPort
 	}

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
 // VersionInfo is one container of a role, running or retained.
@@ -40,7 +40,7 @@ func (e *Engine) Versions(ctx context.Context, service, destination, role string
 	out := make([]VersionInfo, len(cs))
 	for i, c := range cs {
 		out[i] = VersionInfo{
-			Version: c.Labels[spec.LabelVersion], Container: c.Name, ID: c.ID, State: c.State,
+			Version: c.Labels[contract.LabelVersion], Container: c.Name, ID: c.ID, State: c.State,
 			Running: serving(c), Health: c.Health, Image: c.Image, Created: c.Created, Finished: c.FinishedAt,
 		}
 	}

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker/dockertest"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 	"github.com/dockerkamal/docker-kamal/pkg/traefik/routes"
 )
@@ -84,19 +84,19 @@ func TestEngineWithRealTraefikUnderLoad(t *testing.T) {
 	engine := &swap.Engine{Docker: c, Router: r, Logger: slog.New(slog.DiscardHandler)}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	mk := func(version string, env map[string]string) *spec.Deploy {
+	mk := func(version string, env map[string]string) *contract.Deploy {
 		e := map[string]string{"VERSION": version}
 		for k, v := range env {
 			e[k] = v
 		}
-		d := &spec.Deploy{
-			APIVersion: spec.APIVersion, Service: service, Role: "web", Version: version, Image: img,
+		d := &contract.Deploy{
+			APIVersion: contract.APIVersion, Service: service, Role: "web", Version: version, Image: img,
 			Env: e, Labels: map[string]string{dockertest.Label: network}, Network: network,
-			Healthcheck: spec.Healthcheck{Kind: spec.HealthHTTP, Path: "/up", Port: 8080,
-				Interval: spec.Duration(50 * time.Millisecond), Timeout: spec.Duration(time.Second)},
-			Proxy:         &spec.Proxy{Hosts: []string{"app.test"}, AppPort: 8080},
-			DeployTimeout: spec.Duration(5 * time.Second), StopTimeout: spec.Duration(10 * time.Second),
-			DrainTimeout: spec.Duration(time.Second),
+			Healthcheck: contract.Healthcheck{Kind: contract.HealthHTTP, Path: "/up", Port: 8080,
+				Interval: contract.Duration(50 * time.Millisecond), Timeout: contract.Duration(time.Second)},
+			Proxy:         &contract.Proxy{Hosts: []string{"app.test"}, AppPort: 8080},
+			DeployTimeout: contract.Duration(5 * time.Second), StopTimeout: contract.Duration(10 * time.Second),
+			DrainTimeout: contract.Duration(time.Second),
 		}
 		if err := routes.Attach(d); err != nil {
 			t.Fatal(err)

@@ -2,39 +2,21 @@ package traefik
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/url"
-	"strings"
 
-	"gopkg.in/yaml.v3"
-
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
-// Entrypoint names, as the static configuration defines them.
-const (
-	EntryPointWeb       = "web"
-	EntryPointWebSecure = "websecure"
-)
-
-// Name is the Traefik object name (router, service, file) of d's role:
-// service-role[-destination].
-func Name(d *spec.Deploy) string {
-	parts := []string{d.Service, d.Role}
-	if d.Destination != "" {
-		parts = append(parts, d.Destination)
-	}
-	return strings.Join(parts, "-")
-}
-
 // FileName is the dynamic configuration file of d's role.
-func FileName(d *spec.Deploy) string { return Name(d) + ".yml" }
+func FileName(d *contract.Deploy) string { return contract.RouteName(d) + ".yml" }
 
 // ServerURLs are the load-balancer server URLs of servers for d's role, in
 // servers order, with the scheme and port its routing asks for.
-func ServerURLs(d *spec.Deploy, servers []swap.Server) ([]string, error) {
+func ServerURLs(d *contract.Deploy, servers []swap.Server) ([]string, error) {
 	rt, err := routing(d)
 	if err != nil {
 		return nil, err
@@ -49,7 +31,7 @@ func ServerURLs(d *spec.Deploy, servers []swap.Server) ([]string, error) {
 		if rt.Port != "" {
 			host, _, err := net.SplitHostPort(addr)
 			if err != nil {
-				return nil, fmt.Errorf("traefik config for %s: server %q: %w", Name(d), addr, err)
+				return nil, fmt.Errorf("traefik config for %s: server %q: %w", contract.RouteName(d), addr, err)
 			}
 			addr = net.JoinHostPort(host, rt.Port)
 		}
@@ -58,9 +40,9 @@ func ServerURLs(d *spec.Deploy, servers []swap.Server) ([]string, error) {
 	return urls, nil
 }
 
-// Render returns the file-provider configuration (YAML) that routes d's role
+// Render returns the file-provider configuration (JSON, which is YAML) that routes d's role
 // to exactly servers: the plugin's routing with the servers filled in.
-func Render(d *spec.Deploy, servers []swap.Server) ([]byte, error) {
+func Render(d *contract.Deploy, servers []swap.Server) ([]byte, error) {
 	rt, err := routing(d)
 	if err != nil {
 		return nil, err
@@ -71,7 +53,7 @@ func Render(d *spec.Deploy, servers []swap.Server) ([]byte, error) {
 	}
 	conf, lb, err := rt.LoadBalancer()
 	if err != nil {
-		return nil, fmt.Errorf("traefik config for %s: %w", Name(d), err)
+		return nil, fmt.Errorf("traefik config for %s: %w", contract.RouteName(d), err)
 	}
 	delete(lb, "servers")
 	if len(urls) > 0 {
@@ -81,25 +63,25 @@ func Render(d *spec.Deploy, servers []swap.Server) ([]byte, error) {
 		}
 		lb["servers"] = list
 	}
+	// JSON is YAML, so Traefik's file provider reads it from a .yml file;
+	// writing JSON keeps a YAML library out of the sidecar.
+	body, err := json.MarshalIndent(conf, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("marshal traefik config for %s: %w", contract.RouteName(d), err)
+	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Written by kamal-sidecar for %s version %s. Do not edit: the next deploy replaces it.\n", Name(d), d.Version)
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(conf); err != nil {
-		return nil, fmt.Errorf("marshal traefik config for %s: %w", Name(d), err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("marshal traefik config for %s: %w", Name(d), err)
-	}
+	fmt.Fprintf(&b, "# Written by kamal-sidecar for %s version %s. Do not edit: the next deploy replaces it.\n", contract.RouteName(d), d.Version)
+	b.Write(body)
+	b.WriteByte('\n')
 	return b.Bytes(), nil
 }
 
-func routing(d *spec.Deploy) (*spec.Routing, error) {
+func routing(d *contract.Deploy) (*contract.Routing, error) {
 	if d.Proxy == nil {
-		return nil, fmt.Errorf("traefik config for %s: role has no proxy", Name(d))
+		return nil, fmt.Errorf("traefik config for %s: role has no proxy", contract.RouteName(d))
 	}
 	if d.Proxy.Routing == nil {
-		return nil, fmt.Errorf("traefik config for %s: the spec carries no routing (deployed by an older docker kamal? redeploy it)", Name(d))
+		return nil, fmt.Errorf("traefik config for %s: the spec carries no routing (deployed by an older docker kamal? redeploy it)", contract.RouteName(d))
 	}
 	return d.Proxy.Routing, nil
 }

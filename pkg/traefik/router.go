@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
@@ -52,7 +52,7 @@ type Router struct {
 var _ swap.Router = (*Router)(nil)
 
 // Route writes the role's configuration with servers as its only backends.
-func (r *Router) Route(ctx context.Context, d *spec.Deploy, servers []swap.Server) error {
+func (r *Router) Route(ctx context.Context, d *contract.Deploy, servers []swap.Server) error {
 	data, err := Render(d, servers)
 	if err != nil {
 		return err
@@ -64,7 +64,7 @@ func (r *Router) Route(ctx context.Context, d *spec.Deploy, servers []swap.Serve
 }
 
 // Unroute removes the role's configuration file.
-func (r *Router) Unroute(ctx context.Context, d *spec.Deploy) error {
+func (r *Router) Unroute(ctx context.Context, d *contract.Deploy) error {
 	p := filepath.Join(r.Dir, FileName(d))
 	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove traefik config %s: %w", p, err)
@@ -73,11 +73,11 @@ func (r *Router) Unroute(ctx context.Context, d *spec.Deploy) error {
 }
 
 // Drain returns at once; see the type's documentation.
-func (r *Router) Drain(ctx context.Context, d *spec.Deploy, old []swap.Server) error { return nil }
+func (r *Router) Drain(ctx context.Context, d *contract.Deploy, old []swap.Server) error { return nil }
 
 // Confirm polls Traefik's API until the role's service has exactly the
 // servers' URLs, or ctx ends; the error then says what Traefik last showed.
-func (r *Router) Confirm(ctx context.Context, d *spec.Deploy, servers []swap.Server) error {
+func (r *Router) Confirm(ctx context.Context, d *contract.Deploy, servers []swap.Server) error {
 	want, err := ServerURLs(d, servers)
 	if err != nil {
 		return err
@@ -91,7 +91,7 @@ func (r *Router) Confirm(ctx context.Context, d *spec.Deploy, servers []swap.Ser
 	defer ticker.Stop()
 	var last string
 	for {
-		got, err := r.ServiceServers(ctx, Name(d)+"@file")
+		got, err := r.ServiceServers(ctx, contract.RouteName(d)+"@file")
 		switch {
 		case err != nil:
 			// A poll cut short by ctx says less than the one before it.
@@ -105,7 +105,7 @@ func (r *Router) Confirm(ctx context.Context, d *spec.Deploy, servers []swap.Ser
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("confirm %s@file serves %v: %w (traefik last showed: %s)", Name(d), want, context.Cause(ctx), last)
+			return fmt.Errorf("confirm %s@file serves %v: %w (traefik last showed: %s)", contract.RouteName(d), want, context.Cause(ctx), last)
 		case <-ticker.C:
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,7 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik"
+
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
@@ -68,7 +69,7 @@ func newRouter(t *testing.T) (*traefik.Router, *fakeAPI) {
 
 func TestRouteWritesAtomically(t *testing.T) {
 	r, _ := newRouter(t)
-	d := deploy(t, "", &spec.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000})
+	d := deploy(t, "", &contract.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000})
 	if err := r.Route(context.Background(), d, green); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestRouteWritesAtomically(t *testing.T) {
 		t.Fatalf("dir holds %v; want only app-web.yml (no temp files)", entries)
 	}
 	data, _ := os.ReadFile(filepath.Join(r.Dir, "app-web.yml"))
-	if !strings.Contains(string(data), "url: http://172.18.0.5:3000") {
+	if !strings.Contains(string(data), `"url": "http://172.18.0.5:3000"`) {
 		t.Errorf("file:\n%s", data)
 	}
 	info, _ := os.Stat(filepath.Join(r.Dir, "app-web.yml"))
@@ -108,7 +109,7 @@ func TestRouteWritesAtomically(t *testing.T) {
 
 func TestRouteFailsOnMissingDir(t *testing.T) {
 	r := &traefik.Router{Dir: filepath.Join(t.TempDir(), "missing")}
-	d := deploy(t, "", &spec.Proxy{})
+	d := deploy(t, "", &contract.Proxy{})
 	if err := r.Route(context.Background(), d, green); err == nil || !strings.Contains(err.Error(), "write ") {
 		t.Fatalf("err = %v", err)
 	}
@@ -116,7 +117,7 @@ func TestRouteFailsOnMissingDir(t *testing.T) {
 
 func TestConfirmWaitsForServerSet(t *testing.T) {
 	r, api := newRouter(t)
-	d := deploy(t, "", &spec.Proxy{AppPort: 3000})
+	d := deploy(t, "", &contract.Proxy{AppPort: 3000})
 	api.set("app-web@file", "http://172.18.0.9:3000")
 	go func() {
 		// Traefik picks the file up a little later.
@@ -136,7 +137,7 @@ func TestConfirmWaitsForServerSet(t *testing.T) {
 
 func TestConfirmTimeoutSaysWhatTraefikShowed(t *testing.T) {
 	r, api := newRouter(t)
-	d := deploy(t, "", &spec.Proxy{AppPort: 3000})
+	d := deploy(t, "", &contract.Proxy{AppPort: 3000})
 	api.set("app-web@file", "http://172.18.0.9:3000", "http://172.18.0.5:3000")
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()

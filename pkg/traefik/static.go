@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
 // Defaults of the Traefik container.
@@ -45,7 +45,7 @@ type Static struct {
 	Image string `json:"image"`
 	// Name of the container; DefaultContainerName when empty.
 	Name string `json:"name,omitempty"`
-	// Network to join; spec.DefaultNetwork when empty.
+	// Network to join; contract.DefaultNetwork when empty.
 	Network string `json:"network,omitempty"`
 	// DynamicDir is the host directory the sidecar writes dynamic
 	// configuration into, mounted read-only.
@@ -88,7 +88,7 @@ func (s Static) withDefaults() Static {
 		s.Name = DefaultContainerName
 	}
 	if s.Network == "" {
-		s.Network = spec.DefaultNetwork
+		s.Network = contract.DefaultNetwork
 	}
 	if s.HTTPPort == 0 {
 		s.HTTPPort = DefaultHTTPPort
@@ -138,7 +138,7 @@ func (s Static) CommandArgs() ([]string, error) {
 		args[p+"storage"] = ACMEDirInContainer + "/" + a.Resolver + ".json"
 		switch a.Challenge {
 		case "", "http":
-			args[p+"httpChallenge.entryPoint"] = EntryPointWeb
+			args[p+"httpChallenge.entryPoint"] = contract.EntryPointWeb
 		case "tls":
 			args[p+"tlsChallenge"] = "true"
 		default:

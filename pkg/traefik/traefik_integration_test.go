@@ -3,7 +3,6 @@ package traefik_test
 import (
 	"context"
 	"fmt"
-	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 	"io"
 	"net"
 	"net/http"
@@ -15,7 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik"
+
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
@@ -137,7 +138,7 @@ func TestRealTraefikCutover(t *testing.T) {
 	web, r := startTraefik(t)
 	blue, blueSlow := backend(t, "blue")
 	green, _ := backend(t, "green")
-	d := deploy(t, "", &spec.Proxy{Hosts: []string{"app.test"}})
+	d := deploy(t, "", &contract.Proxy{Hosts: []string{"app.test"}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
@@ -218,7 +219,7 @@ func TestRealTraefikAcceptsKamal1Labels(t *testing.T) {
 		"traefik.http.middlewares.hdr.headers.customresponseheaders.X-K": "1",
 		"traefik.http.services.app-web.loadbalancer.server.scheme":       "http",
 	}
-	d := deploy(t, "", &spec.Proxy{TraefikLabels: labels})
+	d := deploy(t, "", &contract.Proxy{TraefikLabels: labels})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := r.Route(ctx, d, []swap.Server{green}); err != nil {

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/buildinfo"
-	"github.com/dockerkamal/docker-kamal/pkg/sidecarapi"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/sidecarimage"
 )
 
@@ -64,7 +64,7 @@ func run(ctx context.Context, version, keep string) (string, error) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("compile kamal-sidecar: %w: %s", err, b)
 	}
-	ref := sidecarapi.ImageRef(version)
+	ref := contract.ImageRef(version)
 	if err := sidecarimage.Build(ctx, nil, bin, ref); err != nil {
 		return "", err
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/traefik/paerser/file"
 	"github.com/traefik/traefik/v3/pkg/config/dynamic"
 
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
 
@@ -28,13 +28,13 @@ func FuzzBuildLabels(f *testing.F) {
 				labels[kv[0]] = kv[1]
 			}
 		}
-		d := deploy("", &spec.Proxy{TraefikLabels: labels})
+		d := deploy("", &contract.Proxy{TraefikLabels: labels})
 		conf, err := buildWithServers(d, green)
 		if err != nil {
 			return
 		}
 		for n, r := range conf.HTTP.Routers {
-			if r.Service != traefik.Name(d) {
+			if r.Service != contract.RouteName(d) {
 				t.Fatalf("router %s points at %q", n, r.Service)
 			}
 		}

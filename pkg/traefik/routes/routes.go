@@ -3,7 +3,7 @@
 // Traefik v3's own dynamic types, and decodes Kamal 1 traefik.* labels with
 // Traefik's own label decoder, so they mean exactly what Traefik says.
 //
-// It runs in the plugin: the result travels in spec.Proxy.Routing and the
+// It runs in the plugin: the result travels in contract.Proxy.Routing and the
 // sidecar (pkg/traefik) only adds the servers. Linking Traefik costs about
 // 24 MiB of resident memory at start-up (its packages' init), which the
 // sidecar, resident on every host, should not pay.
@@ -22,17 +22,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	ptypes "github.com/traefik/paerser/types"
 	"github.com/traefik/traefik/v3/pkg/config/dynamic"
 	"github.com/traefik/traefik/v3/pkg/config/label"
-
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
-	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
 
 // Attach builds d's routing into d.Proxy.Routing, for the sidecar to fill
 // with servers. A role without a proxy is left alone.
-func Attach(d *spec.Deploy) error {
+func Attach(d *contract.Deploy) error {
 	if d.Proxy == nil {
 		return nil
 	}
@@ -45,26 +43,26 @@ func Attach(d *spec.Deploy) error {
 }
 
 // Template returns d's routing as the wire spec carries it.
-func Template(d *spec.Deploy) (*spec.Routing, error) {
+func Template(d *contract.Deploy) (*contract.Routing, error) {
 	conf, scheme, port, err := Config(d)
 	if err != nil {
 		return nil, err
 	}
 	raw, err := json.Marshal(conf)
 	if err != nil {
-		return nil, fmt.Errorf("build traefik config for %s: %w", traefik.Name(d), err)
+		return nil, fmt.Errorf("build traefik config for %s: %w", contract.RouteName(d), err)
 	}
-	return &spec.Routing{Config: raw, Service: traefik.Name(d), Scheme: scheme, Port: port}, nil
+	return &contract.Routing{Config: raw, Service: contract.RouteName(d), Scheme: scheme, Port: port}, nil
 }
 
 // Config returns the dynamic configuration of d's role with its service's
 // load balancer empty of servers, and the scheme and port (empty: the
 // container's) its server URLs take.
-func Config(d *spec.Deploy) (conf *dynamic.Configuration, scheme, port string, err error) {
+func Config(d *contract.Deploy) (conf *dynamic.Configuration, scheme, port string, err error) {
 	if d.Proxy == nil {
-		return nil, "", "", fmt.Errorf("build traefik config for %s: role has no proxy", traefik.Name(d))
+		return nil, "", "", fmt.Errorf("build traefik config for %s: role has no proxy", contract.RouteName(d))
 	}
-	name := traefik.Name(d)
+	name := contract.RouteName(d)
 	http := &dynamic.HTTPConfiguration{
 		Routers:     map[string]*dynamic.Router{},
 		Services:    map[string]*dynamic.Service{},
@@ -97,23 +95,23 @@ func Config(d *spec.Deploy) (conf *dynamic.Configuration, scheme, port string, e
 }
 
 // fromProxy builds routers from Kamal 2 proxy settings.
-func fromProxy(d *spec.Deploy, http *dynamic.HTTPConfiguration) {
-	px, name := d.Proxy, traefik.Name(d)
+func fromProxy(d *contract.Deploy, http *dynamic.HTTPConfiguration) {
+	px, name := d.Proxy, contract.RouteName(d)
 	rule := Rule(px)
 	main := &dynamic.Router{Rule: rule, Service: name, EntryPoints: px.EntryPoints}
 	if !px.TLS {
 		if len(main.EntryPoints) == 0 {
-			main.EntryPoints = []string{traefik.EntryPointWeb}
+			main.EntryPoints = []string{contract.EntryPointWeb}
 		}
 		http.Routers[name] = main
 		return
 	}
 	if len(main.EntryPoints) == 0 {
-		main.EntryPoints = []string{traefik.EntryPointWebSecure}
+		main.EntryPoints = []string{contract.EntryPointWebSecure}
 	}
 	main.TLS = &dynamic.RouterTLSConfig{CertResolver: px.CertResolver}
 	http.Routers[name] = main
-	plain := &dynamic.Router{Rule: rule, Service: name, EntryPoints: []string{traefik.EntryPointWeb}}
+	plain := &dynamic.Router{Rule: rule, Service: name, EntryPoints: []string{contract.EntryPointWeb}}
 	if px.SSLRedirect {
 		mw := name + "-redirect"
 		http.Middlewares[mw] = &dynamic.Middleware{RedirectScheme: &dynamic.RedirectScheme{Scheme: "https", Permanent: true}}
@@ -124,7 +122,7 @@ func fromProxy(d *spec.Deploy, http *dynamic.HTTPConfiguration) {
 
 // Rule is the Traefik rule of Kamal 2 proxy settings: an explicit rule, or
 // Host(`a`) || Host(`b`) with PathPrefix, or PathPrefix(`/`) for all.
-func Rule(px *spec.Proxy) string {
+func Rule(px *contract.Proxy) string {
 	if px.Rule != "" {
 		return px.Rule
 	}
@@ -162,7 +160,7 @@ func decodeLabels(labels map[string]string) (conf *dynamic.Configuration, err er
 
 // fromLabels decodes Kamal 1 traefik.* labels into http under the role's
 // name. It returns the server scheme and port the labels ask for.
-func fromLabels(d *spec.Deploy, http *dynamic.HTTPConfiguration, lb *dynamic.ServersLoadBalancer) (scheme, port string, err error) {
+func fromLabels(d *contract.Deploy, http *dynamic.HTTPConfiguration, lb *dynamic.ServersLoadBalancer) (scheme, port string, err error) {
 	conf, err := decodeLabels(d.Proxy.TraefikLabels)
 	if err != nil {
 		return "", "", fmt.Errorf("decode traefik labels: %w", err)
@@ -171,7 +169,7 @@ func fromLabels(d *spec.Deploy, http *dynamic.HTTPConfiguration, lb *dynamic.Ser
 		conf.UDP != nil && (len(conf.UDP.Routers) > 0 || len(conf.UDP.Services) > 0) {
 		return "", "", fmt.Errorf("decode traefik labels: tcp and udp routing is not supported")
 	}
-	name := traefik.Name(d)
+	name := contract.RouteName(d)
 	h := conf.HTTP
 	if h == nil {
 		h = &dynamic.HTTPConfiguration{}
@@ -190,7 +188,7 @@ func fromLabels(d *spec.Deploy, http *dynamic.HTTPConfiguration, lb *dynamic.Ser
 	for n, r := range h.Routers {
 		r.Service = name
 		if r.Rule == "" {
-			r.Rule = Rule(&spec.Proxy{Hosts: d.Proxy.Hosts, PathPrefix: d.Proxy.PathPrefix, Rule: d.Proxy.Rule})
+			r.Rule = Rule(&contract.Proxy{Hosts: d.Proxy.Hosts, PathPrefix: d.Proxy.PathPrefix, Rule: d.Proxy.Rule})
 		}
 		for i, m := range r.Middlewares {
 			r.Middlewares[i] = ref(m)

@@ -2,23 +2,24 @@ package routes
 
 import (
 	"encoding/json"
-	"github.com/dockerkamal/docker-kamal/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/internal/golden"
+
 	"github.com/traefik/paerser/file"
 	"github.com/traefik/traefik/v3/pkg/config/dynamic"
 
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
 
-func deploy(dest string, px *spec.Proxy) *spec.Deploy {
-	d := &spec.Deploy{APIVersion: spec.APIVersion, Service: "app", Role: "web", Destination: dest, Version: "abc123",
-		Image: "app:abc123", Healthcheck: spec.Healthcheck{Kind: spec.HealthHTTP}, Proxy: px}
+func deploy(dest string, px *contract.Proxy) *contract.Deploy {
+	d := &contract.Deploy{APIVersion: contract.APIVersion, Service: "app", Role: "web", Destination: dest, Version: "abc123",
+		Image: "app:abc123", Healthcheck: contract.Healthcheck{Kind: contract.HealthHTTP}, Proxy: px}
 	d.ApplyDefaults()
 	return d
 }
@@ -49,20 +50,20 @@ var kamal1Labels = map[string]string{
 func TestBuildGolden(t *testing.T) {
 	tests := []struct {
 		name    string
-		d       *spec.Deploy
+		d       *contract.Deploy
 		servers []swap.Server
 	}{
-		{"kamal2-host", deploy("", &spec.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000}), green},
-		{"kamal2-tls-redirect", deploy("staging", &spec.Proxy{
+		{"kamal2-host", deploy("", &contract.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000}), green},
+		{"kamal2-tls-redirect", deploy("staging", &contract.Proxy{
 			Hosts: []string{"app.example.com", "www.example.com"}, PathPrefix: "/api", AppPort: 3000,
-			TLS: true, CertResolver: "letsencrypt", SSLRedirect: true, ResponseTimeout: spec.Duration(45 * time.Second),
+			TLS: true, CertResolver: "letsencrypt", SSLRedirect: true, ResponseTimeout: contract.Duration(45 * time.Second),
 		}), green},
-		{"kamal2-tls-no-redirect", deploy("", &spec.Proxy{Hosts: []string{"app.example.com"}, TLS: true, CertResolver: "le"}), green},
-		{"kamal2-rule-entrypoints", deploy("", &spec.Proxy{Rule: "Host(`a.test`) && Headers(`X-Canary`, `1`)", EntryPoints: []string{"internal"}}), green},
-		{"kamal2-catch-all-two-servers", deploy("", &spec.Proxy{}), []swap.Server{
+		{"kamal2-tls-no-redirect", deploy("", &contract.Proxy{Hosts: []string{"app.example.com"}, TLS: true, CertResolver: "le"}), green},
+		{"kamal2-rule-entrypoints", deploy("", &contract.Proxy{Rule: "Host(`a.test`) && Headers(`X-Canary`, `1`)", EntryPoints: []string{"internal"}}), green},
+		{"kamal2-catch-all-two-servers", deploy("", &contract.Proxy{}), []swap.Server{
 			{Container: "a", Address: "172.18.0.5:80"}, {Container: "b", Address: "172.18.0.6:80"}}},
-		{"kamal1-labels", deploy("production", &spec.Proxy{TraefikLabels: kamal1Labels, AppPort: 3000}), green},
-		{"kamal1-labels-middleware-only", deploy("", &spec.Proxy{Hosts: []string{"app.example.com"}, TraefikLabels: map[string]string{
+		{"kamal1-labels", deploy("production", &contract.Proxy{TraefikLabels: kamal1Labels, AppPort: 3000}), green},
+		{"kamal1-labels-middleware-only", deploy("", &contract.Proxy{Hosts: []string{"app.example.com"}, TraefikLabels: map[string]string{
 			"traefik.http.services.app-web.loadbalancer.sticky.cookie.name": "srv",
 		}}), green},
 	}
@@ -94,7 +95,7 @@ func TestBuildGolden(t *testing.T) {
 }
 
 func TestKamal1LabelDecoding(t *testing.T) {
-	d := deploy("production", &spec.Proxy{TraefikLabels: kamal1Labels, AppPort: 3000})
+	d := deploy("production", &contract.Proxy{TraefikLabels: kamal1Labels, AppPort: 3000})
 	conf, err := buildWithServers(d, green)
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +145,7 @@ func TestKamal1LabelErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := buildWithServers(deploy("", &spec.Proxy{TraefikLabels: tt.labels}), green)
+			_, err := buildWithServers(deploy("", &contract.Proxy{TraefikLabels: tt.labels}), green)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
@@ -154,16 +155,16 @@ func TestKamal1LabelErrors(t *testing.T) {
 
 func TestRule(t *testing.T) {
 	tests := []struct {
-		px   spec.Proxy
+		px   contract.Proxy
 		want string
 	}{
-		{spec.Proxy{}, "PathPrefix(`/`)"},
-		{spec.Proxy{Hosts: []string{"a"}}, "Host(`a`)"},
-		{spec.Proxy{Hosts: []string{"a", "b"}}, "Host(`a`) || Host(`b`)"},
-		{spec.Proxy{Hosts: []string{"a", "b"}, PathPrefix: "/p"}, "(Host(`a`) || Host(`b`)) && PathPrefix(`/p`)"},
-		{spec.Proxy{Hosts: []string{"a"}, PathPrefix: "/p"}, "Host(`a`) && PathPrefix(`/p`)"},
-		{spec.Proxy{PathPrefix: "/p"}, "PathPrefix(`/p`)"},
-		{spec.Proxy{Rule: "Path(`/x`)", Hosts: []string{"ignored"}}, "Path(`/x`)"},
+		{contract.Proxy{}, "PathPrefix(`/`)"},
+		{contract.Proxy{Hosts: []string{"a"}}, "Host(`a`)"},
+		{contract.Proxy{Hosts: []string{"a", "b"}}, "Host(`a`) || Host(`b`)"},
+		{contract.Proxy{Hosts: []string{"a", "b"}, PathPrefix: "/p"}, "(Host(`a`) || Host(`b`)) && PathPrefix(`/p`)"},
+		{contract.Proxy{Hosts: []string{"a"}, PathPrefix: "/p"}, "Host(`a`) && PathPrefix(`/p`)"},
+		{contract.Proxy{PathPrefix: "/p"}, "PathPrefix(`/p`)"},
+		{contract.Proxy{Rule: "Path(`/x`)", Hosts: []string{"ignored"}}, "Path(`/x`)"},
 	}
 	for _, tt := range tests {
 		if got := Rule(&tt.px); got != tt.want {
@@ -181,7 +182,7 @@ func TestBuildWithoutProxy(t *testing.T) {
 
 // buildWithServers attaches d's routing and returns the typed configuration
 // Traefik should read from the file the sidecar renders for servers.
-func buildWithServers(d *spec.Deploy, servers []swap.Server) (*dynamic.Configuration, error) {
+func buildWithServers(d *contract.Deploy, servers []swap.Server) (*dynamic.Configuration, error) {
 	if err := Attach(d); err != nil {
 		return nil, err
 	}
@@ -193,7 +194,7 @@ func buildWithServers(d *spec.Deploy, servers []swap.Server) (*dynamic.Configura
 	if err != nil {
 		return nil, err
 	}
-	lb := conf.HTTP.Services[traefik.Name(d)].LoadBalancer
+	lb := conf.HTTP.Services[contract.RouteName(d)].LoadBalancer
 	for _, u := range urls {
 		lb.Servers = append(lb.Servers, dynamic.Server{URL: u})
 	}

@@ -1,19 +1,10 @@
-package sidecarapi
+package contract
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
-
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
-
-// nameRE matches service, role and destination names, as spec does.
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-
-// versionRE matches app versions, as spec does.
-var versionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 // Role names one (service, destination, role) on a host.
 type Role struct {
@@ -28,13 +19,13 @@ type Role struct {
 // Validate names the first bad field.
 func (r Role) Validate() error {
 	if !nameRE.MatchString(r.Service) {
-		return &spec.FieldError{Field: "service", Reason: fmt.Sprintf("%q must match %s", r.Service, nameRE)}
+		return &FieldError{Field: "service", Reason: fmt.Sprintf("%q must match %s", r.Service, nameRE)}
 	}
 	if r.Destination != "" && !nameRE.MatchString(r.Destination) {
-		return &spec.FieldError{Field: "destination", Reason: fmt.Sprintf("%q must match %s", r.Destination, nameRE)}
+		return &FieldError{Field: "destination", Reason: fmt.Sprintf("%q must match %s", r.Destination, nameRE)}
 	}
 	if !nameRE.MatchString(r.Role) {
-		return &spec.FieldError{Field: "role", Reason: fmt.Sprintf("%q must match %s", r.Role, nameRE)}
+		return &FieldError{Field: "role", Reason: fmt.Sprintf("%q must match %s", r.Role, nameRE)}
 	}
 	return nil
 }
@@ -64,7 +55,7 @@ func (r *RollbackRequest) Validate() error {
 		return err
 	}
 	if !versionRE.MatchString(r.Version) {
-		return &spec.FieldError{Field: "version", Reason: fmt.Sprintf("%q must match %s", r.Version, versionRE)}
+		return &FieldError{Field: "version", Reason: fmt.Sprintf("%q must match %s", r.Version, versionRE)}
 	}
 	return nil
 }
@@ -156,16 +147,16 @@ const MaxLockText = 1024
 // Validate names the first bad field.
 func (r *LockRequest) Validate() error {
 	if strings.TrimSpace(r.Holder) == "" {
-		return &spec.FieldError{Field: "holder", Reason: "must not be empty"}
+		return &FieldError{Field: "holder", Reason: "must not be empty"}
 	}
 	if len(r.Holder) > MaxLockText {
-		return &spec.FieldError{Field: "holder", Reason: fmt.Sprintf("longer than %d bytes", MaxLockText)}
+		return &FieldError{Field: "holder", Reason: fmt.Sprintf("longer than %d bytes", MaxLockText)}
 	}
 	if len(r.Message) > MaxLockText {
-		return &spec.FieldError{Field: "message", Reason: fmt.Sprintf("longer than %d bytes", MaxLockText)}
+		return &FieldError{Field: "message", Reason: fmt.Sprintf("longer than %d bytes", MaxLockText)}
 	}
 	if r.Version != "" && !versionRE.MatchString(r.Version) {
-		return &spec.FieldError{Field: "version", Reason: fmt.Sprintf("%q must match %s", r.Version, versionRE)}
+		return &FieldError{Field: "version", Reason: fmt.Sprintf("%q must match %s", r.Version, versionRE)}
 	}
 	return nil
 }
@@ -210,19 +201,19 @@ const MaxAuditText = 4096
 // Validate names the first bad field.
 func (e *AuditEntry) Validate() error {
 	if strings.TrimSpace(e.Who) == "" {
-		return &spec.FieldError{Field: "who", Reason: "must not be empty"}
+		return &FieldError{Field: "who", Reason: "must not be empty"}
 	}
 	if strings.TrimSpace(e.Action) == "" {
-		return &spec.FieldError{Field: "action", Reason: "must not be empty"}
+		return &FieldError{Field: "action", Reason: "must not be empty"}
 	}
 	for name, v := range map[string]string{"who": e.Who, "action": e.Action, "what": e.What, "result": e.Result, "host": e.Host} {
 		if len(v) > MaxAuditText {
-			return &spec.FieldError{Field: name, Reason: fmt.Sprintf("longer than %d bytes", MaxAuditText)}
+			return &FieldError{Field: name, Reason: fmt.Sprintf("longer than %d bytes", MaxAuditText)}
 		}
 	}
 	for k, v := range e.Details {
 		if len(k)+len(v) > MaxAuditText {
-			return &spec.FieldError{Field: "details." + k, Reason: fmt.Sprintf("longer than %d bytes", MaxAuditText)}
+			return &FieldError{Field: "details." + k, Reason: fmt.Sprintf("longer than %d bytes", MaxAuditText)}
 		}
 	}
 	return nil
@@ -271,39 +262,39 @@ type TraefikRequest struct {
 // Validate names the first bad field.
 func (r *TraefikRequest) Validate() error {
 	if strings.TrimSpace(r.Image) == "" || strings.ContainsAny(r.Image, " \t\n") {
-		return &spec.FieldError{Field: "image", Reason: fmt.Sprintf("%q is not an image reference", r.Image)}
+		return &FieldError{Field: "image", Reason: fmt.Sprintf("%q is not an image reference", r.Image)}
 	}
 	for name, p := range map[string]int{"httpPort": r.HTTPPort, "httpsPort": r.HTTPSPort} {
 		if p < -1 || p > 65535 {
-			return &spec.FieldError{Field: name, Reason: "out of range"}
+			return &FieldError{Field: name, Reason: "out of range"}
 		}
 	}
 	if r.ACME != nil {
 		if !nameRE.MatchString(r.ACME.Resolver) {
-			return &spec.FieldError{Field: "acme.resolver", Reason: fmt.Sprintf("%q must match %s", r.ACME.Resolver, nameRE)}
+			return &FieldError{Field: "acme.resolver", Reason: fmt.Sprintf("%q must match %s", r.ACME.Resolver, nameRE)}
 		}
 		if !strings.Contains(r.ACME.Email, "@") {
-			return &spec.FieldError{Field: "acme.email", Reason: "must be an email address"}
+			return &FieldError{Field: "acme.email", Reason: "must be an email address"}
 		}
 		switch r.ACME.Challenge {
 		case "", "http", "tls":
 		default:
-			return &spec.FieldError{Field: "acme.challenge", Reason: fmt.Sprintf("%q must be http or tls", r.ACME.Challenge)}
+			return &FieldError{Field: "acme.challenge", Reason: fmt.Sprintf("%q must be http or tls", r.ACME.Challenge)}
 		}
 	}
 	for k := range r.Args {
 		if k == "" || strings.HasPrefix(k, "-") || strings.ContainsAny(k, " =\t\n") {
-			return &spec.FieldError{Field: "args." + k, Reason: "must be a flag name without dashes"}
+			return &FieldError{Field: "args." + k, Reason: "must be a flag name without dashes"}
 		}
 	}
 	for k := range r.Options {
 		if k == "" || strings.HasPrefix(k, "-") || strings.ContainsAny(k, " =\t\n") {
-			return &spec.FieldError{Field: "options." + k, Reason: "must be an option name without dashes"}
+			return &FieldError{Field: "options." + k, Reason: "must be an option name without dashes"}
 		}
 	}
 	for k := range r.Env {
 		if k == "" || strings.ContainsAny(k, "= \t\n") {
-			return &spec.FieldError{Field: "env." + k, Reason: "not a valid environment variable name"}
+			return &FieldError{Field: "env." + k, Reason: "not a valid environment variable name"}
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package sidecarapi
+package contract
 
 import (
 	"bufio"
@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
 // Event statuses.
@@ -34,7 +32,7 @@ type Event struct {
 	// Container the step acted on.
 	Container string `json:"container,omitempty"`
 	// Elapsed is the step's duration on EventDone/EventFail.
-	Elapsed spec.Duration `json:"elapsed,omitempty"`
+	Elapsed Duration `json:"elapsed,omitempty"`
 	// Result is set on a successful EventEnd.
 	Result *Result `json:"result,omitempty"`
 	// Error is set on a failed EventEnd.
@@ -51,9 +49,9 @@ type Result struct {
 	// Container is the live container's name.
 	Container string `json:"container"`
 	// Duration is the whole swap's wall time.
-	Duration spec.Duration `json:"duration"`
+	Duration Duration `json:"duration"`
 	// Cutover is the time from green healthy to Traefik serving green.
-	Cutover spec.Duration `json:"cutover,omitempty"`
+	Cutover Duration `json:"cutover,omitempty"`
 	// Pruned are containers removed by retention.
 	Pruned []string `json:"pruned,omitempty"`
 	// Warnings are failures after cutover that did not fail the swap

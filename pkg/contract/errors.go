@@ -1,4 +1,4 @@
-package sidecarapi
+package contract
 
 import (
 	"fmt"

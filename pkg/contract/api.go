@@ -1,11 +1,14 @@
-// Package sidecarapi is the contract between the docker-kamal plugin and a
-// host's kamal-sidecar: paths, request and response types, NDJSON progress
-// events, and a Go client that talks HTTP over any connection the caller can
-// dial (typically a unix socket forwarded over SSH).
+// Package contract is everything the docker-kamal plugin and a host's
+// kamal-sidecar must agree on, and nothing else: the versioned deploy spec
+// (one document per service, destination, role and host), the sidecar API's
+// paths, request and response types, typed errors and NDJSON progress
+// events, and the names both sides derive (containers, labels, Traefik
+// objects). The two binaries may be built from different commits, so every
+// field is documented and decoding rejects what it does not know.
 //
-// It imports nothing of the project but pkg/spec, so the plugin can use it
-// without pulling in the sidecar's dependencies (Traefik, Docker client).
-package sidecarapi
+// It imports nothing of the module and nothing beyond the standard library:
+// each binary links it without pulling in the other side.
+package contract
 
 // Where the sidecar listens and how it is run on a host.
 const (
@@ -22,8 +25,8 @@ const (
 	// maintenance mode (a 503 page); Traefik reaches it on the app network,
 	// it is never published.
 	MaintenancePort = 9322
-	// ContainerName is the sidecar container's name on every host.
-	ContainerName = "kamal-sidecar"
+	// SidecarContainerName is the sidecar container's name on every host.
+	SidecarContainerName = "kamal-sidecar"
 	// ImageRepository is the sidecar image's repository; the tag is the
 	// build version.
 	ImageRepository = "kamal-sidecar"
@@ -37,7 +40,7 @@ const (
 	PathHealth        = "/healthz"
 	PathMetrics       = "/metrics"
 	PathStatus        = "/v1/status"
-	PathApply         = "/v1/apply"          // POST spec.Deploy → NDJSON events
+	PathApply         = "/v1/apply"          // POST Deploy → NDJSON events
 	PathRollback      = "/v1/rollback"       // POST RollbackRequest → NDJSON events
 	PathRoleStop      = "/v1/roles/stop"     // POST RoleRequest → RoleResponse
 	PathRoleStart     = "/v1/roles/start"    // POST RoleRequest → RoleResponse

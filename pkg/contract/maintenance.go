@@ -1,9 +1,7 @@
-package sidecarapi
+package contract
 
 import (
 	"fmt"
-
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
 // MaxMaintenanceMessage bounds the message shown on the maintenance page.
@@ -29,7 +27,7 @@ func (r *MaintenanceRequest) Validate() error {
 		return err
 	}
 	if len(r.Message) > MaxMaintenanceMessage {
-		return &spec.FieldError{Field: "message", Reason: fmt.Sprintf("longer than %d bytes", MaxMaintenanceMessage)}
+		return &FieldError{Field: "message", Reason: fmt.Sprintf("longer than %d bytes", MaxMaintenanceMessage)}
 	}
 	return nil
 }

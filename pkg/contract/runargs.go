@@ -1,4 +1,4 @@
-package sidecarapi
+package contract
 
 import "net"
 
@@ -11,7 +11,7 @@ func ImageRef(version string) string { return ImageRepository + ":" + version }
 
 // RunArgs is the `docker run` argument list (without "docker") that starts
 // the sidecar on a host exactly as production runs it. network is the shared
-// app network (spec.DefaultNetwork); the sidecar must be on it to probe app
+// app network (DefaultNetwork); the sidecar must be on it to probe app
 // containers by address and reach Traefik's API.
 //
 // monitorAddr is the host address the read-only monitoring listener is
@@ -21,7 +21,7 @@ func ImageRef(version string) string { return ImageRepository + ":" + version }
 func RunArgs(version, network, monitorAddr string) []string {
 	args := []string{
 		"run", "-d",
-		"--name", ContainerName,
+		"--name", SidecarContainerName,
 		"--restart", "unless-stopped",
 		"--label", "kamal.sidecar=" + version,
 		"-v", "/var/run/docker.sock:/var/run/docker.sock",

@@ -1,4 +1,4 @@
-package spec
+package contract
 
 // The wire spec: what the plugin sends to one host's sidecar. It is a contract
 // between two binaries that may be built from different commits, so it is
@@ -18,6 +18,23 @@ import (
 // APIVersion is the only wire-spec version this build reads and writes.
 const APIVersion = "docker-kamal/v1"
 
+// Entrypoint names, as the sidecar's Traefik static configuration defines
+// them and the plugin's routers refer to them.
+const (
+	EntryPointWeb       = "web"
+	EntryPointWebSecure = "websecure"
+)
+
+// RouteName is the Traefik object name (router, service, file) of d's role:
+// service-role[-destination]. Both sides derive it, so it lives here.
+func RouteName(d *Deploy) string {
+	parts := []string{d.Service, d.Role}
+	if d.Destination != "" {
+		parts = append(parts, d.Destination)
+	}
+	return strings.Join(parts, "-")
+}
+
 // DefaultNetwork is the Docker network app containers, Traefik and the
 // sidecar share on every host.
 const DefaultNetwork = "kamal"
@@ -35,7 +52,14 @@ const (
 	DefaultHealthTimeout    = 5 * time.Second
 )
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+// NamePattern is what service, role, destination and network names must
+// match: they become parts of container and Traefik object names.
+const NamePattern = `^[a-z0-9][a-z0-9_-]*$`
+
+var nameRE = regexp.MustCompile(NamePattern)
+
+// ValidName reports whether s matches NamePattern.
+func ValidName(s string) bool { return nameRE.MatchString(s) }
 
 // versionRE allows git SHAs, tags and the `_uncommitted_<hash>` suffix, all of
 // which must be usable inside a container name.
@@ -302,12 +326,12 @@ func (d *Deploy) Validate() error {
 		return &FieldError{"network", fmt.Sprintf("%q must match %s", d.Network, nameRE)}
 	}
 	for k := range d.Env {
-		if !validEnvName(k) {
+		if !ValidEnvName(k) {
 			return &FieldError{"env." + k, "not a valid environment variable name"}
 		}
 	}
 	for k := range d.SecretEnv {
-		if !validEnvName(k) {
+		if !ValidEnvName(k) {
 			return &FieldError{"secretEnv." + k, "not a valid environment variable name"}
 		}
 		if _, dup := d.Env[k]; dup {
@@ -448,7 +472,8 @@ func (d *Deploy) Redacted() *Deploy {
 // Redacted is what a secret value is replaced with in any output.
 const Redacted = "[REDACTED]"
 
-func validEnvName(s string) bool {
+// ValidEnvName reports whether s can be an environment variable name.
+func ValidEnvName(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -470,3 +495,8 @@ const (
 	LabelDestination = "kamal.destination"
 	LabelVersion     = "kamal.version"
 )
+
+// MarshalYAML prints durations as Go duration strings ("30s") in the
+// plugin's `config` output; YAML encoders find the method by its name, so
+// this package needs no YAML import.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
