@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -110,6 +111,32 @@ type Deploy struct {
 	// RetainContainers is how many stopped containers of this service and
 	// destination are kept for rollback.
 	RetainContainers int `json:"retainContainers,omitempty"`
+	// Assets, when set, bridges the role's static assets across versions:
+	// the sidecar extracts them from the image, merges in the version being
+	// replaced, and bind-mounts the result at Assets.Path.
+	Assets *Assets `json:"assets,omitempty"`
+}
+
+// Assets is Kamal's asset_path for a role behind the proxy.
+type Assets struct {
+	// Path is the absolute directory in the image that holds the assets,
+	// e.g. "/rails/public/assets".
+	Path string `json:"path"`
+	// Options are bind-mount options for the mount ("ro", "z"), as after
+	// the second colon of asset_path.
+	Options string `json:"options,omitempty"`
+}
+
+var mountOptionsRE = regexp.MustCompile(`^[a-zA-Z,]*$`)
+
+func (a *Assets) validate() error {
+	if !strings.HasPrefix(a.Path, "/") || strings.Contains(a.Path, ":") || path.Clean(a.Path) == "/" {
+		return &FieldError{"assets.path", fmt.Sprintf("%q must be an absolute directory other than / and hold no colon", a.Path)}
+	}
+	if !mountOptionsRE.MatchString(a.Options) {
+		return &FieldError{"assets.options", fmt.Sprintf("%q must be comma-separated mount options", a.Options)}
+	}
+	return nil
 }
 
 // ContainerOptions are the docker run options the config may set.
@@ -369,6 +396,9 @@ func (d *Deploy) Validate() error {
 	}
 	if d.RetainContainers < 0 {
 		return &FieldError{"retainContainers", "must not be negative"}
+	}
+	if d.Assets != nil {
+		return d.Assets.validate()
 	}
 	return nil
 }
