@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
 
 // load sends the archive without its first skip layers into `docker load`.
@@ -24,7 +26,7 @@ func (s *Shipper) load(ctx context.Context, host string, r Remote, li *localImag
 	if err != nil {
 		return fmt.Errorf("open image payload: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: the copy's error is the one that matters
 
 	pr, pw := io.Pipe()
 	counter := &countingWriter{w: pw, host: host, progress: s.opts.Progress, base: res.Bytes}
@@ -34,33 +36,66 @@ func (s *Shipper) load(ctx context.Context, host string, r Remote, li *localImag
 		if err != nil {
 			err = fmt.Errorf("read image payload: %w", err)
 		}
-		pw.CloseWithError(err)
+		_ = pw.CloseWithError(err) // never fails
 		writeErr <- err
 	}()
 
 	var stderr tailWriter
 	runErr := r.Run(ctx, s.opts.RemoteDocker+" load", pr, io.Discard, &stderr)
-	pr.CloseWithError(errors.New("remote docker load ended"))
+	_ = pr.CloseWithError(errors.New("remote docker load ended")) // never fails
 	werr := <-writeErr
 	res.Bytes = counter.total()
 	counter.report(true)
 	switch {
 	case runErr != nil:
-		return &LoadError{Err: runErr, Stderr: stderr.String()}
+		return newLoadError(runErr, stderr.String(), skip)
 	case werr != nil:
 		return werr
 	}
 	return nil
 }
 
-// LoadError is a failed `docker load` on the host with its stderr.
+// ErrLayerMissing is matched (errors.Is) by a LoadError when `docker load`
+// needed the file of a layer that was left out of the archive: the host lost
+// the layer between listing its images and the load (pruned meanwhile). Ship
+// then sends the whole archive.
+var ErrLayerMissing = errors.New("layer missing on host")
+
+// LoadError is a failed `docker load` on the host with its stderr. It matches
+// ErrLayerMissing when the load failed for want of a layer left out.
 type LoadError struct {
 	Err    error
 	Stderr string
+
+	layerMissing bool
+}
+
+// newLoadError records a load of the archive without its first skip layers
+// that failed with runErr. Docker says that a layer file was missing only in
+// its output, so this is where that output is read.
+func newLoadError(runErr error, stderr string, skip int) *LoadError {
+	e := &LoadError{Err: runErr, Stderr: stderr}
+	if skip == 0 {
+		return e // nothing was left out
+	}
+	e.layerMissing = saysLayerMissing(stderr)
+	var exit *transport.ExitError
+	if errors.As(runErr, &exit) && saysLayerMissing(exit.Stderr) {
+		e.layerMissing = true
+	}
+	return e
+}
+
+// saysLayerMissing reports whether `docker load` output says a layer was
+// missing: the archive lacked the layer's file, or the layer store lacked the
+// layer.
+func saysLayerMissing(out string) bool {
+	return strings.Contains(out, "no such file or directory") || strings.Contains(out, "layer does not exist")
 }
 
 func (e *LoadError) Error() string {
 	msg := "docker load on host: " + e.Err.Error()
+	// Some Remotes put stderr in their error already.
 	if s := strings.TrimSpace(e.Stderr); s != "" && !strings.Contains(msg, s) {
 		msg += ": " + s
 	}
@@ -69,13 +104,5 @@ func (e *LoadError) Error() string {
 
 func (e *LoadError) Unwrap() error { return e.Err }
 
-// isMissingLayer says whether a load failed because a layer file we left out
-// was needed after all (the host lost the layer between check and load).
-func isMissingLayer(err error) bool {
-	var le *LoadError
-	if !errors.As(err, &le) {
-		return false
-	}
-	msg := le.Stderr + " " + le.Err.Error()
-	return strings.Contains(msg, "no such file or directory") || strings.Contains(msg, "layer does not exist")
-}
+// Is matches ErrLayerMissing when the load failed for want of a layer left out.
+func (e *LoadError) Is(target error) bool { return target == ErrLayerMissing && e.layerMissing }

@@ -79,45 +79,55 @@ func (s *Shipper) forgetOnCancel(image string, li *localImage, err error) {
 	s.mu.Unlock()
 }
 
+// saveArchive runs `docker save` for li into the work dir and indexes the
+// archive, checking it holds the layers inspected.
 func (s *Shipper) saveArchive(ctx context.Context, li *localImage) (string, *archiveIndex, error) {
-	s.mu.Lock()
-	if s.dir == "" {
-		dir, err := os.MkdirTemp(s.opts.TempDir, "kamal-ship-")
-		if err != nil {
-			s.mu.Unlock()
-			return "", nil, fmt.Errorf("save image: %w", err)
-		}
-		s.dir = dir
+	dir, err := s.workDir()
+	if err != nil {
+		return "", nil, fmt.Errorf("save image: %w", err)
 	}
-	dir := s.dir
-	s.mu.Unlock()
 	f, err := os.CreateTemp(dir, "image-*.tar")
 	if err != nil {
 		return "", nil, fmt.Errorf("save image: %w", err)
 	}
 	name := f.Name()
-	f.Close()
+	_ = f.Close() // empty: only its unique name is wanted, docker save writes it
 	// Save by reference so the archive carries the tag for `docker load`;
 	// the layers are checked against the inspected image below.
 	if _, err := s.docker(ctx, "save", "-o", name, li.ref); err != nil {
-		os.Remove(name)
+		_ = os.Remove(name) // best effort: Close removes the work dir anyway
 		return "", nil, fmt.Errorf("save image: %w", err)
 	}
 	f, err = os.Open(name)
 	if err != nil {
 		return "", nil, fmt.Errorf("save image: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: indexArchive's error is the one that matters
 	idx, err := indexArchive(bufio.NewReaderSize(f, 1<<20))
 	if err != nil {
-		os.Remove(name)
+		_ = os.Remove(name) // best effort: Close removes the work dir anyway
 		return "", nil, err
 	}
 	if strings.Join(idx.DiffIDs, ",") != strings.Join(li.layers, ",") {
-		os.Remove(name)
+		_ = os.Remove(name) // best effort: Close removes the work dir anyway
 		return "", nil, fmt.Errorf("save image: %s changed while saving (layers differ from the inspected image)", li.ref)
 	}
 	return name, idx, nil
+}
+
+// workDir returns the directory of the saved archives, creating it on first
+// use; Close removes it.
+func (s *Shipper) workDir() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dir == "" {
+		dir, err := os.MkdirTemp(s.opts.TempDir, "kamal-ship-")
+		if err != nil {
+			return "", err
+		}
+		s.dir = dir
+	}
+	return s.dir, nil
 }
 
 // docker runs the local docker CLI with the user's global flags.

@@ -43,7 +43,7 @@ func (s *Shipper) writePayload(li *localImage, skip int) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("open saved image: %w", err)
 	}
-	defer src.Close()
+	defer func() { _ = src.Close() }() // read only: the rewrite's error is the one that matters
 	dst, err := os.CreateTemp(filepath.Dir(li.archive), "payload-*.tar")
 	if err != nil {
 		return "", fmt.Errorf("write image payload: %w", err)
@@ -53,7 +53,7 @@ func (s *Shipper) writePayload(li *localImage, skip int) (string, error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(dst.Name())
+		_ = os.Remove(dst.Name()) // best effort: Close removes the work dir anyway
 		return "", fmt.Errorf("write image payload: %w", err)
 	}
 	return dst.Name(), nil

@@ -3,6 +3,7 @@ package imageship
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -180,7 +181,7 @@ func (s *Shipper) ship(ctx context.Context, host string, r Remote, image string,
 	}
 	res.LayersSkipped = skip
 	err = s.load(ctx, host, r, li, skip, res)
-	if err != nil && skip > 0 && isMissingLayer(err) {
+	if errors.Is(err, ErrLayerMissing) {
 		res.Retried, res.LayersSkipped = true, 0
 		err = s.load(ctx, host, r, li, 0, res)
 	}
