@@ -263,9 +263,6 @@ func exitError(err error) error {
 	return fmt.Errorf("run remote command: %w", err)
 }
 
-// DialUnix opens a stream to the unix socket at path on the host, forwarded
-// over this connection ("direct-streamlocal@openssh.com"). The returned conn
-// has no deadline support.
 // DialTCP opens a TCP connection from the remote host to addr (as seen
 // from there, e.g. "127.0.0.1:5432"), like ssh -L.
 func (c *Conn) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
@@ -276,6 +273,9 @@ func (c *Conn) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
 	return nc, nil
 }
 
+// DialUnix opens a stream to the unix socket at path on the host, forwarded
+// over this connection ("direct-streamlocal@openssh.com"). The returned conn
+// has no deadline support.
 func (c *Conn) DialUnix(ctx context.Context, path string) (net.Conn, error) {
 	nc, err := c.client.DialContext(ctx, "unix", path)
 	if err != nil {
