@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
 
 // fakeHost is a Remote that plays a host's docker CLI: it answers the image
@@ -236,19 +238,20 @@ func TestShipAll(t *testing.T) {
 	for _, h := range hosts[:4] {
 		fakes[h] = &fakeHost{loadedID: img.id, inventory: []string{hostLine("sha256:old", img.diffIDs[:1])}}
 	}
+	errRefused := errors.New("connection refused")
 	results := s.ShipAll(ctx, "app:v2", hosts, func(ctx context.Context, host string) (Remote, error) {
 		if f, ok := fakes[host]; ok {
 			return f, nil
 		}
-		return nil, errors.New("connection refused")
+		return nil, errRefused
 	})
 	for i, r := range results[:4] {
 		if r.Err != nil || r.Host != hosts[i] || r.LayersSkipped != 1 || r.Bytes == 0 {
 			t.Errorf("host %s: %+v", hosts[i], r)
 		}
 	}
-	if r := results[4]; r.Err == nil || !strings.Contains(r.Err.Error(), "ship app:v2 to down: connection refused") {
-		t.Errorf("down host: %v", r.Err)
+	if r := results[4]; !errors.Is(r.Err, errRefused) || r.Host != "down" || r.Image != "app:v2" {
+		t.Errorf("down host: %+v, want the connect error", r)
 	}
 	calls, _ := os.ReadFile(log)
 	if n := strings.Count(string(calls), "save"); n != 1 {
@@ -287,8 +290,8 @@ func TestShipLoadFailure(t *testing.T) {
 	h := &failingLoad{}
 	res := s.Ship(context.Background(), "h1", h, "app:v2")
 	var le *LoadError
-	if !errors.As(res.Err, &le) || !strings.Contains(res.Err.Error(), "no space left on device") {
-		t.Fatalf("got %v", res.Err)
+	if !errors.As(res.Err, &le) || le.Stderr != "write /var/lib/docker/tmp/x: no space left on device" || errors.Is(res.Err, ErrLayerMissing) {
+		t.Fatalf("got %v, want a LoadError with the host's stderr, not ErrLayerMissing", res.Err)
 	}
 	if h.loads != 1 || res.Retried {
 		t.Errorf("loads %d retried %v", h.loads, res.Retried)
@@ -305,4 +308,35 @@ func (f *failingLoad) Run(ctx context.Context, cmd string, stdin io.Reader, stdo
 		return exitErr{1}
 	}
 	return nil // empty inventory
+}
+
+func TestLoadErrorLayerMissing(t *testing.T) {
+	const pruned = "open /var/lib/docker/tmp/docker-import-1/aaa/layer.tar: no such file or directory"
+	exit1 := &transport.ExitError{Code: 1}
+	tests := []struct {
+		name    string
+		runErr  error
+		stderr  string
+		skip    int
+		missing bool
+	}{
+		{name: "layer file left out", runErr: exit1, stderr: pruned, skip: 1, missing: true},
+		{name: "layer store lacks the layer", runErr: exit1, stderr: "Error: layer does not exist", skip: 2, missing: true},
+		{name: "said in the exit error", runErr: &transport.ExitError{Code: 1, Stderr: pruned}, skip: 1, missing: true},
+		{name: "nothing was left out", runErr: exit1, stderr: pruned, skip: 0},
+		{name: "disk full", runErr: exit1, stderr: "write /var/lib/docker/tmp/x: no space left on device", skip: 1},
+		{name: "connection lost", runErr: errors.New("run remote command: connection lost"), skip: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := fmt.Errorf("ship app to h: %w", newLoadError(tt.runErr, tt.stderr, tt.skip))
+			if errors.Is(err, ErrLayerMissing) != tt.missing {
+				t.Errorf("errors.Is(%v, ErrLayerMissing) = %v, want %v", err, !tt.missing, tt.missing)
+			}
+			var le *LoadError
+			if !errors.As(err, &le) || !errors.Is(err, tt.runErr) || le.Stderr != tt.stderr {
+				t.Errorf("%v: want a LoadError wrapping %v with stderr %q", err, tt.runErr, tt.stderr)
+			}
+		})
+	}
 }

@@ -22,12 +22,13 @@ type auth struct {
 
 func (a *auth) close() {
 	if a.agent != nil {
-		a.agent.Close()
+		_ = a.agent.Close() // done with the agent; a failed close loses nothing
 	}
 }
 
-func (a *auth) methods() []ssh.AuthMethod {
-	signers := a.signers
+// methods offers the signers by public key (publicKeyMethod), watched by w.
+func (a *auth) methods(w *refusalWatch) []ssh.AuthMethod {
+	signers := w.signers(a.signers)
 	return []ssh.AuthMethod{ssh.PublicKeysCallback(func() ([]ssh.Signer, error) { return signers, nil })}
 }
 
@@ -95,12 +96,16 @@ func loadAuth(t *target) (*auth, error) {
 	}
 	if len(a.signers) == 0 {
 		a.close()
-		return nil, fmt.Errorf("load ssh keys for %s: no usable key (%s)", t.Alias, strings.Join(append(a.notes, "no key files found"), "; "))
+		return nil, fmt.Errorf("load ssh keys for %s: %w (%s)", t.Alias, errNoUsableKey, strings.Join(append(a.notes, "no key files found"), "; "))
 	}
 	return a, nil
 }
 
-var errPassphrase = errors.New("key is passphrase-protected")
+var (
+	// errNoUsableKey: neither the agent nor the key files gave a key to offer.
+	errNoUsableKey = errors.New("no usable key")
+	errPassphrase  = errors.New("key is passphrase-protected")
+)
 
 // readKey parses a private key file. For an encrypted key it returns
 // errPassphrase and, when the format carries it, the public key.

@@ -1,15 +1,12 @@
 package transport
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/kevinburke/ssh_config"
 )
 
 // maxJumps bounds a ProxyJump chain.
@@ -47,85 +44,6 @@ func (t *target) knownHostsAddr() string {
 	return net.JoinHostPort(h, strconv.Itoa(t.Port))
 }
 
-// sshConfig is the subset of ssh_config lookups the resolver needs.
-type sshConfig interface {
-	Get(alias, key string) (string, error)
-	GetAll(alias, key string) ([]string, error)
-}
-
-type noConfig struct{}
-
-func (noConfig) Get(string, string) (string, error)      { return "", nil }
-func (noConfig) GetAll(string, string) ([]string, error) { return nil, nil }
-
-// loadConfigs reads opts.ConfigFile then opts.ConfigFiles; for each key the
-// first file that sets it wins, as with OpenSSH's -F plus includes.
-func loadConfigs(opts Options) (sshConfig, error) {
-	paths := append([]string{opts.ConfigFile}, opts.ConfigFiles...)
-	var cfgs multiConfig
-	for _, p := range paths {
-		if p == "" {
-			continue
-		}
-		c, err := loadConfig(p)
-		if err != nil {
-			return nil, err
-		}
-		cfgs = append(cfgs, c)
-	}
-	return cfgs, nil
-}
-
-// multiConfig looks keys up in several configs in order.
-type multiConfig []sshConfig
-
-func (m multiConfig) Get(alias, key string) (string, error) {
-	for _, c := range m {
-		v, err := c.Get(alias, key)
-		if err != nil || v != "" {
-			return v, err
-		}
-	}
-	return "", nil
-}
-
-func (m multiConfig) GetAll(alias, key string) ([]string, error) {
-	var all []string
-	for _, c := range m {
-		v, err := c.GetAll(alias, key)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, v...)
-	}
-	return all, nil
-}
-
-// loadConfig reads the ssh config named by path ("none" for none). A missing
-// default config is not an error; a missing explicit one is.
-func loadConfig(path string) (sshConfig, error) {
-	if path == "none" {
-		return noConfig{}, nil
-	}
-	p, err := expandHome(path)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open(p)
-	if errors.Is(err, os.ErrNotExist) && path == DefaultConfigFile {
-		return noConfig{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read ssh config: %w", err)
-	}
-	defer f.Close()
-	cfg, err := ssh_config.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("parse ssh config %s: %w (set the config file to \"none\" to skip it)", path, err)
-	}
-	return cfg, nil
-}
-
 // resolve turns a host as written in deploy.yml ("host", "user@host",
 // "host:port", "[v6]:port") into a target, applying opts over cfg over
 // defaults. Jump hosts are resolved the same way, without their own jumps.
@@ -146,22 +64,9 @@ func resolve(host string, opts Options, cfg sshConfig) (*target, error) {
 		}
 	}
 	if proxy != "" && !strings.EqualFold(proxy, "none") {
-		hops := strings.Split(proxy, ",")
-		if len(hops) > maxJumps {
-			return nil, fmt.Errorf("resolve proxy %q: more than %d jump hosts", proxy, maxJumps)
-		}
-		jumpOpts := opts
-		jumpOpts.User, jumpOpts.Port = "", 0 // ssh.user/port are for the app hosts
-		for _, h := range hops {
-			h = strings.TrimPrefix(strings.TrimSpace(h), "ssh://")
-			if h == "" {
-				return nil, fmt.Errorf("resolve proxy %q: empty jump host", proxy)
-			}
-			j, err := resolveHop(h, jumpOpts, cfg)
-			if err != nil {
-				return nil, fmt.Errorf("resolve jump host %s: %w", h, err)
-			}
-			t.Jumps = append(t.Jumps, j)
+		t.Jumps, err = resolveJumps(proxy, opts, cfg)
+		if err != nil {
+			return nil, err
 		}
 		return t, nil
 	}
@@ -175,86 +80,164 @@ func resolve(host string, opts Options, cfg sshConfig) (*target, error) {
 	return t, nil
 }
 
+// resolveJumps resolves a ProxyJump list ("[user@]host[:port],...", first
+// dialled first). ssh.user and ssh.port are for the app hosts, so the jump
+// hosts do not inherit them.
+func resolveJumps(proxy string, opts Options, cfg sshConfig) ([]*target, error) {
+	hops := strings.Split(proxy, ",")
+	if len(hops) > maxJumps {
+		return nil, fmt.Errorf("resolve proxy %q: more than %d jump hosts", proxy, maxJumps)
+	}
+	jumpOpts := opts
+	jumpOpts.User, jumpOpts.Port = "", 0
+	var jumps []*target
+	for _, h := range hops {
+		h = strings.TrimPrefix(strings.TrimSpace(h), "ssh://")
+		if h == "" {
+			return nil, fmt.Errorf("resolve proxy %q: empty jump host", proxy)
+		}
+		j, err := resolveHop(h, jumpOpts, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("resolve jump host %s: %w", h, err)
+		}
+		jumps = append(jumps, j)
+	}
+	return jumps, nil
+}
+
+// hostConfig is the ssh config as it applies to one host alias.
+type hostConfig struct {
+	cfg   sshConfig
+	alias string
+}
+
+// get returns key's value, trimmed; "" when unset.
+func (h hostConfig) get(key string) string {
+	v, _ := h.cfg.Get(h.alias, key) // errors only for invalid Include; treat as unset
+	return strings.TrimSpace(v)
+}
+
+// getAll returns every value of a repeatable key such as IdentityFile.
+func (h hostConfig) getAll(key string) []string {
+	v, _ := h.cfg.GetAll(h.alias, key) // errors only for invalid Include; treat as unset
+	return v
+}
+
+// resolveHop resolves one host without its jumps: what to dial, as whom,
+// with which keys, checked against which known_hosts.
 func resolveHop(host string, opts Options, cfg sshConfig) (*target, error) {
 	user, alias, port, err := splitHostSpec(host)
 	if err != nil {
 		return nil, err
 	}
-	get := func(key string) string {
-		v, _ := cfg.Get(alias, key) // errors only for invalid Include; treat as unset
-		return strings.TrimSpace(v)
-	}
+	hc := hostConfig{cfg: cfg, alias: alias}
 	t := &target{Alias: alias, HostName: alias}
-	if hn := get("HostName"); hn != "" {
+	if hn := hc.get("HostName"); hn != "" {
 		t.HostName = expandTokens(hn, alias, "", "", 0)
 	}
-
-	switch {
-	case port != 0:
-		t.Port = port
-	case opts.Port != 0:
-		t.Port = opts.Port
-	default:
-		t.Port = DefaultPort
-		if p := get("Port"); p != "" {
-			n, err := strconv.Atoi(p)
-			if err != nil || n <= 0 || n > 65535 {
-				return nil, fmt.Errorf("ssh config: bad Port %q for %s", p, alias)
-			}
-			t.Port = n
-		}
+	if t.Port, err = hopPort(port, opts, hc); err != nil {
+		return nil, err
 	}
-
-	switch {
-	case user != "":
-		t.User = user
-	case opts.User != "":
-		t.User = opts.User
-	case get("User") != "":
-		t.User = get("User")
-	default:
-		t.User = DefaultUser
-	}
-
-	t.HostKeyAlias = get("HostKeyAlias")
-	t.KeysOnly = opts.KeysOnly || strings.EqualFold(get("IdentitiesOnly"), "yes")
-	shkc := strings.ToLower(get("StrictHostKeyChecking"))
+	t.User = hopUser(user, opts, hc)
+	t.HostKeyAlias = hc.get("HostKeyAlias")
+	t.KeysOnly = opts.KeysOnly || strings.EqualFold(hc.get("IdentitiesOnly"), "yes")
+	shkc := strings.ToLower(hc.get("StrictHostKeyChecking"))
 	t.AcceptNew = opts.AcceptNewHostKeys || shkc == "accept-new" || shkc == "no" || shkc == "off"
-
-	for _, k := range opts.KeyFiles {
-		p, err := expandHome(expandTokens(k, alias, t.HostName, t.User, t.Port))
-		if err != nil {
-			return nil, err
-		}
-		t.KeyFiles = append(t.KeyFiles, p)
-	}
-	ids, _ := cfg.GetAll(alias, "IdentityFile")
-	for _, k := range ids {
-		if strings.EqualFold(k, "none") {
-			continue
-		}
-		p, err := expandHome(expandTokens(k, alias, t.HostName, t.User, t.Port))
-		if err != nil {
-			return nil, err
-		}
-		t.KeyFiles = append(t.KeyFiles, p)
+	if t.KeyFiles, err = t.keyFiles(opts, hc); err != nil {
+		return nil, err
 	}
 	t.explicitKeyset = len(t.KeyFiles) > 0
 	if !t.explicitKeyset {
-		for _, k := range DefaultKeyFiles {
-			p, err := expandHome(k)
-			if err != nil {
-				return nil, err
-			}
-			if _, err := os.Stat(p); err == nil {
-				t.KeyFiles = append(t.KeyFiles, p)
-			}
+		if t.KeyFiles, err = defaultKeyFiles(); err != nil {
+			return nil, err
 		}
 	}
+	if t.KnownHosts, err = t.knownHostsFiles(opts, hc); err != nil {
+		return nil, err
+	}
+	if t.AgentSocket, err = agentSocket(opts, hc); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
 
+// hopPort picks the port: host spec, then ssh.port, then the ssh config.
+func hopPort(specPort int, opts Options, hc hostConfig) (int, error) {
+	switch {
+	case specPort != 0:
+		return specPort, nil
+	case opts.Port != 0:
+		return opts.Port, nil
+	}
+	p := hc.get("Port")
+	if p == "" {
+		return DefaultPort, nil
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n <= 0 || n > 65535 {
+		return 0, fmt.Errorf("ssh config: bad Port %q for %s", p, hc.alias)
+	}
+	return n, nil
+}
+
+// hopUser picks the user: host spec, then ssh.user, then the ssh config.
+func hopUser(specUser string, opts Options, hc hostConfig) string {
+	switch {
+	case specUser != "":
+		return specUser
+	case opts.User != "":
+		return opts.User
+	case hc.get("User") != "":
+		return hc.get("User")
+	}
+	return DefaultUser
+}
+
+// keyFiles lists the keys named by ssh.keys, then the config's IdentityFile
+// entries; none named means the defaults apply.
+func (t *target) keyFiles(opts Options, hc hostConfig) ([]string, error) {
+	var files []string
+	for _, k := range opts.KeyFiles {
+		p, err := t.expandPath(k)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, p)
+	}
+	for _, k := range hc.getAll("IdentityFile") {
+		if strings.EqualFold(k, "none") {
+			continue
+		}
+		p, err := t.expandPath(k)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, p)
+	}
+	return files, nil
+}
+
+// defaultKeyFiles lists the DefaultKeyFiles that exist, as OpenSSH tries them.
+func defaultKeyFiles() ([]string, error) {
+	var files []string
+	for _, k := range DefaultKeyFiles {
+		p, err := expandHome(k)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(p); err == nil {
+			files = append(files, p)
+		}
+	}
+	return files, nil
+}
+
+// knownHostsFiles lists the known_hosts files to check: the configured ones,
+// or the user's and (when present) the system-wide file.
+func (t *target) knownHostsFiles(opts Options, hc hostConfig) ([]string, error) {
 	khs := opts.KnownHostsFiles
 	if len(khs) == 0 {
-		if v := get("UserKnownHostsFile"); v != "" {
+		if v := hc.get("UserKnownHostsFile"); v != "" {
 			khs = strings.Fields(v)
 		} else {
 			khs = []string{DefaultKnownHosts}
@@ -263,30 +246,38 @@ func resolveHop(host string, opts Options, cfg sshConfig) (*target, error) {
 			khs = append(khs, GlobalKnownHosts)
 		}
 	}
+	var files []string
 	for _, k := range khs {
-		p, err := expandHome(expandTokens(k, alias, t.HostName, t.User, t.Port))
+		p, err := t.expandPath(k)
 		if err != nil {
 			return nil, err
 		}
-		t.KnownHosts = append(t.KnownHosts, p)
+		files = append(files, p)
 	}
+	return files, nil
+}
 
-	switch {
+// agentSocket picks the ssh-agent socket: ssh.agent, then the config's
+// IdentityAgent, then $SSH_AUTH_SOCK. "none" means no agent.
+func agentSocket(opts Options, hc hostConfig) (string, error) {
+	var sock string
+	switch ia := hc.get("IdentityAgent"); {
 	case opts.AgentSocket != "":
-		t.AgentSocket = opts.AgentSocket
-	case get("IdentityAgent") != "" && get("IdentityAgent") != "SSH_AUTH_SOCK":
-		t.AgentSocket = get("IdentityAgent")
+		sock = opts.AgentSocket
+	case ia != "" && ia != "SSH_AUTH_SOCK":
+		sock = ia
 	default:
-		t.AgentSocket = os.Getenv("SSH_AUTH_SOCK")
+		sock = os.Getenv("SSH_AUTH_SOCK")
 	}
-	if t.AgentSocket != "" && t.AgentSocket != "none" {
-		p, err := expandHome(t.AgentSocket)
-		if err != nil {
-			return nil, err
-		}
-		t.AgentSocket = p
+	if sock == "" || sock == "none" {
+		return sock, nil
 	}
-	return t, nil
+	return expandHome(sock)
+}
+
+// expandPath expands the OpenSSH tokens for t, then a leading "~/".
+func (t *target) expandPath(p string) (string, error) {
+	return expandHome(expandTokens(p, t.Alias, t.HostName, t.User, t.Port))
 }
 
 // splitHostSpec parses "[user@]host[:port]" (IPv6 in brackets).

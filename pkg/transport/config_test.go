@@ -187,3 +187,90 @@ func TestConfigFiles(t *testing.T) {
 		t.Error("missing listed config: no error")
 	}
 }
+
+func TestResolveConfigCases(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("SSH_AUTH_SOCK", "/env-agent.sock")
+	tests := []struct {
+		name    string
+		config  string
+		opts    Options
+		wantErr bool
+		check   func(*target) bool
+	}{
+		{name: "bad port", config: "Host h\n  Port 70000\n", wantErr: true},
+		{name: "port not a number", config: "Host h\n  Port ssh\n", wantErr: true},
+		{name: "too many jump hosts", config: "Host h\n  ProxyJump a,b,c,d,e,f,g,h,i\n", wantErr: true},
+		{name: "empty jump host", config: "Host h\n  ProxyJump a,,b\n", wantErr: true},
+		{name: "bad jump host", config: "Host h\n  ProxyJump a:0\n", wantErr: true},
+		{
+			name:   "jump hosts do not inherit ssh.user and ssh.port",
+			config: "Host h\n  ProxyJump ssh://j1, u@j2:2200\n",
+			opts:   Options{User: "app", Port: 2022},
+			check: func(t *target) bool {
+				return t.User == "app" && t.Port == 2022 && len(t.Jumps) == 2 &&
+					t.Jumps[0].User == DefaultUser && t.Jumps[0].addr() == "j1:22" &&
+					t.Jumps[1].User == "u" && t.Jumps[1].addr() == "j2:2200"
+			},
+		},
+		{
+			name:   "ProxyJump none leaves the ProxyCommand",
+			config: "Host h\n  ProxyJump none\n  ProxyCommand nc %h %p\n",
+			check:  func(t *target) bool { return len(t.Jumps) == 0 && t.ProxyCommand == "nc %h %p" },
+		},
+		{
+			name:   "ProxyCommand none",
+			config: "Host h\n  ProxyCommand none\n",
+			check:  func(t *target) bool { return t.ProxyCommand == "" },
+		},
+		{
+			name:   "ssh.proxy_command wins over ProxyJump",
+			config: "Host h\n  ProxyJump j\n",
+			opts:   Options{ProxyCommand: "cmd"},
+			check:  func(t *target) bool { return len(t.Jumps) == 0 && t.ProxyCommand == "cmd" },
+		},
+		{
+			name:   "IdentityFile none is no key",
+			config: "Host h\n  IdentityFile none\n",
+			check:  func(t *target) bool { return len(t.KeyFiles) == 0 && !t.explicitKeyset },
+		},
+		{
+			name:   "IdentityAgent SSH_AUTH_SOCK is the environment's",
+			config: "Host h\n  IdentityAgent SSH_AUTH_SOCK\n",
+			check:  func(t *target) bool { return t.AgentSocket == "/env-agent.sock" },
+		},
+		{
+			name:   "ssh.agent none",
+			config: "Host h\n  IdentityAgent /cfg.sock\n",
+			opts:   Options{AgentSocket: "none"},
+			check:  func(t *target) bool { return t.AgentSocket == "none" },
+		},
+		{
+			name:   "StrictHostKeyChecking no accepts new keys",
+			config: "Host h\n  StrictHostKeyChecking no\n  HostKeyAlias alias\n",
+			check:  func(t *target) bool { return t.AcceptNew && t.knownHostsAddr() == "alias:22" },
+		},
+		{
+			name:   "tokens in HostName and IdentityFile",
+			config: "Host h\n  HostName %h.example\n  User u\n  IdentityFile /keys/%r@%h:%p\n",
+			check: func(t *target) bool {
+				return t.HostName == "h.example" && len(t.KeyFiles) == 1 && t.KeyFiles[0] == "/keys/u@h.example:22"
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := loadConfigText(t, tt.config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := resolve("h", tt.opts, cfg)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("resolve: %v, want error %v", err, tt.wantErr)
+			}
+			if tt.check != nil && !tt.check(got) {
+				t.Errorf("resolve gave %+v", *got)
+			}
+		})
+	}
+}

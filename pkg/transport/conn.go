@@ -61,8 +61,8 @@ func newConn(host string, hops []*ssh.Client, opts Options) *Conn {
 		done:     make(chan struct{}),
 	}
 	go func() {
-		_ = c.client.Wait()
-		c.Close()
+		_ = c.client.Wait() // the connection died or was closed: either way, close it
+		_ = c.Close()       // nobody to report to; Closed() tells callers
 	}()
 	if opts.Keepalive > 0 {
 		go c.keepalive(opts.Keepalive, DefaultKeepaliveMax)
@@ -77,14 +77,19 @@ func (c *Conn) Host() string { return c.host }
 func (c *Conn) Close() error {
 	c.once.Do(func() {
 		close(c.done)
+		// Closing idle streams writes to the connection: not under httpMu.
 		c.httpMu.Lock()
+		clients := make([]*http.Client, 0, len(c.http))
 		for _, hc := range c.http {
-			hc.CloseIdleConnections()
+			clients = append(clients, hc)
 		}
 		c.httpMu.Unlock()
+		for _, hc := range clients {
+			hc.CloseIdleConnections()
+		}
 		c.closeErr = c.client.Close()
 		for i := len(c.hops) - 1; i >= 0; i-- {
-			c.hops[i].Close()
+			_ = c.hops[i].Close() // the host's own connection's error is the one reported
 		}
 		if errors.Is(c.closeErr, net.ErrClosed) {
 			c.closeErr = nil
@@ -123,14 +128,14 @@ func (c *Conn) keepalive(interval time.Duration, max int) {
 		select {
 		case err := <-reply:
 			if err != nil {
-				c.Close()
+				_ = c.Close() // the connection is dead; Closed() tells callers
 				return
 			}
 			missed = 0
 		case <-time.After(interval):
 			missed++
 			if missed >= max {
-				c.Close()
+				_ = c.Close() // the connection is dead; Closed() tells callers
 				return
 			}
 		case <-c.done:
@@ -192,7 +197,7 @@ func (c *Conn) run(ctx context.Context, cmd string, stdin io.Reader, stdout, std
 	if err != nil {
 		return fmt.Errorf("open session: %w", err)
 	}
-	defer sess.Close()
+	defer func() { _ = sess.Close() }() // after Wait it is closed already; nothing to report
 	if pty != nil {
 		modes := ssh.TerminalModes{ssh.ECHO: 1, ssh.TTY_OP_ISPEED: 14400, ssh.TTY_OP_OSPEED: 14400}
 		if err := sess.RequestPty(pty.term, pty.height, pty.width, modes); err != nil {
@@ -213,8 +218,8 @@ func (c *Conn) run(ctx context.Context, cmd string, stdin io.Reader, stdout, std
 			return fmt.Errorf("open stdin: %w", err)
 		}
 		go func() {
-			_, _ = io.Copy(w, stdin)
-			w.Close()
+			_, _ = io.Copy(w, stdin) // the command's exit status tells whether it got its input
+			_ = w.Close()            // sends EOF; fails only when the session is gone
 		}()
 	}
 	if err := sess.Start(cmd); err != nil {
@@ -225,10 +230,12 @@ func (c *Conn) run(ctx context.Context, cmd string, stdin io.Reader, stdout, std
 	select {
 	case err = <-waited:
 	case <-ctx.Done():
+		// Stopping on ctx: ctx's error is the one to report, not these.
 		_ = sess.Signal(ssh.SIGTERM)
-		sess.Close()
+		_ = sess.Close()
 		select {
-		case <-waited:
+		case err := <-waited:
+			_ = err
 		case <-time.After(time.Second):
 		}
 		return ctx.Err()
@@ -256,9 +263,6 @@ func exitError(err error) error {
 	return fmt.Errorf("run remote command: %w", err)
 }
 
-// DialUnix opens a stream to the unix socket at path on the host, forwarded
-// over this connection ("direct-streamlocal@openssh.com"). The returned conn
-// has no deadline support.
 // DialTCP opens a TCP connection from the remote host to addr (as seen
 // from there, e.g. "127.0.0.1:5432"), like ssh -L.
 func (c *Conn) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
@@ -269,6 +273,9 @@ func (c *Conn) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
 	return nc, nil
 }
 
+// DialUnix opens a stream to the unix socket at path on the host, forwarded
+// over this connection ("direct-streamlocal@openssh.com"). The returned conn
+// has no deadline support.
 func (c *Conn) DialUnix(ctx context.Context, path string) (net.Conn, error) {
 	nc, err := c.client.DialContext(ctx, "unix", path)
 	if err != nil {

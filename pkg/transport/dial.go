@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -46,7 +45,7 @@ func dial(ctx context.Context, host string, opts Options, cfg sshConfig) (*Conn,
 	var hops []*ssh.Client
 	closeHops := func() {
 		for i := len(hops) - 1; i >= 0; i-- {
-			hops[i].Close()
+			_ = hops[i].Close() // abandoning the dial: its own error is the one to report
 		}
 	}
 	var prev *ssh.Client
@@ -80,52 +79,63 @@ func dialHop(ctx context.Context, t *target, prev *ssh.Client, opts Options) (*s
 		return nil, err
 	}
 	defer a.close()
+	watch := &refusalWatch{}
 	config := &ssh.ClientConfig{
 		User:              t.User,
-		Auth:              a.methods(),
+		Auth:              a.methods(watch),
+		AuthCallback:      watch.authCallback,
 		HostKeyCallback:   hostKeyCB,
 		HostKeyAlgorithms: algos,
 		Timeout:           opts.ConnectTimeout,
 	}
-
-	var nc net.Conn
-	switch {
-	case prev != nil:
-		nc, err = prev.DialContext(ctx, "tcp", t.addr())
-	case t.ProxyCommand != "":
-		nc, err = dialProxyCommand(t)
-	default:
-		var d net.Dialer
-		nc, err = d.DialContext(ctx, "tcp", t.addr())
-	}
+	nc, err := dialNet(ctx, t, prev)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", t.addr(), err)
 	}
 
 	// The handshake has no context: bound it with the deadline and close the
-	// connection if ctx ends first.
+	// connection if ctx ends first (the handshake then fails and says so).
 	deadline, _ := ctx.Deadline()
 	_ = nc.SetDeadline(deadline) // forwarded channels do not support deadlines
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	sc, chans, reqs, err := ssh.NewClientConn(nc, t.knownHostsAddr(), config)
+	stop := context.AfterFunc(ctx, func() { _ = nc.Close() })
+	sc, chans, reqs, err := ssh.NewClientConn(watch.conn(nc), t.knownHostsAddr(), config)
 	interrupted := !stop()
 	if err != nil {
-		nc.Close()
-		var hkErr *HostKeyError
-		switch {
-		case errors.As(err, &hkErr):
-			return nil, hkErr
-		case interrupted && ctx.Err() != nil:
-			return nil, fmt.Errorf("ssh handshake with %s: %w", t.addr(), ctx.Err())
-		case strings.Contains(err.Error(), "unable to authenticate"):
-			return nil, fmt.Errorf("%w: %s@%s: %s", ErrAuth, t.User, t.addr(), a.describe(t.User))
-		}
-		return nil, fmt.Errorf("ssh handshake with %s: %w", t.addr(), err)
+		_ = nc.Close() // already closed by NewClientConn; the handshake error is the one to report
+		return nil, handshakeError(ctx, t, a, err, interrupted)
 	}
 	if interrupted {
-		sc.Close()
+		_ = sc.Close() // ctx ended: its error is the one to report
 		return nil, fmt.Errorf("ssh handshake with %s: %w", t.addr(), ctx.Err())
 	}
-	_ = nc.SetDeadline(time.Time{})
+	_ = nc.SetDeadline(time.Time{}) // forwarded channels do not support deadlines
 	return ssh.NewClient(sc, chans, reqs), nil
+}
+
+// dialNet opens the stream the SSH handshake runs over: a channel through the
+// previous hop, the ProxyCommand's stdio, or TCP.
+func dialNet(ctx context.Context, t *target, prev *ssh.Client) (net.Conn, error) {
+	switch {
+	case prev != nil:
+		return prev.DialContext(ctx, "tcp", t.addr())
+	case t.ProxyCommand != "":
+		return dialProxyCommand(t)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", t.addr())
+}
+
+// handshakeError says why the handshake with t failed: a refused host key,
+// ctx ending, or every key refused (ErrAuth, with what was tried).
+func handshakeError(ctx context.Context, t *target, a *auth, err error, interrupted bool) error {
+	var hkErr *HostKeyError
+	switch {
+	case errors.As(err, &hkErr):
+		return hkErr
+	case interrupted && ctx.Err() != nil:
+		return fmt.Errorf("ssh handshake with %s: %w", t.addr(), ctx.Err())
+	case errors.Is(err, ErrAuth):
+		return fmt.Errorf("%w: %s@%s: %s", ErrAuth, t.User, t.addr(), a.describe(t.User))
+	}
+	return fmt.Errorf("ssh handshake with %s: %w", t.addr(), err)
 }

@@ -145,7 +145,7 @@ func (c *hostKeyChecker) add(hostname string, key ssh.PublicKey) error {
 	}
 	line := knownhosts.Line([]string{knownhosts.Normalize(hostname)}, key) + "\n"
 	if _, err := f.WriteString(line); err != nil {
-		f.Close()
+		_ = f.Close() // the write error is the one to report
 		return fmt.Errorf("accept new host key: write %s: %w", file, err)
 	}
 	if err := f.Close(); err != nil {

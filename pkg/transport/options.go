@@ -1,7 +1,3 @@
-// Package transport is the plugin's SSH layer: one connection per host,
-// reused for a whole command, authenticated with the user's ssh-agent and key
-// files, configured by ~/.ssh/config, and checked strictly against
-// known_hosts. It runs remote commands and forwards the sidecar's unix socket.
 package transport
 
 import (

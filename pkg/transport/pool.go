@@ -81,7 +81,7 @@ func (p *Pool) Get(ctx context.Context, host string) (*Conn, error) {
 			closed := p.closed
 			p.mu.Unlock()
 			if closed {
-				e.conn.Close()
+				_ = e.conn.Close() // unused: the pool closed while dialling
 				return nil, &HostError{Host: host, Err: ErrPoolClosed}
 			}
 			return e.conn, nil

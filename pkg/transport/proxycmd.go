@@ -60,7 +60,7 @@ func (c *cmdConn) Write(p []byte) (int, error) { return c.w.Write(p) }
 
 func (c *cmdConn) Close() error {
 	c.once.Do(func() {
-		c.w.Close()
+		_ = c.w.Close() // EOF for the command; it is stopped below either way
 		if c.cmd.Process != nil {
 			_ = c.cmd.Process.Signal(os.Interrupt)
 			done := make(chan struct{})

@@ -38,6 +38,8 @@ type testServer struct {
 	users     []string
 	ptys      int
 	allowKeys []ssh.PublicKey
+	// cutAuth: the server drops every connection when asked about a key.
+	cutAuth   bool
 	ln        net.Listener
 	wg        sync.WaitGroup
 	serverCfg *ssh.ServerConfig
@@ -79,6 +81,13 @@ func newTestServer(tb testing.TB, clientKeys ...ssh.PublicKey) *testServer {
 		PublicKeyCallback: func(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 			s.mu.Lock()
 			defer s.mu.Unlock()
+			if s.cutAuth {
+				for _, c := range s.open {
+					c.Close()
+				}
+				s.open = nil
+				return nil, errDenied
+			}
 			for _, k := range s.allowKeys {
 				if string(k.Marshal()) == string(key.Marshal()) {
 					s.users = append(s.users, meta.User())
