@@ -43,9 +43,15 @@ type Options struct {
 
 // Error locates a problem in a secrets file. It never carries a value.
 type Error struct {
+	// File is the secrets file as the config names it (.kamal/secrets).
 	File string
+	// Line is 1-based; 0 for the file as a whole.
 	Line int
-	Msg  string
+	// Msg says what is wrong.
+	Msg string
+	// Err is the cause, when there is one (reading the file, running a
+	// command); its text is already in Msg.
+	Err error
 }
 
 func (e *Error) Error() string {
@@ -54,6 +60,12 @@ func (e *Error) Error() string {
 	}
 	return e.File + ": " + e.Msg
 }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// errIsDir refuses a secrets path that is a directory.
+var errIsDir = errors.New("is a directory")
 
 // LoadFiles reads files in order (missing ones are skipped, unreadable ones
 // are errors); later files override earlier ones. It returns the merged
@@ -71,7 +83,7 @@ func LoadFiles(ctx context.Context, files []string, opts Options) (map[string]st
 			continue
 		}
 		if err != nil {
-			return nil, nil, &Error{File: f, Msg: "read secrets file: " + errText(err)}
+			return nil, nil, &Error{File: f, Msg: "read secrets file: " + errText(err), Err: err}
 		}
 		found = append(found, f)
 		vals, err := Parse(ctx, f, data, opts)
@@ -91,7 +103,7 @@ func readFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if st.IsDir() {
-		return nil, fmt.Errorf("is a directory")
+		return nil, errIsDir
 	}
 	if st.Size() > MaxFileSize {
 		return nil, fmt.Errorf("larger than %d bytes", MaxFileSize)
@@ -127,7 +139,7 @@ type parser struct {
 	vals map[string]string
 }
 
-func (p *parser) errf(line int, format string, args ...any) error {
+func (p *parser) errf(line int, format string, args ...any) *Error {
 	return &Error{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)}
 }
 
@@ -334,7 +346,9 @@ func (p *parser) expand(ctx context.Context, s string, double bool, line int) (s
 			cmd := p.substituteVars(s[i+2 : end])
 			out, err := p.run(ctx, cmd)
 			if err != nil {
-				return "", p.errf(line, "command substitution failed: %v", err)
+				e := p.errf(line, "command substitution failed: %v", err)
+				e.Err = err
+				return "", e
 			}
 			b.WriteString(out)
 			i = end
