@@ -202,6 +202,12 @@ func (t *tree) deepMerge(base, over *yaml.Node) *yaml.Node {
 	return out
 }
 
+// yamlErrLine and yamlErrMsg take a yaml.v3 parse error apart into its line
+// and its message. yaml.v3 reports syntax errors only as text ("yaml: line
+// 4: did not find expected key"), with no typed position to read instead,
+// so the text is all there is; this classifies nothing, it only relocates
+// the line into our *Error. A format it does not recognise keeps the whole
+// message and line 0.
 func yamlErrLine(err error) int {
 	var te *yaml.TypeError
 	msg := err.Error()
@@ -221,6 +227,7 @@ func yamlErrLine(err error) int {
 	return 0
 }
 
+// yamlErrMsg: see yamlErrLine.
 func yamlErrMsg(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if i := strings.Index(msg, "line "); i >= 0 {
