@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -208,5 +207,3 @@ func opLoop(ctx context.Context, l *load, minOps, minRequests int, max time.Dura
 	}
 	return ops, nil
 }
-
-var errNoTraefik = errors.New("no Traefik on the host")

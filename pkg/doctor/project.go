@@ -90,7 +90,7 @@ func readLimited(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // opened read-only: closing loses nothing
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err

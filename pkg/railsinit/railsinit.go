@@ -157,7 +157,7 @@ func Write(root string, w io.Writer) error {
 			return fmt.Errorf("write %s: %w", f.Path, err)
 		}
 		if created {
-			fmt.Fprintf(w, "Created %s\n", f.Path)
+			say(w, "Created %s\n", f.Path)
 			continue
 		}
 		old, err := os.ReadFile(path)
@@ -165,15 +165,21 @@ func Write(root string, w io.Writer) error {
 			return fmt.Errorf("read %s: %w", f.Path, err)
 		}
 		if d := Diff(f.Path+" (yours)", f.Path+" (suggested)", string(old), string(data)); d != "" {
-			fmt.Fprintf(w, "Kept existing %s; consider these changes:\n%s", f.Path, indent(d))
+			say(w, "Kept existing %s; consider these changes:\n%s", f.Path, indent(d))
 		} else {
-			fmt.Fprintf(w, "Kept existing %s (already as suggested)\n", f.Path)
+			say(w, "Kept existing %s (already as suggested)\n", f.Path)
 		}
 	}
 	for _, n := range Notes(root) {
-		fmt.Fprintln(w, "Note: "+n)
+		say(w, "Note: %s\n", n)
 	}
 	return nil
+}
+
+// say reports on w what Write did. A failed report is not an error of
+// Write: the files are what init makes, the report only describes them.
+func say(w io.Writer, format string, args ...any) {
+	_, _ = fmt.Fprintf(w, format, args...)
 }
 
 func indent(s string) string {
@@ -247,8 +253,8 @@ func writeNew(path string, data []byte, mode os.FileMode) (bool, error) {
 		return false, err
 	}
 	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(path)
+		_ = f.Close()       // the write error is the one to report
+		_ = os.Remove(path) // best effort: a partial file would be kept as "existing" next time
 		return false, err
 	}
 	if err := f.Close(); err != nil {

@@ -1,112 +1,14 @@
-// Package secrets reads Kamal's secrets files: dotenv syntax with $VAR,
-// ${VAR} and $(command) substitution, as Kamal (Ruby dotenv plus Kamal's
-// inline command substitution) reads them.
-//
-// Parsing is pure: commands are run through Options.Run, so the parser can be
-// fuzzed and unit-tested without a shell.
 package secrets
 
+// The dotenv parser: KEY=value lines, quoting, comments, and $VAR, ${VAR}
+// and $(command) substitution.
+
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"os/exec"
 	"strings"
-	"time"
 )
-
-// Defaults.
-const (
-	// DefaultCommandTimeout bounds each $(command) substitution.
-	DefaultCommandTimeout = 60 * time.Second
-	// MaxFileSize bounds a secrets file.
-	MaxFileSize = 1 << 20
-	// maxCommandOutput bounds what a substituted command may print.
-	maxCommandOutput = 1 << 20
-)
-
-// Options are the outside world the parser may see.
-type Options struct {
-	// Lookup reads the process environment (fallback for $VAR).
-	Lookup func(string) (string, bool)
-	// Run runs a $(command) and returns its stdout. Default: `sh -c` in Dir
-	// with Timeout.
-	Run func(ctx context.Context, command string, env []string) (string, error)
-	// Dir is the working directory of commands (the app root).
-	Dir string
-	// Timeout bounds each command; DefaultCommandTimeout when zero.
-	Timeout time.Duration
-}
-
-// Error locates a problem in a secrets file. It never carries a value.
-type Error struct {
-	File string
-	Line int
-	Msg  string
-}
-
-func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return e.File + ": " + e.Msg
-}
-
-// LoadFiles reads files in order (missing ones are skipped, unreadable ones
-// are errors); later files override earlier ones. It returns the merged
-// values and the files that existed.
-func LoadFiles(ctx context.Context, files []string, opts Options) (map[string]string, []string, error) {
-	out := map[string]string{}
-	var found []string
-	for _, f := range files {
-		path := f
-		if opts.Dir != "" && !strings.HasPrefix(f, "/") {
-			path = opts.Dir + "/" + f
-		}
-		data, err := readFile(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, nil, &Error{File: f, Msg: "read secrets file: " + errText(err)}
-		}
-		found = append(found, f)
-		vals, err := Parse(ctx, f, data, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		for k, v := range vals {
-			out[k] = v
-		}
-	}
-	return out, found, nil
-}
-
-func readFile(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("is a directory")
-	}
-	if st.Size() > MaxFileSize {
-		return nil, fmt.Errorf("larger than %d bytes", MaxFileSize)
-	}
-	return os.ReadFile(path)
-}
-
-// errText strips the path from an *fs.PathError.
-func errText(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
 
 // Parse reads one dotenv document. Values of earlier keys in the same file
 // are visible to later substitutions, then the process environment.
@@ -127,7 +29,7 @@ type parser struct {
 	vals map[string]string
 }
 
-func (p *parser) errf(line int, format string, args ...any) error {
+func (p *parser) errf(line int, format string, args ...any) *Error {
 	return &Error{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)}
 }
 
@@ -334,7 +236,9 @@ func (p *parser) expand(ctx context.Context, s string, double bool, line int) (s
 			cmd := p.substituteVars(s[i+2 : end])
 			out, err := p.run(ctx, cmd)
 			if err != nil {
-				return "", p.errf(line, "command substitution failed: %v", err)
+				e := p.errf(line, "command substitution failed: %v", err)
+				e.Err = err
+				return "", e
 			}
 			b.WriteString(out)
 			i = end
@@ -451,42 +355,4 @@ func (p *parser) run(ctx context.Context, cmd string) (string, error) {
 	out = strings.TrimSuffix(out, "\n")
 	out = strings.TrimSuffix(out, "\r")
 	return out, nil
-}
-
-// Shell runs command with `sh -c` in dir and returns its stdout. Its stderr
-// goes to ours (password managers prompt there); errors carry no output.
-func Shell(ctx context.Context, dir, command string, env []string) (string, error) {
-	c := exec.CommandContext(ctx, "sh", "-c", command)
-	c.Dir = dir
-	c.Env = env
-	c.Stderr = os.Stderr
-	var out limitedBuffer
-	c.Stdout = &out
-	// No process group of its own: password managers may prompt on the
-	// terminal. On timeout sh is killed and WaitDelay closes the pipes
-	// its children may still hold.
-	c.WaitDelay = 2 * time.Second
-	if err := c.Run(); err != nil {
-		if ctx.Err() != nil {
-			return "", fmt.Errorf("timed out: %w", ctx.Err())
-		}
-		return "", err
-	}
-	if out.over {
-		return "", fmt.Errorf("output larger than %d bytes", maxCommandOutput)
-	}
-	return out.String(), nil
-}
-
-type limitedBuffer struct {
-	bytes.Buffer
-	over bool
-}
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if l.Len()+len(p) > maxCommandOutput {
-		l.over = true
-		return len(p), nil
-	}
-	return l.Buffer.Write(p)
 }

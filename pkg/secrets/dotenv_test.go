@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 )
@@ -70,18 +69,23 @@ func TestParse(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	opts := Options{Run: fakeRun(nil)}
-	tests := []struct{ in, want string }{
-		{"A=1\nB=\"open\n", `.kamal/secrets:2: unterminated "-quoted value`},
-		{"A=1\n=2\n", ".kamal/secrets:2: expected KEY=value"},
-		{"A B\n", ".kamal/secrets:1: expected = after A"},
-		{"A='x' y\n", ".kamal/secrets:1: unexpected text after the quoted value of A"},
-		{"\n\nA=$(false)\n", ".kamal/secrets:3: command substitution failed: exit status 1"},
-		{"A=$(echo\n", ".kamal/secrets:1: unterminated $( command substitution"},
+	tests := []struct {
+		in   string
+		line int
+		msg  string
+	}{
+		{"A=1\nB=\"open\n", 2, `unterminated "-quoted value`},
+		{"A=1\n=2\n", 2, "expected KEY=value"},
+		{"A B\n", 1, "expected = after A"},
+		{"A='x' y\n", 1, "unexpected text after the quoted value of A"},
+		{"\n\nA=$(false)\n", 3, "command substitution failed: exit status 1"},
+		{"A=$(echo\n", 1, "unterminated $( command substitution"},
 	}
 	for _, tc := range tests {
 		_, err := Parse(context.Background(), ".kamal/secrets", []byte(tc.in), opts)
-		if err == nil || err.Error() != tc.want {
-			t.Errorf("%q: got %v, want %s", tc.in, err, tc.want)
+		var e *Error
+		if !errors.As(err, &e) || e.File != ".kamal/secrets" || e.Line != tc.line || e.Msg != tc.msg {
+			t.Errorf("%q: got %#v, want line %d %q", tc.in, err, tc.line, tc.msg)
 		}
 	}
 }
@@ -96,8 +100,9 @@ func TestShellRunsCommandsWithTimeout(t *testing.T) {
 	}
 	start := time.Now()
 	_, err = Parse(context.Background(), "s", []byte("A=$(sleep 3)\n"), Options{Timeout: 200 * time.Millisecond})
-	if err == nil || !strings.Contains(err.Error(), "timed out") {
-		t.Fatalf("want timeout, got %v", err)
+	var e *Error
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &e) || e.Line != 1 {
+		t.Fatalf("want a timeout on line 1, got %v", err)
 	}
 	if time.Since(start) > 4*time.Second {
 		t.Fatalf("timeout not honoured: %v", time.Since(start))
@@ -127,8 +132,9 @@ func TestLoadFilesOrderAndErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err = LoadFiles(context.Background(), []string{".kamal/secrets"}, Options{Dir: dir})
-	if err == nil || err.Error() != ".kamal/secrets: read secrets file: is a directory" {
-		t.Fatalf("got %v", err)
+	var e *Error
+	if !errors.Is(err, errIsDir) || !errors.As(err, &e) || e.File != ".kamal/secrets" {
+		t.Fatalf("want a directory refused as .kamal/secrets, got %v", err)
 	}
 }
 

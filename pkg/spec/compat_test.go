@@ -32,8 +32,11 @@ func loadCompat(t testing.TB, gen, file, dest string) (*Config, error) {
 // corpus README says: all load, except the proxy run conflict and the
 // required-destination pair without -d.
 func TestKamalCompatCorpus(t *testing.T) {
-	failing := map[string]string{
-		"v2/deploy_with_proxy_run_config_conflicts.yml": "conflicting proxy run configurations for host 1.1.1.2",
+	failing := map[string]located{
+		"v2/deploy_with_proxy_run_config_conflicts.yml": {
+			"testdata/kamal-compat/v2/deploy_with_proxy_run_config_conflicts.yml", 15, "proxy",
+			"conflicting proxy run configurations for host 1.1.1.2 (servers.web.proxy.run and accessories.mysql.proxy.run)",
+		},
 	}
 	n := 0
 	for _, gen := range []string{"v1", "v2"} {
@@ -55,8 +58,8 @@ func TestKamalCompatCorpus(t *testing.T) {
 				n++
 				c, err := loadCompat(t, gen, base, dest)
 				if want, bad := failing[name]; bad {
-					if err == nil || !strings.Contains(err.Error(), want) {
-						t.Fatalf("want error containing %q, got %v", want, err)
+					if got, ok := locate(err); !ok || got != want {
+						t.Fatalf("want %#v, got %v", want, err)
 					}
 					return
 				}
@@ -88,7 +91,8 @@ func TestKamalCompatRequiredDestination(t *testing.T) {
 		if !errors.Is(err, ErrDestinationRequired) {
 			t.Fatalf("%s without -d: want ErrDestinationRequired, got %v", gen, err)
 		}
-		if !strings.Contains(err.Error(), "deploy_for_required_dest.yml:") || !strings.Contains(err.Error(), "require_destination") {
+		got, ok := locate(err)
+		if !ok || got.File != filepath.Join("testdata", "kamal-compat", gen, "deploy_for_required_dest.yml") || got.Line == 0 || got.Key != "require_destination" {
 			t.Fatalf("%s: error lacks file:line and key: %v", gen, err)
 		}
 		if _, err := loadCompat(t, gen, "deploy_for_required_dest.yml", "world"); err != nil {

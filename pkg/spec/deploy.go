@@ -1,7 +1,6 @@
 package spec
 
-// Building the wire spec for one role on one host, and the host/role
-// selection helpers the orchestrator needs.
+// Building the wire spec (contract.Deploy) for one role on one host.
 
 import (
 	"fmt"
@@ -17,22 +16,6 @@ const (
 	KamalLabelRole        = "role"
 	KamalLabelDestination = "destination"
 )
-
-// optionsHonoured are role `options:` keys that map to ContainerOptions
-// fields; every other key goes to ContainerOptions.Extra.
-var optionsHonoured = map[string]bool{"memory": true, "cpus": true, "volume": true, "volumes": true, "restart": true, "log-driver": true, "log-opt": true}
-
-// HostEnv returns the env of role on host: root, then role, then the
-// host's tags in order (later tags win).
-func (c *Config) HostEnv(r *Role, host string) Env {
-	env := r.Env
-	for _, tag := range r.HostTags[host] {
-		if te, ok := c.EnvTags[tag]; ok {
-			env = env.merge(te)
-		}
-	}
-	return env
-}
 
 // Deploy builds the wire spec for role on host. image is the full image
 // reference to run (e.g. "registry/app:version"), imageID its expected ID
@@ -128,6 +111,11 @@ func (c *Config) stopTimeout(r *Role) contract.Duration {
 	return contract.Duration(10e9)
 }
 
+// containerOptions maps the role's `options:` onto d.Options. memory, cpus,
+// volume(s), restart, log-driver and log-opt have fields of their own; any
+// other key is carried in Options.Extra, which the sidecar refuses to run
+// (it honours no extra docker options yet), so the deploy of such a role
+// fails on the host rather than here.
 func (c *Config) containerOptions(r *Role, d *contract.Deploy) {
 	o := &d.Options
 	o.Volumes = append(o.Volumes, c.Volumes...)
@@ -276,112 +264,4 @@ func wireProxy(p *ProxyConfig) *contract.Proxy {
 		}
 	}
 	return w
-}
-
-// HostsFor returns the hosts of role, or nil for an unknown role.
-func (c *Config) HostsFor(role string) []string {
-	if r := c.Role(role); r != nil {
-		return append([]string(nil), r.Hosts...)
-	}
-	return nil
-}
-
-// Filter is a --hosts/--roles/--primary selection; patterns may use * (and
-// the other path.Match wildcards).
-type Filter struct {
-	Hosts   []string
-	Roles   []string
-	Primary bool
-}
-
-// Selection is the roles and their hosts a command acts on, in role order.
-type Selection struct {
-	Roles []*Role
-	// Hosts of each selected role, filtered.
-	Hosts map[string][]string
-}
-
-// AllHosts returns every selected host once, in role order.
-func (s *Selection) AllHosts() []string {
-	var lists [][]string
-	for _, r := range s.Roles {
-		lists = append(lists, s.Hosts[r.Name])
-	}
-	return uniq(lists...)
-}
-
-// Select applies a filter. It is an error when a pattern is malformed or
-// nothing is selected.
-func (c *Config) Select(f Filter) (*Selection, error) {
-	for _, p := range append(append([]string(nil), f.Hosts...), f.Roles...) {
-		if _, err := path.Match(p, ""); err != nil {
-			return nil, fmt.Errorf("select hosts: bad pattern %q: %w", p, err)
-		}
-	}
-	sel := &Selection{Hosts: map[string][]string{}}
-	for _, r := range c.Roles {
-		if len(f.Roles) > 0 && !matchAny(f.Roles, r.Name) {
-			continue
-		}
-		var hosts []string
-		for _, h := range r.Hosts {
-			if len(f.Hosts) > 0 && !matchAny(f.Hosts, h) {
-				continue
-			}
-			if f.Primary && h != c.PrimaryHost {
-				continue
-			}
-			hosts = append(hosts, h)
-		}
-		if len(hosts) == 0 {
-			continue
-		}
-		sel.Roles = append(sel.Roles, r)
-		sel.Hosts[r.Name] = hosts
-	}
-	if len(sel.Roles) == 0 {
-		return nil, fmt.Errorf("select hosts: no hosts match %s", f.describe())
-	}
-	return sel, nil
-}
-
-func (f Filter) describe() string {
-	var parts []string
-	if len(f.Hosts) > 0 {
-		parts = append(parts, "--hosts "+strings.Join(f.Hosts, ","))
-	}
-	if len(f.Roles) > 0 {
-		parts = append(parts, "--roles "+strings.Join(f.Roles, ","))
-	}
-	if f.Primary {
-		parts = append(parts, "--primary")
-	}
-	if len(parts) == 0 {
-		return "the config"
-	}
-	return strings.Join(parts, " ")
-}
-
-func matchAny(patterns []string, s string) bool {
-	for _, p := range patterns {
-		if ok, _ := path.Match(p, s); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// Batches splits hosts into boot batches of Boot.BatchSize.
-func (c *Config) Batches(hosts []string) [][]string {
-	size := c.Boot.BatchSize(len(hosts))
-	var out [][]string
-	for len(hosts) > 0 {
-		n := size
-		if n > len(hosts) {
-			n = len(hosts)
-		}
-		out = append(out, hosts[:n])
-		hosts = hosts[n:]
-	}
-	return out
 }

@@ -14,38 +14,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Error is a config error located in a file.
-type Error struct {
-	// File is the config file as the user named it (e.g. config/deploy.yml).
-	File string
-	// Line is 1-based; 0 when unknown.
-	Line int
-	// Key is the dotted key path, e.g. "servers.web.hosts".
-	Key string
-	// Msg says what is wrong.
-	Msg string
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			b.WriteString(":" + strconv.Itoa(e.Line))
-		}
-		b.WriteString(": ")
-	}
-	if e.Key != "" {
-		b.WriteString(e.Key + ": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
-
-// ErrDestinationRequired is returned (wrapped in an *Error) when the config
-// sets require_destination and no destination was given.
-var ErrDestinationRequired = errors.New("a destination is required (use -d)")
-
 // maxNodes bounds alias expansion so a small document cannot blow up into a
 // huge tree (the "billion laughs" shape).
 const maxNodes = 200000
@@ -234,6 +202,12 @@ func (t *tree) deepMerge(base, over *yaml.Node) *yaml.Node {
 	return out
 }
 
+// yamlErrLine and yamlErrMsg take a yaml.v3 parse error apart into its line
+// and its message. yaml.v3 reports syntax errors only as text ("yaml: line
+// 4: did not find expected key"), with no typed position to read instead,
+// so the text is all there is; this classifies nothing, it only relocates
+// the line into our *Error. A format it does not recognise keeps the whole
+// message and line 0.
 func yamlErrLine(err error) int {
 	var te *yaml.TypeError
 	msg := err.Error()
@@ -253,6 +227,7 @@ func yamlErrLine(err error) int {
 	return 0
 }
 
+// yamlErrMsg: see yamlErrLine.
 func yamlErrMsg(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if i := strings.Index(msg, "line "); i >= 0 {

@@ -5,7 +5,6 @@ package spec
 // Config.
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
@@ -262,21 +261,4 @@ type rawMigrations struct {
 
 type rawSidecar struct {
 	Monitor string `kamal:"monitor"`
-}
-
-// parseLimit reads boot.limit: a positive count or "N%".
-func parseLimit(s string) (count, percent int, ok bool) {
-	s = strings.TrimSpace(s)
-	if strings.HasSuffix(s, "%") {
-		p, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(s, "%")))
-		if err != nil || p < 1 || p > 100 {
-			return 0, 0, false
-		}
-		return 0, p, true
-	}
-	c, err := strconv.Atoi(s)
-	if err != nil || c < 1 {
-		return 0, 0, false
-	}
-	return c, 0, true
 }

@@ -17,15 +17,11 @@ package routes
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	ptypes "github.com/traefik/paerser/types"
 	"github.com/traefik/traefik/v3/pkg/config/dynamic"
-	"github.com/traefik/traefik/v3/pkg/config/label"
 )
 
 // Attach builds d's routing into d.Proxy.Routing, for the sidecar to fill
@@ -144,112 +140,6 @@ func Rule(px *contract.Proxy) string {
 	default:
 		return "PathPrefix(`/`)"
 	}
-}
-
-// decodeLabels is Traefik's label decoder, which panics on some malformed
-// keys (e.g. "traefik.http]", found by FuzzBuildLabels); user config must
-// get an error instead.
-func decodeLabels(labels map[string]string) (conf *dynamic.Configuration, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			conf, err = nil, fmt.Errorf("malformed label key (traefik's decoder failed: %v)", r)
-		}
-	}()
-	return label.DecodeConfiguration(labels)
-}
-
-// fromLabels decodes Kamal 1 traefik.* labels into http under the role's
-// name. It returns the server scheme and port the labels ask for.
-func fromLabels(d *contract.Deploy, http *dynamic.HTTPConfiguration, lb *dynamic.ServersLoadBalancer) (scheme, port string, err error) {
-	conf, err := decodeLabels(d.Proxy.TraefikLabels)
-	if err != nil {
-		return "", "", fmt.Errorf("decode traefik labels: %w", err)
-	}
-	if conf.TCP != nil && (len(conf.TCP.Routers) > 0 || len(conf.TCP.Services) > 0) ||
-		conf.UDP != nil && (len(conf.UDP.Routers) > 0 || len(conf.UDP.Services) > 0) {
-		return "", "", fmt.Errorf("decode traefik labels: tcp and udp routing is not supported")
-	}
-	name := contract.RouteName(d)
-	h := conf.HTTP
-	if h == nil {
-		h = &dynamic.HTTPConfiguration{}
-	}
-	local := func(n string) string { return name + "-" + n }
-	for n, m := range h.Middlewares {
-		http.Middlewares[local(n)] = m
-	}
-	ref := func(m string) string {
-		base, provider, hasProvider := strings.Cut(m, "@")
-		if _, ours := h.Middlewares[base]; ours && (!hasProvider || provider == "docker" || provider == "file") {
-			return local(base)
-		}
-		return m
-	}
-	for n, r := range h.Routers {
-		r.Service = name
-		if r.Rule == "" {
-			r.Rule = Rule(&contract.Proxy{Hosts: d.Proxy.Hosts, PathPrefix: d.Proxy.PathPrefix, Rule: d.Proxy.Rule})
-		}
-		for i, m := range r.Middlewares {
-			r.Middlewares[i] = ref(m)
-		}
-		// Label routers are named after the app already (Kamal 1 uses the
-		// service-role name); avoid "app-web-app-web".
-		rn := local(n)
-		if n == name {
-			rn = name
-		}
-		http.Routers[rn] = r
-	}
-	// Chained middlewares refer to others by name too.
-	for _, m := range http.Middlewares {
-		if m.Chain != nil {
-			for i, c := range m.Chain.Middlewares {
-				m.Chain.Middlewares[i] = ref(c)
-			}
-		}
-	}
-	if len(h.Routers) == 0 {
-		fromProxy(d, http)
-	}
-	switch len(h.Services) {
-	case 0:
-	case 1:
-		for _, s := range h.Services {
-			if s.LoadBalancer == nil {
-				return "", "", fmt.Errorf("decode traefik labels: only loadbalancer services are supported")
-			}
-			src := s.LoadBalancer
-			for _, sv := range src.Servers {
-				if sv.URL != "" {
-					return "", "", fmt.Errorf("decode traefik labels: server urls are set by the sidecar, not labels")
-				}
-				scheme, port = sv.Scheme, sv.Port
-			}
-			*lb = *src
-			lb.Servers = nil
-			if lb.PassHostHeader == nil {
-				lb.PassHostHeader = ptr(true)
-			}
-		}
-	default:
-		return "", "", fmt.Errorf("decode traefik labels: %d services defined (%s); one role routes to one service",
-			len(h.Services), strings.Join(slices.Sorted(maps.Keys(h.Services)), ", "))
-	}
-	if scheme == "" {
-		scheme = "http"
-	}
-	switch scheme {
-	case "http", "https", "h2c":
-	default:
-		return "", "", fmt.Errorf("decode traefik labels: loadbalancer.server.scheme %q must be http, https or h2c", scheme)
-	}
-	if port != "" {
-		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-			return "", "", fmt.Errorf("decode traefik labels: loadbalancer.server.port %q is not a port (1-65535)", port)
-		}
-	}
-	return scheme, port, nil
 }
 
 func ptr[T any](v T) *T { return &v }

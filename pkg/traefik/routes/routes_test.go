@@ -2,6 +2,7 @@ package routes
 
 import (
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -130,24 +131,25 @@ func TestKamal1LabelErrors(t *testing.T) {
 	tests := []struct {
 		name   string
 		labels map[string]string
-		want   string
+		want   error // besides errLabels, which every one wraps
 	}{
 		{"two services", map[string]string{
 			"traefik.http.services.a.loadbalancer.server.port": "80",
 			"traefik.http.services.b.loadbalancer.server.port": "81",
-		}, "2 services defined (a, b)"},
-		{"tcp", map[string]string{"traefik.tcp.routers.db.rule": "HostSNI(`*`)"}, "tcp and udp"},
-		{"unknown field", map[string]string{"traefik.http.routers.a.nosuchthing": "x"}, "decode traefik labels"},
-		{"key traefik's decoder panics on", map[string]string{"traefik.http]": "0"}, "malformed label key"},
-		{"port zero", map[string]string{"traefik.http.services.a.loadbalancer.server.port": "0"}, "loadbalancer.server.port \"0\" is not a port"},
-		{"bad scheme", map[string]string{"traefik.http.services.a.loadbalancer.server.scheme": "ftp"}, "loadbalancer.server.scheme \"ftp\""},
-		{"server url", map[string]string{"traefik.http.services.a.loadbalancer.server.url": "http://evil:80"}, "server urls are set by the sidecar"},
+		}, errServices},
+		{"tcp", map[string]string{"traefik.tcp.routers.db.rule": "HostSNI(`*`)"}, errTCPUDP},
+		{"unknown field", map[string]string{"traefik.http.routers.a.nosuchthing": "x"}, errLabels},
+		{"key traefik's decoder panics on", map[string]string{"traefik.http]": "0"}, errMalformedKey},
+		{"port zero", map[string]string{"traefik.http.services.a.loadbalancer.server.port": "0"}, errPort},
+		{"bad scheme", map[string]string{"traefik.http.services.a.loadbalancer.server.scheme": "ftp"}, errScheme},
+		{"server url", map[string]string{"traefik.http.services.a.loadbalancer.server.url": "http://evil:80"}, errServerURL},
+		{"not a load balancer", map[string]string{"traefik.http.services.a.weighted.sticky.cookie.name": "x"}, errNotLoadBalancer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := buildWithServers(deploy("", &contract.Proxy{TraefikLabels: tt.labels}), green)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want %q", err, tt.want)
+			if !errors.Is(err, errLabels) || !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
 		})
 	}
