@@ -135,11 +135,3 @@ func readTail(path string, max int64) ([]byte, error) {
 	}
 	return data, nil
 }
-
-// removeFile removes path; a missing file is not an error.
-func removeFile(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
-}

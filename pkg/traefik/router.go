@@ -8,12 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/atomicfile"
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
@@ -60,16 +60,15 @@ func (r *Router) Route(ctx context.Context, d *contract.Deploy, servers []swap.S
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(r.Dir, FileName(d)), data)
+	return atomicfile.WriteFile(filepath.Join(r.Dir, FileName(d)), data, fileMode)
 }
 
 // Unroute removes the role's configuration file.
 func (r *Router) Unroute(ctx context.Context, d *contract.Deploy) error {
-	p := filepath.Join(r.Dir, FileName(d))
-	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove traefik config %s: %w", p, err)
+	if err := atomicfile.Remove(filepath.Join(r.Dir, FileName(d))); err != nil {
+		return fmt.Errorf("remove traefik config: %w", err)
 	}
-	return syncDir(r.Dir)
+	return nil
 }
 
 // Drain returns at once; see the type's documentation.
@@ -163,52 +162,4 @@ func (r *Router) ServiceServers(ctx context.Context, service string) ([]string, 
 	}
 	slices.Sort(out)
 	return out, nil
-}
-
-// WriteFileAtomic replaces path with data: a temp file in the same
-// directory (hidden, and with an extension the file provider ignores),
-// fsync, rename, fsync of the directory.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Chmod(fileMode); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	return nil
 }
