@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
 func TestReconcile(t *testing.T) {
@@ -37,42 +38,42 @@ func TestReconcile(t *testing.T) {
 	}{
 		{
 			name:    "killed while green was starting: undo, blue keeps serving",
-			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(StepWaitHealthy, false)},
+			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepWaitHealthy, false)},
 			running: map[string]bool{"app-web-v1": true, "app-web-v2": true}, route: "app-web-v1",
 			wantOutcome: outcomeUndone, wantLive: "v1", wantRoute: "app-web-v1",
 			wantRunning: []string{"app-web-v1"}, wantStopped: []string{"app-web-v2"}, wantState: swapUndone, wantResult: resultFailed,
 		},
 		{
 			name:    "killed before cutover with green unhealthy: undo",
-			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(StepStartGreen, false)},
+			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepStartGreen, false)},
 			running: map[string]bool{"app-web-v1": true, "app-web-v2": true}, unhealthy: []string{"app-web-v2"}, route: "app-web-v1",
 			wantOutcome: outcomeUndone, wantLive: "v1", wantRoute: "app-web-v1",
 			wantRunning: []string{"app-web-v1"}, wantStopped: []string{"app-web-v2"}, wantState: swapUndone, wantResult: resultFailed,
 		},
 		{
 			name:    "killed during cutover with green healthy: finish",
-			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(StepCutover, true)},
+			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepCutover, true)},
 			running: map[string]bool{"app-web-v1": true, "app-web-v2": true}, route: "app-web-v1",
 			wantOutcome: outcomeFinished, wantLive: "v2", wantRoute: "app-web-v2",
 			wantRunning: []string{"app-web-v2"}, wantStopped: []string{"app-web-v1"}, wantState: swapFinished, wantResult: resultOK,
 		},
 		{
 			name:    "killed after blue stopped, green healthy: finish",
-			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(StepRetain, true)},
+			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepPrune, true)},
 			running: map[string]bool{"app-web-v1": false, "app-web-v2": true}, route: "app-web-v2",
 			wantOutcome: outcomeFinished, wantLive: "v2", wantRoute: "app-web-v2",
 			wantRunning: []string{"app-web-v2"}, wantStopped: []string{"app-web-v1"}, wantState: swapFinished, wantResult: resultOK,
 		},
 		{
 			name:    "killed after cutover, green died, blue stopped: blue restarted and routed",
-			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(StepStopBlue, true)},
+			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepStopBlue, true)},
 			running: map[string]bool{"app-web-v1": false, "app-web-v2": true}, unhealthy: []string{"app-web-v2"}, route: "app-web-v2",
 			wantOutcome: outcomeUndone, wantLive: "v1", wantRoute: "app-web-v1",
 			wantRunning: []string{"app-web-v1"}, wantStopped: []string{"app-web-v2"}, wantState: swapUndone, wantResult: resultFailed,
 		},
 		{
 			name: "first deploy interrupted: green stopped, nothing live",
-			rec: RoleRecord{Swap: &SwapRecord{Action: actionDeploy, Version: "v1", Green: "app-web-v1", Step: StepWaitHealthy,
+			rec: RoleRecord{Swap: &SwapRecord{Action: actionDeploy, Version: "v1", Green: "app-web-v1", Step: swap.StepWaitHealthy,
 				State: swapRunning}},
 			running:     map[string]bool{"app-web-v1": true},
 			wantOutcome: outcomeUndone, wantLive: "", wantStopped: []string{"app-web-v1"}, wantState: swapUndone, wantResult: resultFailed,
@@ -146,12 +147,12 @@ func TestReconcile(t *testing.T) {
 				t.Errorf("route = %q, want %q", r, tt.wantRoute)
 			}
 			for _, name := range tt.wantRunning {
-				if !h.state[name].Running {
+				if !h.running(name) {
 					t.Errorf("%s not running", name)
 				}
 			}
 			for _, name := range tt.wantStopped {
-				if h.state[name].Running {
+				if h.running(name) {
 					t.Errorf("%s still running", name)
 				}
 			}
@@ -231,10 +232,10 @@ func TestShutdownMidSwapThenReconcile(t *testing.T) {
 	defer stop()
 	s := NewServer(base, ServerConfig{StateDir: dir, Version: "test", Logger: slog.New(slog.DiscardHandler)}, h.deps())
 	s.markReady()
-	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
-		emit(contract.Event{Step: StepStartGreen, Status: contract.EventStart})
+	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*swap.Result, error) {
+		emit(contract.Event{Step: swap.StepStartGreen, Status: contract.EventStart})
 		h.set(d.ContainerName(), true)
-		emit(contract.Event{Step: StepCutover, Status: contract.EventStart})
+		emit(contract.Event{Step: swap.StepCutover, Status: contract.EventStart})
 		stop() // SIGTERM arrives
 		return nil, fmt.Errorf("swap step cutover: %w", context.Canceled)
 	}
@@ -252,7 +253,7 @@ func TestShutdownMidSwapThenReconcile(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ = NewJournal(dir).Load(webRole)
-	if got.LiveVersion != "v2" || got.Swap.State != swapFinished || h.route(webRole) != "app-web-v2" || h.state["app-web-v1"].Running {
-		t.Errorf("after reconcile: journal %+v, route %s, blue running %v", got, h.route(webRole), h.state["app-web-v1"].Running)
+	if got.LiveVersion != "v2" || got.Swap.State != swapFinished || h.route(webRole) != "app-web-v2" || h.running("app-web-v1") {
+		t.Errorf("after reconcile: journal %+v, route %s, blue running %v", got, h.route(webRole), h.running("app-web-v1"))
 	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/swap"
 	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
 
@@ -21,20 +20,20 @@ func TraefikDynamicDir(stateDir string) string { return filepath.Join(stateDir, 
 // traefikACMEDir holds ACME storage, beside the dynamic dir.
 func traefikACMEDir(stateDir string) string { return filepath.Join(stateDir, "traefik", "acme") }
 
-// newTraefik builds the Traefik router (pkg/traefik: dynamic config in the
-// state dir, confirmed through Traefik's API on the kamal network) and the
-// booter of the Traefik container.
-func newTraefik(_ context.Context, cfg Config, dc *docker.Client) (swap.Router, Proxy, error) {
+// newTraefik builds the host's swap.Router (pkg/traefik's Dynamic: dynamic
+// config in the state dir, confirmed through Traefik's API on the kamal
+// network) and the booter of the Traefik container.
+func newTraefik(_ context.Context, cfg Config, dc *docker.Client) (*traefik.Dynamic, Proxy, error) {
 	dir := TraefikDynamicDir(cfg.StateDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("create traefik config dir: %w", err)
 	}
 	api := traefik.Static{Network: cfg.Network}.APIURL()
-	router := &traefik.Router{Dir: dir, API: api}
-	booter := &traefikBooter{d: dc, network: cfg.Network, specFor: func(req contract.TraefikRequest) (docker.ContainerSpec, error) {
+	dynamic := &traefik.Dynamic{Dir: dir, API: api}
+	booter := newTraefikBooter(dc, cfg.Network, func(req contract.TraefikRequest) (docker.ContainerSpec, error) {
 		return traefikContainerSpec(cfg.StateDir, cfg.Network, req)
-	}}
-	return router, booter, nil
+	})
+	return dynamic, booter, nil
 }
 
 // traefikContainerSpec maps a boot request onto pkg/traefik's static

@@ -207,7 +207,7 @@ func TestIntegrationDeployFailRollback(t *testing.T) {
 
 	// Rollback to v1 reuses the retained container.
 	start = time.Now()
-	res, err = f.engine.Rollback(ctx, f.service, "", "web", "v1", nil)
+	res, err = f.engine.Rollback(ctx, contract.Role{Service: f.service, Role: "web"}, "v1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,11 +231,11 @@ func TestIntegrationDeployFailRollback(t *testing.T) {
 	if got := f.router.serve(t, v1); got != "v1" || res.Plan.Names()[1] != swap.StepRenameAside {
 		t.Fatalf("redeploy v1: serving %q plan %v", got, res.Plan.Names())
 	}
-	vs, err := f.engine.Versions(ctx, f.service, "", "web")
+	vs, err := f.engine.Versions(ctx, contract.Role{Service: f.service, Role: "web"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(vs) != 5 || !vs[0].Running || vs[0].Container != name("v1") || vs[1].Running || !strings.HasPrefix(vs[1].Container, name("v1")+"_replaced_") {
+	if len(vs) != 5 || !vs[0].Live || vs[0].Container != name("v1") || vs[1].Live || !strings.HasPrefix(vs[1].Container, name("v1")+"_replaced_") {
 		t.Errorf("versions %+v", vs)
 	}
 	// The secret reached the container but not its spec label.
@@ -265,7 +265,7 @@ func TestIntegrationRetentionAcrossDestinations(t *testing.T) {
 		}
 	}
 	versions := func(dest string) []string {
-		vs, err := f.engine.Versions(ctx, f.service, dest, "web")
+		vs, err := f.engine.Versions(ctx, contract.Role{Service: f.service, Destination: dest, Role: "web"})
 		if err != nil {
 			t.Fatal(err)
 		}
