@@ -74,7 +74,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.MonitorAddr != "off" {
 		monLn, err = net.Listen("tcp", cfg.MonitorAddr)
 		if err != nil {
-			_ = apiLn.Close()
+			_ = apiLn.Close() // failing already: the listen error is the one to report
 			return fmt.Errorf("listen on %s: %w", cfg.MonitorAddr, err)
 		}
 	}
@@ -140,7 +140,7 @@ func listenUnix(path string) (net.Listener, error) {
 	if _, err := os.Stat(path); err == nil {
 		conn, derr := net.DialTimeout("unix", path, time.Second)
 		if derr == nil {
-			_ = conn.Close()
+			_ = conn.Close() // only a probe that someone answers; its close says nothing
 			return nil, fmt.Errorf("listen on %s: another sidecar is serving it", path)
 		}
 		if err := os.Remove(path); err != nil {
@@ -154,7 +154,7 @@ func listenUnix(path string) (net.Listener, error) {
 		return nil, fmt.Errorf("listen on %s: %w", path, err)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
-		_ = ln.Close()
+		_ = ln.Close() // failing already: the chmod error is the one to report
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
 	return ln, nil
@@ -179,8 +179,13 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		_ = srv.Close()
+		log.Warn("requests still running at shutdown; closing their connections", "err", err)
+		_ = srv.Close() // its only error is the listener's, which Shutdown closed already
 	}
-	<-errc
+	// Serve returns http.ErrServerClosed once shut down: expected, not a
+	// failure of the server.
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("serve after shutdown", "err", err)
+	}
 	return ctx.Err()
 }

@@ -90,7 +90,9 @@ func TestUndoPlan(t *testing.T) {
 // inspectFunc serves HealthProber's one engine call.
 type inspectFunc func(ctx context.Context, id string) (docker.Container, error)
 
-func (f inspectFunc) Inspect(ctx context.Context, id string) (docker.Container, error) { return f(ctx, id) }
+func (f inspectFunc) Inspect(ctx context.Context, id string) (docker.Container, error) {
+	return f(ctx, id)
+}
 
 func TestHealthProberCheck(t *testing.T) {
 	var status int

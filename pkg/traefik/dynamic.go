@@ -73,7 +73,9 @@ func (dyn *Dynamic) Unroute(ctx context.Context, d *contract.Deploy) error {
 }
 
 // Drain returns at once; see the type's documentation.
-func (dyn *Dynamic) Drain(ctx context.Context, d *contract.Deploy, old []swap.Server) error { return nil }
+func (dyn *Dynamic) Drain(ctx context.Context, d *contract.Deploy, old []swap.Server) error {
+	return nil
+}
 
 // Confirm polls Traefik's API until the role's service has exactly the
 // servers' URLs, or ctx ends; the error then says what Traefik last showed.
@@ -132,7 +134,8 @@ func (dyn *Dynamic) ServiceServers(ctx context.Context, service string) ([]strin
 	if err != nil {
 		return nil, fmt.Errorf("query traefik service %s: %w", service, err)
 	}
-	defer resp.Body.Close()
+	// Read to the limit below: closing the body cannot fail the query.
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIBody))
 	if err != nil {
 		return nil, fmt.Errorf("query traefik service %s: %w", service, err)
