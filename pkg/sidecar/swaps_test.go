@@ -15,6 +15,7 @@ import (
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarclient"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
@@ -83,25 +84,33 @@ func TestApplyStreamsJournalsAndAudits(t *testing.T) {
 		t.Fatalf("status = %+v, %v", st, err)
 	}
 
+	checkVersionsAndRollback(t, s, c, h, dir)
+}
+
+// checkVersionsAndRollback lists v1 and v2 (v2 live), rolls back to v1 and
+// fails to roll back to a version the host does not have.
+func checkVersionsAndRollback(t *testing.T, s *Server, c *sidecarclient.Client, h *fakeHost, dir string) {
+	t.Helper()
+	ctx := context.Background()
 	vs, err := c.Versions(ctx, webRole)
 	if err != nil || len(vs.Versions) != 2 || !vs.Versions[0].Live || vs.Versions[1].Live {
 		t.Fatalf("versions = %+v, %v", vs, err)
 	}
 
 	// Rollback to v1 (retained, stopped).
-	res, err = c.Rollback(ctx, contract.RollbackRequest{Role: webRole, Version: "v1", Who: "alice"}, nil)
+	res, err := c.Rollback(ctx, contract.RollbackRequest{Role: webRole, Version: "v1", Who: "alice"}, nil)
 	if err != nil || res.Version != "v1" || h.route(webRole) != "app-web-v1" {
 		t.Fatalf("rollback = %+v, %v (route %s)", res, err, h.route(webRole))
 	}
-	if got := testutil.ToFloat64(m.rollbacks.WithLabelValues("ok")); got != 1 {
+	if got := testutil.ToFloat64(s.Metrics().rollbacks.WithLabelValues("ok")); got != 1 {
 		t.Errorf("rollbacks ok = %v, want 1", got)
 	}
 	_, err = c.Rollback(ctx, contract.RollbackRequest{Role: webRole, Version: "v9"}, nil)
 	if !errors.Is(err, contract.ErrNotFound) {
 		t.Errorf("rollback to missing version: want ErrNotFound, got %v", err)
 	}
-	if rec, _ := NewJournal(dir).Load(webRole); rec.LiveVersion != "v1" || rec.LastResult != "failed" {
-		t.Errorf("after failed rollback journal = %+v", rec)
+	if rec, err := NewJournal(dir).Load(webRole); err != nil || rec.LiveVersion != "v1" || rec.LastResult != "failed" {
+		t.Errorf("after failed rollback journal = %+v, %v", rec, err)
 	}
 }
 
