@@ -159,7 +159,9 @@ func TestIntegrationDeployFailRollback(t *testing.T) {
 	f.redeployV1(t, ctx)
 }
 
-func (f *fixture) name(version string) string { return contract.ContainerName(f.service, "web", "", version) }
+func (f *fixture) name(version string) string {
+	return contract.ContainerName(f.service, "web", "", version)
+}
 
 func (f *fixture) deployV1ThenV2(t *testing.T, ctx context.Context) {
 	v1 := f.deploy("v1", "", nil)
