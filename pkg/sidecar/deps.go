@@ -33,8 +33,8 @@ type Images interface {
 	ImageInspect(ctx context.Context, ref string) (docker.Image, error)
 }
 
-// Proxy boots the host's Traefik container.
-type Proxy interface {
+// TraefikBooter boots the host's Traefik container.
+type TraefikBooter interface {
 	Boot(ctx context.Context, req contract.TraefikRequest, reboot bool) (*contract.TraefikStatus, error)
 }
 
@@ -46,7 +46,7 @@ type Deps struct {
 	Prober     swap.Prober
 	Router     swap.Router
 	Images     Images
-	Proxy      Proxy
+	Traefik    TraefikBooter
 	// Maintenance is optional; without it the maintenance API answers
 	// "unsupported". When it is also an http.Handler, Run serves it on
 	// contract.MaintenancePort as the 503 page.

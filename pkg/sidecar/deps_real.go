@@ -21,7 +21,7 @@ func NewDeps(ctx context.Context, cfg Config) (Deps, func(), error) {
 		// Closing only drops idle connections; nothing is lost if it fails.
 		_ = dc.Close()
 	}
-	dynamic, proxy, err := newTraefik(ctx, cfg, dc)
+	dynamic, booter, err := newTraefik(ctx, cfg, dc)
 	if err != nil {
 		closeDocker()
 		return Deps{}, nil, err
@@ -41,7 +41,7 @@ func NewDeps(ctx context.Context, cfg Config) (Deps, func(), error) {
 		Prober:      prober,
 		Router:      router,
 		Images:      dc,
-		Proxy:       proxy,
+		Traefik:     booter,
 		Maintenance: router,
 	}
 	return deps, closeDocker, nil

@@ -248,14 +248,14 @@ func (h *fakeHost) ImageInspect(_ context.Context, ref string) (docker.Image, er
 	return docker.Image{}, fmt.Errorf("inspect image %s: %w", ref, docker.ErrNotFound)
 }
 
-// Proxy.
+// TraefikBooter.
 func (h *fakeHost) Boot(_ context.Context, req contract.TraefikRequest, reboot bool) (*contract.TraefikStatus, error) {
 	h.record("boot traefik reboot=%v", reboot)
 	return &contract.TraefikStatus{Container: "kamal-traefik", Image: req.Image, Running: true}, nil
 }
 
 func (h *fakeHost) deps() Deps {
-	return Deps{Swaps: h, Containers: h, Prober: h, Router: h, Images: h, Proxy: h}
+	return Deps{Swaps: h, Containers: h, Prober: h, Router: h, Images: h, Traefik: h}
 }
 
 // testSpec is a valid wire spec of app/web at version.

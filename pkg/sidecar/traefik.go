@@ -23,7 +23,7 @@ func traefikACMEDir(stateDir string) string { return filepath.Join(stateDir, "tr
 // newTraefik builds the host's swap.Router (pkg/traefik's Dynamic: dynamic
 // config in the state dir, confirmed through Traefik's API on the kamal
 // network) and the booter of the Traefik container.
-func newTraefik(_ context.Context, cfg Config, dc *docker.Client) (*traefik.Dynamic, Proxy, error) {
+func newTraefik(_ context.Context, cfg Config, dc *docker.Client) (*traefik.Dynamic, TraefikBooter, error) {
 	dir := TraefikDynamicDir(cfg.StateDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("create traefik config dir: %w", err)
@@ -52,7 +52,7 @@ func traefikContainerSpec(stateDir, network string, req contract.TraefikRequest)
 		if err := os.MkdirAll(st.ACMEDir, 0o700); err != nil {
 			return docker.ContainerSpec{}, fmt.Errorf("create acme dir: %w", err)
 		}
-		st.ACME = []traefik.ACME{{Resolver: a.Resolver, Email: a.Email, Challenge: a.Challenge, CAServer: a.CAServer}}
+		st.ACME = []contract.ACME{*a}
 	}
 	return st.ContainerSpec()
 }

@@ -182,7 +182,7 @@ func (s *Server) handleTraefik(reboot bool) http.HandlerFunc {
 		if reboot {
 			action = "traefik-reboot"
 		}
-		st, err := s.deps.Proxy.Boot(r.Context(), req, reboot)
+		st, err := s.deps.Traefik.Boot(r.Context(), req, reboot)
 		e := contract.AuditEntry{Who: whoOr(req.Who), Action: action, What: req.Image, Result: resultOK}
 		if err != nil {
 			e.Result = err.Error()
