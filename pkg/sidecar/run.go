@@ -131,6 +131,9 @@ func withDefaults(cfg Config) Config {
 	return cfg
 }
 
+// errSocketInUse: a live sidecar already serves the API socket.
+var errSocketInUse = errors.New("another sidecar is serving it")
+
 // listenUnix listens on path with mode 0600, replacing a stale socket left
 // by a previous run (but never a live one).
 func listenUnix(path string) (net.Listener, error) {
@@ -141,7 +144,7 @@ func listenUnix(path string) (net.Listener, error) {
 		conn, derr := net.DialTimeout("unix", path, time.Second)
 		if derr == nil {
 			_ = conn.Close() // only a probe that someone answers; its close says nothing
-			return nil, fmt.Errorf("listen on %s: another sidecar is serving it", path)
+			return nil, fmt.Errorf("listen on %s: %w", path, errSocketInUse)
 		}
 		if err := os.Remove(path); err != nil {
 			return nil, fmt.Errorf("remove stale socket %s: %w", path, err)

@@ -124,7 +124,7 @@ func (e *Engine) Rollback(ctx context.Context, role contract.Role, version strin
 		return nil, fmt.Errorf("rollback %s to %s: %w", roleKey(role), version, err)
 	}
 	if roleOf(d) != role || d.Version != version {
-		return nil, fmt.Errorf("rollback %s to %s: spec label of %s is for %s version %s", roleKey(role), version, target.Name,
+		return nil, fmt.Errorf("rollback %s to %s: %w: %s holds %s version %s", roleKey(role), version, ErrForeignSpec, target.Name,
 			roleKey(roleOf(d)), d.Version)
 	}
 	d.ApplyDefaults()

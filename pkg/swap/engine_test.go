@@ -386,7 +386,7 @@ func TestDeployInvalidSpec(t *testing.T) {
 	}
 	d = testDeploy("v2")
 	d.Options.Extra = map[string][]string{"privileged": {"true"}}
-	if _, err := h.engine.Deploy(context.Background(), d, nil); err == nil || !strings.Contains(err.Error(), "privileged") {
+	if _, err := h.engine.Deploy(context.Background(), d, nil); !errors.Is(err, ErrUnsupportedOption) || !strings.Contains(err.Error(), "privileged") {
 		t.Fatalf("extra options: %v", err)
 	}
 }
@@ -467,11 +467,11 @@ func TestRollbackRejectsForeignSpecLabel(t *testing.T) {
 	other := testDeploy("v1")
 	other.Service = "other"
 	c.Labels[LabelSpec], _ = encodeSpec(other)
-	if _, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Role: "web"}, "v1", nil); err == nil || !strings.Contains(err.Error(), "spec label") {
+	if _, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Role: "web"}, "v1", nil); !errors.Is(err, ErrForeignSpec) {
 		t.Fatalf("err = %v", err)
 	}
 	delete(c.Labels, LabelSpec)
-	if _, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Role: "web"}, "v1", nil); err == nil || !strings.Contains(err.Error(), "no kamal.spec label") {
+	if _, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Role: "web"}, "v1", nil); !errors.Is(err, ErrNoSpecLabel) {
 		t.Fatalf("err = %v", err)
 	}
 }

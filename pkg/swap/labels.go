@@ -51,7 +51,7 @@ func SpecOf(c docker.Container) (*contract.Deploy, error) {
 // decodeSpec reads a LabelSpec value.
 func decodeSpec(v string) (*contract.Deploy, error) {
 	if v == "" {
-		return nil, fmt.Errorf("decode spec label: container has no %s label", LabelSpec)
+		return nil, fmt.Errorf("decode spec label: %w", ErrNoSpecLabel)
 	}
 	d, err := contract.DecodeDeploy(strings.NewReader(v))
 	if err != nil {
@@ -63,7 +63,7 @@ func decodeSpec(v string) (*contract.Deploy, error) {
 // containerSpec builds the docker create request for green.
 func containerSpec(d *contract.Deploy) (docker.ContainerSpec, error) {
 	if len(d.Options.Extra) > 0 {
-		return docker.ContainerSpec{}, fmt.Errorf("build container: options.extra %v not supported by this sidecar", slices.Sorted(maps.Keys(d.Options.Extra)))
+		return docker.ContainerSpec{}, fmt.Errorf("build container: options.extra %v: %w", slices.Sorted(maps.Keys(d.Options.Extra)), ErrUnsupportedOption)
 	}
 	label, err := encodeSpec(d)
 	if err != nil {

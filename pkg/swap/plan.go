@@ -69,7 +69,7 @@ func PlanDeploy(d *contract.Deploy, current []docker.Container, asideName string
 		c := current[i]
 		if c.Name == p.Green {
 			if c.Labels[contract.LabelService] != d.Service {
-				return nil, fmt.Errorf("plan deploy: container name %s is taken by a container kamal does not manage", c.Name)
+				return nil, fmt.Errorf("plan deploy: container name %s: %w", c.Name, ErrNameTaken)
 			}
 			aside = &c
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -110,8 +111,8 @@ func TestRouteWritesAtomically(t *testing.T) {
 func TestRouteFailsOnMissingDir(t *testing.T) {
 	r := &traefik.Dynamic{Dir: filepath.Join(t.TempDir(), "missing")}
 	d := deploy(t, "", &contract.Proxy{})
-	if err := r.Route(context.Background(), d, green); err == nil || !strings.Contains(err.Error(), "write ") {
-		t.Fatalf("err = %v", err)
+	if err := r.Route(context.Background(), d, green); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("err = %v, want fs.ErrNotExist", err)
 	}
 }
 
