@@ -4,8 +4,9 @@ import "context"
 
 // Step is one typed operation of a plan: a value that says what it will do
 // (Format) before it runs (Execute). A new kind of step is one type in
-// steps_*.go, one name below, and the line of PlanDeploy or PlanRollback
-// that adds it.
+// steps_*.go with its name below, and the line of PlanDeploy or
+// PlanRollback that adds it; a step that runs once the proxy may route to
+// green is also listed in RoutesGreen.
 type Step interface {
 	// Name is the step's name in events and journals.
 	Name() string
