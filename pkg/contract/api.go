@@ -45,7 +45,6 @@ const (
 	PathRoleStop      = "/v1/roles/stop"     // POST RoleRequest → RoleResponse
 	PathRoleStart     = "/v1/roles/start"    // POST RoleRequest → RoleResponse
 	PathVersions      = "/v1/versions"       // GET ?service&destination&role → VersionsResponse
-	PathImages        = "/v1/images"         // GET → ImageInventory
 	PathImageLoad     = "/v1/images/load"    // POST tar (or gzip) ?expectID → ImageLoadResponse
 	PathLock          = "/v1/lock"           // GET → LockStatus
 	PathLockAcquire   = "/v1/lock/acquire"   // POST LockRequest → LockStatus

@@ -23,7 +23,7 @@ const (
 type Event struct {
 	// Time is when the sidecar emitted it.
 	Time time.Time `json:"time"`
-	// Step is the swap step name ("start_green", "wait_healthy", ...).
+	// Step is the swap step name ("start-green", "wait-healthy", ...).
 	Step string `json:"step,omitempty"`
 	// Status is one of the Event* values.
 	Status string `json:"status"`

@@ -103,22 +103,6 @@ type VersionsResponse struct {
 	Versions []Version `json:"versions"`
 }
 
-// Image is one image present on the host.
-type Image struct {
-	// ID is the image ID ("sha256:...").
-	ID string `json:"id"`
-	// Tags are its repository tags.
-	Tags []string `json:"tags,omitempty"`
-	// Layers is RootFS.Layers: the diff IDs, bottom first. A host holds a
-	// layer chain when some image's Layers starts with it.
-	Layers []string `json:"layers"`
-}
-
-// ImageInventory is every image on the host.
-type ImageInventory struct {
-	Images []Image `json:"images"`
-}
-
 // ImageLoadResponse reports a `docker load` of an intake stream.
 type ImageLoadResponse struct {
 	// Loaded are the image IDs and references docker reported.

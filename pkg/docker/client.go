@@ -51,7 +51,7 @@ func New(ctx context.Context, host string) (*Client, error) {
 	defer cancel()
 	p, err := api.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true})
 	if err != nil {
-		_ = api.Close()
+		_ = api.Close() // failing already: the ping error is the one to report
 		return nil, fmt.Errorf("ping docker engine: %w", err)
 	}
 	return &Client{api: api, apiVersion: p.APIVersion}, nil

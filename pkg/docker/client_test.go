@@ -24,16 +24,7 @@ func TestClientContainerLifecycle(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	image, err := c.ImageInspect(ctx, img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(image.ID, "sha256:") || len(image.Layers) != 1 || image.HasHealthcheck {
-		t.Fatalf("image %+v", image)
-	}
-	if _, err := c.ImageInspect(ctx, "kamal-no-such-image:x"); !docker.IsNotFound(err) {
-		t.Fatalf("missing image: err = %v, want not found", err)
-	}
+	checkImageInspect(t, ctx, c, img)
 
 	name := "kamal-test-" + dockertest.Unique(t)
 	labels := map[string]string{dockertest.Label: net, "kamal.version": "v1"}
@@ -74,6 +65,28 @@ func TestClientContainerLifecycle(t *testing.T) {
 		t.Fatalf("logs = %q, %v", logs, err)
 	}
 
+	checkRenameStopRemove(t, ctx, c, id, name)
+}
+
+// checkImageInspect inspects the test app's image and a missing one.
+func checkImageInspect(t *testing.T, ctx context.Context, c *docker.Client, img string) {
+	t.Helper()
+	image, err := c.ImageInspect(ctx, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(image.ID, "sha256:") || len(image.Layers) != 1 || image.HasHealthcheck {
+		t.Fatalf("image %+v", image)
+	}
+	if _, err := c.ImageInspect(ctx, "kamal-no-such-image:x"); !docker.IsNotFound(err) {
+		t.Fatalf("missing image: err = %v, want not found", err)
+	}
+}
+
+// checkRenameStopRemove renames, stops and removes the running container
+// id called name.
+func checkRenameStopRemove(t *testing.T, ctx context.Context, c *docker.Client, id, name string) {
+	t.Helper()
 	if err := c.Rename(ctx, id, name+"_old"); err != nil {
 		t.Fatal(err)
 	}
@@ -84,11 +97,11 @@ func TestClientContainerLifecycle(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("stop took %s; the app should exit on SIGTERM at once", d)
 	}
-	ct, err = c.Inspect(ctx, name+"_old")
+	ct, err := c.Inspect(ctx, name+"_old")
 	if err != nil || ct.State != docker.StateExited || ct.FinishedAt.IsZero() {
 		t.Fatalf("after stop: %+v, %v", ct, err)
 	}
-	logs, _ = c.Logs(ctx, id, 2)
+	logs, _ := c.Logs(ctx, id, 2) // an error leaves logs empty, which fails below
 	if !strings.Contains(logs, "stopped") {
 		t.Errorf("app did not drain on SIGTERM; logs %q", logs)
 	}

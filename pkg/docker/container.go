@@ -118,12 +118,6 @@ func (c *Client) Stop(ctx context.Context, id string, timeout time.Duration) err
 	return wrap("stop container "+id, err)
 }
 
-// Kill sends signal ("" means SIGKILL).
-func (c *Client) Kill(ctx context.Context, id, signal string) error {
-	_, err := c.api.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: signal})
-	return wrap("kill container "+id, err)
-}
-
 // Rename renames a container.
 func (c *Client) Rename(ctx context.Context, id, name string) error {
 	_, err := c.api.ContainerRename(ctx, id, client.ContainerRenameOptions{NewName: name})
@@ -231,7 +225,8 @@ func (c *Client) Logs(ctx context.Context, id string, tail int) (string, error) 
 	if err != nil {
 		return "", wrap("read logs of "+id, err)
 	}
-	defer rc.Close()
+	// Read below to the limit: closing the stream cannot fail the read.
+	defer func() { _ = rc.Close() }()
 	var buf bytes.Buffer
 	w := &limitWriter{w: &buf, n: maxLogBytes}
 	// Containers without a TTY multiplex stdout/stderr; with a TTY the

@@ -40,18 +40,10 @@ func (c *Client) ImageInspect(ctx context.Context, ref string) (Image, error) {
 	return out, nil
 }
 
-// ImageList returns the top-level images (ID, tags, labels; not layers).
-func (c *Client) ImageList(ctx context.Context) ([]Image, error) {
-	res, err := c.api.ImageList(ctx, client.ImageListOptions{})
-	if err != nil {
-		return nil, wrap("list images", err)
-	}
-	out := make([]Image, 0, len(res.Items))
-	for _, s := range res.Items {
-		out = append(out, Image{ID: s.ID, RepoTags: s.RepoTags, Labels: s.Labels, Created: time.Unix(s.Created, 0)})
-	}
-	return out, nil
-}
+// ErrLayerMissing is returned (wrapped) by ImageLoad when the archive
+// leaves out a layer that the engine does not have either: a partial
+// archive, made against layers the host has since pruned.
+var ErrLayerMissing = errors.New("a layer the archive leaves out is missing on the host")
 
 // ImageLoad feeds a `docker save` archive (tar, optionally gzip) to the
 // engine and returns the engine's progress text ("Loaded image: ...").
@@ -59,10 +51,12 @@ func (c *Client) ImageList(ctx context.Context) ([]Image, error) {
 func (c *Client) ImageLoad(ctx context.Context, archive io.Reader) (string, error) {
 	res, err := c.api.ImageLoad(ctx, archive, client.ImageLoadWithQuiet(true))
 	if err != nil {
-		return "", wrap("load image", err)
+		return "", loadError(wrap("load image", err))
 	}
-	defer res.Close()
-	var out strings.Builder
+	// The progress is read to its end or has failed already: closing it
+	// cannot fail the load.
+	defer func() { _ = res.Close() }()
+	var progress strings.Builder
 	dec := json.NewDecoder(io.LimitReader(res, maxLogBytes))
 	for {
 		var m struct {
@@ -75,25 +69,29 @@ func (c *Client) ImageLoad(ctx context.Context, archive io.Reader) (string, erro
 		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
-			return out.String(), fmt.Errorf("load image: read progress: %w", err)
+			return progress.String(), fmt.Errorf("load image: read progress: %w", err)
 		}
 		if m.Error != "" {
 			msg := m.Error
 			if m.ErrorDetail != nil && m.ErrorDetail.Message != "" {
 				msg = m.ErrorDetail.Message
 			}
-			return out.String(), fmt.Errorf("load image: %s", msg)
+			return progress.String(), loadError(fmt.Errorf("load image: %s", msg))
 		}
-		out.WriteString(m.Stream)
+		progress.WriteString(m.Stream)
 	}
-	return out.String(), nil
+	return progress.String(), nil
 }
 
-// ImageRemove removes an image reference (and the image when it was the
-// last reference).
-func (c *Client) ImageRemove(ctx context.Context, ref string, force bool) error {
-	_, err := c.api.ImageRemove(ctx, ref, client.ImageRemoveOptions{Force: force})
-	return wrap("remove image "+ref, err)
+// loadError marks err with ErrLayerMissing when the engine says a layer
+// file is missing. The engine reports this only as text (in the progress
+// stream, or in the error of the call), so this is the one place that reads
+// it; callers test for ErrLayerMissing.
+func loadError(err error) error {
+	if strings.Contains(err.Error(), "no such file") {
+		return fmt.Errorf("%w: %w", ErrLayerMissing, err)
+	}
+	return err
 }
 
 // ImageImport creates an image from a root filesystem tarball (as `docker
@@ -105,7 +103,8 @@ func (c *Client) ImageImport(ctx context.Context, rootfs io.Reader, ref string, 
 	if err != nil {
 		return "", wrap("import image "+ref, err)
 	}
-	defer res.Close()
+	// Read to its end below, or failed already: closing cannot fail it.
+	defer func() { _ = res.Close() }()
 	if _, err := io.Copy(io.Discard, io.LimitReader(res, maxLogBytes)); err != nil {
 		return "", fmt.Errorf("import image %s: %w", ref, err)
 	}

@@ -2,9 +2,7 @@ package docker
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 )
 
@@ -60,14 +58,6 @@ func (c *Client) NetworkEnsure(ctx context.Context, name string, labels map[stri
 		return "", err
 	}
 	return id, nil
-}
-
-// NetworkConnect attaches a container to a network with extra DNS aliases.
-func (c *Client) NetworkConnect(ctx context.Context, netName, container string, aliases ...string) error {
-	_, err := c.api.NetworkConnect(ctx, netName, client.NetworkConnectOptions{
-		Container: container, EndpointConfig: &network.EndpointSettings{Aliases: aliases},
-	})
-	return wrap(fmt.Sprintf("connect %s to network %s", container, netName), err)
 }
 
 // NetworkRemove removes a network.

@@ -58,11 +58,11 @@ func (a *Audit) Append(e contract.AuditEntry) (contract.AuditEntry, error) {
 		return e, fmt.Errorf("open audit log: %w", err)
 	}
 	if _, err := f.Write(append(line, '\n')); err != nil {
-		_ = f.Close()
+		_ = f.Close() // failing already: the write error is the one to report
 		return e, fmt.Errorf("append audit log: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		_ = f.Close()
+		_ = f.Close() // failing already: the sync error is the one to report
 		return e, fmt.Errorf("sync audit log: %w", err)
 	}
 	if err := f.Close(); err != nil {
@@ -115,7 +115,7 @@ func readTail(path string, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only: closing cannot lose data
 	info, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -134,12 +134,4 @@ func readTail(path string, max int64) ([]byte, error) {
 		data = data[i+1:]
 	}
 	return data, nil
-}
-
-// removeFile removes path; a missing file is not an error.
-func removeFile(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
 }

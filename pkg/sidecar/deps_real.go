@@ -17,35 +17,32 @@ func NewDeps(ctx context.Context, cfg Config) (Deps, func(), error) {
 	if err != nil {
 		return Deps{}, nil, fmt.Errorf("connect to docker: %w", err)
 	}
-	traefikRouter, proxy, err := newTraefik(ctx, cfg, dc)
-	if err != nil {
+	closeDocker := func() {
+		// Closing only drops idle connections; nothing is lost if it fails.
 		_ = dc.Close()
+	}
+	dynamic, booter, err := newTraefik(ctx, cfg, dc)
+	if err != nil {
+		closeDocker()
 		return Deps{}, nil, err
 	}
 	// Every route goes through the maintenance wrapper, so a swap or a
 	// reconcile never ends maintenance mode behind the user's back.
-	router, err := newMaintenanceRouter(traefikRouter, cfg.StateDir, contract.SidecarContainerName,
-		func(ctx context.Context, d *contract.Deploy, container string) ([]swap.Server, error) {
-			ct, err := dc.Inspect(ctx, container)
-			if err != nil {
-				return nil, err
-			}
-			return []swap.Server{serverOf(d, ct)}, nil
-		})
+	router, err := newMaintenanceRouter(dynamic, cfg.StateDir, contract.SidecarContainerName, dc)
 	if err != nil {
-		_ = dc.Close()
+		closeDocker()
 		return Deps{}, nil, err
 	}
 	prober := swap.HealthProber{Docker: dc}
 	engine := &swap.Engine{Docker: dc, Router: router, Prober: prober, Logger: cfg.Logger}
 	deps := Deps{
-		Swapper:     engineSwapper{e: engine},
-		Containers:  dockerContainers{c: dc},
-		Prober:      healthProber{c: dc, p: prober},
-		Router:      swapRouter{c: dc, r: router},
-		Images:      dockerImages{c: dc},
-		Proxy:       proxy,
+		Swaps:       engine,
+		Containers:  dc,
+		Prober:      prober,
+		Router:      router,
+		Images:      dc,
+		Traefik:     booter,
 		Maintenance: router,
 	}
-	return deps, func() { _ = dc.Close() }, nil
+	return deps, closeDocker, nil
 }

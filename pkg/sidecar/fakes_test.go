@@ -2,6 +2,7 @@ package sidecar
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,11 +10,14 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/docker"
+	"github.com/dockerkamal/docker-kamal/pkg/swap"
 	"github.com/dockerkamal/docker-kamal/pkg/traefik/routes"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
@@ -25,22 +29,27 @@ import (
 type fakeHost struct {
 	mu        sync.Mutex
 	calls     []string
-	state     map[string]ContainerState
+	state     map[string]fakeContainer
 	unhealthy map[string]bool
 	routes    map[string]string // service/role@dest -> container
 	failRoute error
-	onRoute   func() // called (unlocked) before each Route
-	images    []contract.Image
+	onRoute   func()   // called (unlocked) before each Route
+	images    []string // image IDs on the host
 	loadOut   string
 	loadErr   error
 	loaded    []byte
 
 	// deploy scripts the swapper; nil means "succeed through every step".
-	deploy func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error)
+	deploy func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*swap.Result, error)
+}
+
+// fakeContainer is a container of the fake host.
+type fakeContainer struct {
+	running bool
 }
 
 func newFakeHost() *fakeHost {
-	return &fakeHost{state: map[string]ContainerState{}, unhealthy: map[string]bool{}, routes: map[string]string{}}
+	return &fakeHost{state: map[string]fakeContainer{}, unhealthy: map[string]bool{}, routes: map[string]string{}}
 }
 
 func (h *fakeHost) record(format string, args ...any) {
@@ -58,7 +67,13 @@ func (h *fakeHost) Calls() []string {
 func (h *fakeHost) set(name string, running bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.state[name] = ContainerState{Exists: true, Running: running}
+	h.state[name] = fakeContainer{running: running}
+}
+
+func (h *fakeHost) running(name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.state[name].running
 }
 
 func (h *fakeHost) route(r contract.Role) string {
@@ -67,11 +82,25 @@ func (h *fakeHost) route(r contract.Role) string {
 	return h.routes[r.String()]
 }
 
-// Containers.
-func (h *fakeHost) State(_ context.Context, name string) (ContainerState, error) {
+// Containers. A container carries the spec label of its version, as the
+// swap engine starts them (the version is the name's last part).
+func (h *fakeHost) Inspect(_ context.Context, name string) (docker.Container, error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.state[name], nil
+	st, ok := h.state[name]
+	h.mu.Unlock()
+	if !ok {
+		return docker.Container{}, fmt.Errorf("inspect %s: %w", name, docker.ErrNotFound)
+	}
+	label, err := json.Marshal(testSpec(name[strings.LastIndex(name, "-")+1:]).Redacted())
+	if err != nil {
+		return docker.Container{}, err
+	}
+	c := docker.Container{ID: name, Name: name, State: docker.StateExited, Labels: map[string]string{swap.LabelSpec: string(label)},
+		IPs: map[string]string{contract.DefaultNetwork: "10.0.0.1"}}
+	if st.running {
+		c.State = docker.StateRunning
+	}
+	return c, nil
 }
 
 func (h *fakeHost) Start(_ context.Context, name string) error {
@@ -80,9 +109,9 @@ func (h *fakeHost) Start(_ context.Context, name string) error {
 	defer h.mu.Unlock()
 	st, ok := h.state[name]
 	if !ok {
-		return fmt.Errorf("no such container %s", name)
+		return fmt.Errorf("start %s: %w", name, docker.ErrNotFound)
 	}
-	st.Running = true
+	st.running = true
 	h.state[name] = st
 	return nil
 }
@@ -92,37 +121,28 @@ func (h *fakeHost) Stop(_ context.Context, name string, _ time.Duration) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	st := h.state[name]
-	st.Running = false
+	st.running = false
 	h.state[name] = st
 	return nil
 }
 
-func (h *fakeHost) Spec(_ context.Context, name string) (*contract.Deploy, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.state[name].Exists {
-		return nil, fmt.Errorf("no such container %s", name)
-	}
-	v := name[strings.LastIndex(name, "-")+1:]
-	return testSpec(v).Redacted(), nil
-}
-
 // Prober.
-func (h *fakeHost) WaitHealthy(ctx context.Context, d *contract.Deploy, name string) error {
-	return h.Check(ctx, d, name)
+func (h *fakeHost) Ready(ctx context.Context, d *contract.Deploy, c docker.Container) error {
+	return h.Check(ctx, d, c)
 }
 
-func (h *fakeHost) Check(_ context.Context, _ *contract.Deploy, name string) error {
+func (h *fakeHost) Check(_ context.Context, _ *contract.Deploy, c docker.Container) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.state[name].Running || h.unhealthy[name] {
-		return fmt.Errorf("%s: connection refused", name)
+	if !h.state[c.Name].running || h.unhealthy[c.Name] {
+		return fmt.Errorf("%s: connection refused", c.Name)
 	}
 	return nil
 }
 
-// Router.
-func (h *fakeHost) Route(_ context.Context, d *contract.Deploy, name string) error {
+// Router: the role's route is the first server's container.
+func (h *fakeHost) Route(_ context.Context, d *contract.Deploy, servers []swap.Server) error {
+	name := servers[0].Container
 	h.record("route %s", name)
 	if h.onRoute != nil {
 		h.onRoute()
@@ -136,42 +156,58 @@ func (h *fakeHost) Route(_ context.Context, d *contract.Deploy, name string) err
 	return nil
 }
 
-// Swapper: the default script is a successful swap that starts green, routes
+func (h *fakeHost) Confirm(context.Context, *contract.Deploy, []swap.Server) error { return nil }
+func (h *fakeHost) Drain(context.Context, *contract.Deploy, []swap.Server) error   { return nil }
+
+func (h *fakeHost) Unroute(_ context.Context, d *contract.Deploy) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.routes, roleOf(d).String())
+	return nil
+}
+
+// Swaps: the default script is a successful swap that starts green, routes
 // it and stops blue, emitting the step events a real swap emits.
-func (h *fakeHost) Deploy(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
+func (h *fakeHost) Deploy(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*swap.Result, error) {
 	if h.deploy != nil {
 		return h.deploy(ctx, d, emit)
 	}
 	return h.swap(ctx, d, emit)
 }
 
-func (h *fakeHost) swap(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
+func (h *fakeHost) swap(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*swap.Result, error) {
 	green := d.ContainerName()
 	blue := h.route(roleOf(d))
-	for _, step := range []string{StepStartGreen, StepWaitHealthy, StepCutover, StepDrain, StepStopBlue, StepRetain} {
+	steps := []string{swap.StepStartGreen, swap.StepWaitHealthy, swap.StepCutover, swap.StepDrainBlue, swap.StepStopBlue, swap.StepPrune}
+	for _, step := range steps {
 		emit(contract.Event{Step: step, Status: contract.EventStart})
 		switch step {
-		case StepStartGreen:
+		case swap.StepStartGreen:
 			h.set(green, true)
-		case StepCutover:
-			if err := h.Route(ctx, d, green); err != nil {
+		case swap.StepCutover:
+			if err := h.Route(ctx, d, []swap.Server{{Container: green}}); err != nil {
 				return nil, err
 			}
-		case StepStopBlue:
+		case swap.StepStopBlue:
 			if blue != "" {
-				_ = h.Stop(ctx, blue, 0)
+				if err := h.Stop(ctx, blue, 0); err != nil {
+					return nil, err
+				}
 			}
 		}
 		emit(contract.Event{Step: step, Status: contract.EventDone, Elapsed: contract.Duration(time.Millisecond)})
 	}
-	return &contract.Result{Container: green}, nil
+	return &swap.Result{Container: green}, nil
 }
 
-func (h *fakeHost) Rollback(ctx context.Context, req contract.RollbackRequest, emit func(contract.Event)) (*contract.Result, error) {
-	d := testSpec(req.Version)
-	d.Service, d.Role, d.Destination = req.Service, req.Role.Role, req.Destination
-	if !h.state[d.ContainerName()].Exists {
-		return nil, &contract.Error{Code: contract.CodeNotFound, Message: "no retained container " + d.ContainerName()}
+func (h *fakeHost) Rollback(ctx context.Context, role contract.Role, version string, emit func(contract.Event)) (*swap.Result, error) {
+	d := testSpec(version)
+	d.Service, d.Role, d.Destination = role.Service, role.Role, role.Destination
+	h.mu.Lock()
+	_, ok := h.state[d.ContainerName()]
+	h.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("rollback %s to %s: %w", role, version, swap.ErrNotRetained)
 	}
 	return h.swap(ctx, d, emit)
 }
@@ -183,20 +219,18 @@ func (h *fakeHost) Versions(_ context.Context, r contract.Role) ([]contract.Vers
 	for _, v := range []string{"v3", "v2", "v1"} {
 		name := contract.ContainerName(r.Service, r.Role, r.Destination, v)
 		if st, ok := h.state[name]; ok {
-			state := "exited"
-			if st.Running {
-				state = "running"
+			state := docker.StateExited
+			if st.running {
+				state = docker.StateRunning
 			}
-			out = append(out, contract.Version{Version: v, Container: name, State: state})
+			out = append(out, contract.Version{Version: v, Container: name, State: state, Live: st.running})
 		}
 	}
 	return out, nil
 }
 
 // Images.
-func (h *fakeHost) Inventory(context.Context) ([]contract.Image, error) { return h.images, nil }
-
-func (h *fakeHost) Load(_ context.Context, r io.Reader) (string, error) {
+func (h *fakeHost) ImageLoad(_ context.Context, r io.Reader) (string, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return "", err
@@ -207,23 +241,21 @@ func (h *fakeHost) Load(_ context.Context, r io.Reader) (string, error) {
 	return h.loadOut, h.loadErr
 }
 
-func (h *fakeHost) Has(_ context.Context, id string) (bool, error) {
-	for _, img := range h.images {
-		if img.ID == id {
-			return true, nil
-		}
+func (h *fakeHost) ImageInspect(_ context.Context, ref string) (docker.Image, error) {
+	if slices.Contains(h.images, ref) {
+		return docker.Image{ID: ref}, nil
 	}
-	return false, nil
+	return docker.Image{}, fmt.Errorf("inspect image %s: %w", ref, docker.ErrNotFound)
 }
 
-// Proxy.
+// TraefikBooter.
 func (h *fakeHost) Boot(_ context.Context, req contract.TraefikRequest, reboot bool) (*contract.TraefikStatus, error) {
 	h.record("boot traefik reboot=%v", reboot)
 	return &contract.TraefikStatus{Container: "kamal-traefik", Image: req.Image, Running: true}, nil
 }
 
 func (h *fakeHost) deps() Deps {
-	return Deps{Swapper: h, Containers: h, Prober: h, Router: h, Images: h, Proxy: h}
+	return Deps{Swaps: h, Containers: h, Prober: h, Router: h, Images: h, Traefik: h}
 }
 
 // testSpec is a valid wire spec of app/web at version.

@@ -1,29 +1,21 @@
 package sidecar
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/docker"
 )
 
 // imageIDRE matches a full image ID.
 var imageIDRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
-func (s *Server) handleImages(w http.ResponseWriter, r *http.Request) {
-	imgs, err := s.deps.Images.Inventory(r.Context())
-	if err != nil {
-		writeError(w, fmt.Errorf("list images: %w", err))
-		return
-	}
-	if imgs == nil {
-		imgs = []contract.Image{}
-	}
-	writeJSON(w, http.StatusOK, contract.ImageInventory{Images: imgs})
-}
-
+// handleImageLoad feeds a `docker save` archive to the engine and, given
+// expectID, checks the image is on the host afterwards.
 func (s *Server) handleImageLoad(w http.ResponseWriter, r *http.Request) {
 	expect := r.URL.Query().Get(contract.QueryExpectID)
 	if expect != "" && !imageIDRE.MatchString(expect) {
@@ -32,20 +24,20 @@ func (s *Server) handleImageLoad(w http.ResponseWriter, r *http.Request) {
 	}
 	log := s.log.With("expectID", expect)
 	start := s.now()
-	out, err := s.deps.Images.Load(r.Context(), r.Body)
+	out, err := s.deps.Images.ImageLoad(r.Context(), r.Body)
+	if errors.Is(err, docker.ErrLayerMissing) {
+		writeError(w, &contract.Error{Status: http.StatusConflict, Code: contract.CodeLayerMissing,
+			Message: fmt.Sprintf("load image: a layer the archive left out is missing on this host; resend the full archive: %v", err)})
+		return
+	}
 	if err != nil {
-		if strings.Contains(err.Error(), "no such file") {
-			writeError(w, &contract.Error{Status: http.StatusConflict, Code: contract.CodeLayerMissing,
-				Message: fmt.Sprintf("load image: a layer the archive left out is missing on this host; resend the full archive: %v", err)})
-			return
-		}
 		writeError(w, &contract.Error{Status: http.StatusUnprocessableEntity, Code: contract.CodeBadRequest,
 			Message: fmt.Sprintf("load image: %v", err)})
 		return
 	}
 	resp := contract.ImageLoadResponse{Loaded: loadedRefs(out), ExpectID: expect}
 	if expect != "" {
-		ok, err := s.deps.Images.Has(r.Context(), expect)
+		ok, err := s.hasImage(r, expect)
 		if err != nil {
 			writeError(w, fmt.Errorf("verify image %s: %w", expect, err))
 			return
@@ -59,6 +51,18 @@ func (s *Server) handleImageLoad(w http.ResponseWriter, r *http.Request) {
 	}
 	log.Info("image loaded", "loaded", resp.Loaded, "elapsed", s.now().Sub(start))
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// hasImage reports whether the image with ID id is on the host.
+func (s *Server) hasImage(r *http.Request, id string) (bool, error) {
+	img, err := s.deps.Images.ImageInspect(r.Context(), id)
+	if docker.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return img.ID == id, nil
 }
 
 // loadedRefs picks "Loaded image: X" / "Loaded image ID: X" lines out of

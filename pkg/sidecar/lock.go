@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/atomicfile"
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
@@ -115,7 +116,7 @@ func (l *Lock) Release(req contract.LockRequest) (contract.LockStatus, LockChang
 		}
 		action = "unlock-force"
 	}
-	if err := removeFile(l.path); err != nil {
+	if err := atomicfile.Remove(l.path); err != nil {
 		return prev, LockChange{Previous: prev}, fmt.Errorf("remove lock: %w", err)
 	}
 	return contract.LockStatus{}, LockChange{Action: action, Previous: prev}, nil

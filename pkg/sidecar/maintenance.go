@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/docker"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
@@ -46,8 +47,8 @@ type maintenanceRouter struct {
 	inner     swap.Router
 	responder swap.Server
 	path      string
-	// serversOf is how the live container is addressed (docker inspect).
-	serversOf func(ctx context.Context, d *contract.Deploy, container string) ([]swap.Server, error)
+	// containers addresses the live container (swap.ServerFor).
+	containers inspector
 
 	mu    sync.Mutex
 	roles map[string]*maintenanceEntry
@@ -59,15 +60,20 @@ func maintenanceKey(service, destination, role string) string {
 
 func specKey(d *contract.Deploy) string { return maintenanceKey(d.Service, d.Destination, d.Role) }
 
+// inspector is the one engine call maintenance needs.
+type inspector interface {
+	Inspect(ctx context.Context, name string) (docker.Container, error)
+}
+
 // newMaintenanceRouter loads the persisted maintenance state from stateDir.
 // responderHost is how Traefik reaches the sidecar on the app network.
-func newMaintenanceRouter(inner swap.Router, stateDir, responderHost string, serversOf func(context.Context, *contract.Deploy, string) ([]swap.Server, error)) (*maintenanceRouter, error) {
+func newMaintenanceRouter(inner swap.Router, stateDir, responderHost string, containers inspector) (*maintenanceRouter, error) {
 	m := &maintenanceRouter{
-		inner:     inner,
-		serversOf: serversOf,
-		responder: swap.Server{Container: responderHost, Address: net.JoinHostPort(responderHost, strconv.Itoa(contract.MaintenancePort))},
-		path:      filepath.Join(stateDir, "maintenance.json"),
-		roles:     map[string]*maintenanceEntry{},
+		inner:      inner,
+		containers: containers,
+		responder:  swap.Server{Container: responderHost, Address: net.JoinHostPort(responderHost, strconv.Itoa(contract.MaintenancePort))},
+		path:       filepath.Join(stateDir, "maintenance.json"),
+		roles:      map[string]*maintenanceEntry{},
 	}
 	if err := readJSON(m.path, &m.roles); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("load maintenance state: %w", err)
@@ -126,10 +132,11 @@ func (m *maintenanceRouter) Set(ctx context.Context, d *contract.Deploy, contain
 	if d.Proxy == nil {
 		return &contract.Error{Code: contract.CodeBadRequest, Field: "role", Message: fmt.Sprintf("role %s has no proxy, so it has no maintenance page", d.Role)}
 	}
-	servers, err := m.serversOf(ctx, d, container)
+	c, err := m.containers.Inspect(ctx, container)
 	if err != nil {
-		return err
+		return fmt.Errorf("inspect %s: %w", container, err)
 	}
+	servers := []swap.Server{swap.ServerFor(d, c)}
 	key := specKey(d)
 	m.mu.Lock()
 	prev, was := m.roles[key]
@@ -202,5 +209,6 @@ func (m *maintenanceRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", "60")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusServiceUnavailable)
-	fmt.Fprintf(w, "<!DOCTYPE html>\n<html><head><title>Maintenance</title></head><body><h1>Maintenance</h1><p>%s</p></body></html>\n", html.EscapeString(msg))
+	// A failed write means the client is gone; there is no one to tell.
+	_, _ = fmt.Fprintf(w, "<!DOCTYPE html>\n<html><head><title>Maintenance</title></head><body><h1>Maintenance</h1><p>%s</p></body></html>\n", html.EscapeString(msg))
 }

@@ -26,7 +26,7 @@ func (s *Server) handleMaintenance(w http.ResponseWriter, r *http.Request) {
 		action = actionMaintenance
 	}
 	_, ok := s.onLiveRole(w, r, req.Role, req.Who, action, func(ctx context.Context, rec RoleRecord) error {
-		d, err := s.deps.Containers.Spec(ctx, rec.LiveContainer)
+		d, err := s.specOf(ctx, rec.LiveContainer)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/docker"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
@@ -24,19 +25,22 @@ func (r *recordingRouter) Confirm(context.Context, *contract.Deploy, []swap.Serv
 func (r *recordingRouter) Drain(context.Context, *contract.Deploy, []swap.Server) error   { return nil }
 func (r *recordingRouter) Unroute(context.Context, *contract.Deploy) error                { return nil }
 
+// liveAt is an engine whose containers have the address ip on the kamal
+// network.
+type liveAt string
+
+func (ip liveAt) Inspect(_ context.Context, name string) (docker.Container, error) {
+	return docker.Container{Name: name, IPs: map[string]string{"kamal": string(ip)}}, nil
+}
+
 func TestMaintenanceSurvivesSwapsAndRestarts(t *testing.T) {
 	dir := t.TempDir()
 	inner := &recordingRouter{routed: map[string][]swap.Server{}}
-	live := func(addr string) func(context.Context, *contract.Deploy, string) ([]swap.Server, error) {
-		return func(context.Context, *contract.Deploy, string) ([]swap.Server, error) {
-			return []swap.Server{{Container: "c", Address: addr}}, nil
-		}
-	}
-	m, err := newMaintenanceRouter(inner, dir, "kamal-sidecar", live("10.0.0.2:3000"))
+	m, err := newMaintenanceRouter(inner, dir, "kamal-sidecar", liveAt("10.0.0.2"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &contract.Deploy{Service: "app", Role: "web", Version: "v1", Proxy: &contract.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000}}
+	d := &contract.Deploy{Service: "app", Role: "web", Version: "v1", Network: "kamal", Proxy: &contract.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000}}
 	ctx := context.Background()
 	responder := []swap.Server{{Container: "kamal-sidecar", Address: "kamal-sidecar:9322"}}
 
@@ -57,7 +61,7 @@ func TestMaintenanceSurvivesSwapsAndRestarts(t *testing.T) {
 		t.Fatalf("a swap during maintenance routed %v", got)
 	}
 	// The state survives a sidecar restart.
-	m2, err := newMaintenanceRouter(inner, dir, "kamal-sidecar", live("10.0.0.3:3000"))
+	m2, err := newMaintenanceRouter(inner, dir, "kamal-sidecar", liveAt("10.0.0.3"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,20 +114,14 @@ func (s *Server) reconcileRole(ctx context.Context, rec RoleRecord) (string, err
 // resumeSwap settles a swap the sidecar was killed in the middle of.
 func (s *Server) resumeSwap(ctx context.Context, rec RoleRecord) (string, error) {
 	sw := rec.Swap
-	if sw.CutoverBegun && rec.PendingSpec != nil {
-		st, err := s.deps.Containers.State(ctx, sw.Green)
-		if err == nil && st.Running && s.deps.Prober.Check(ctx, rec.PendingSpec, sw.Green) == nil {
-			if err := s.deps.Router.Route(ctx, rec.PendingSpec, sw.Green); err == nil {
-				s.stopQuietly(ctx, rec.PendingSpec, sw.Blue, sw.Green)
-				_, jerr := s.table.update(rec.Role, func(r *RoleRecord) {
-					r.LiveVersion, r.LiveContainer, r.LiveSpec, r.PendingSpec = sw.Version, sw.Green, rec.PendingSpec, nil
-					r.Swap.State, r.Swap.UpdatedAt = swapFinished, s.now().UTC()
-					r.Stopped = false
-					r.LastAction, r.LastVersion, r.LastResult, r.LastError, r.LastAt = sw.Action, sw.Version, resultOK, "", s.now().UTC()
-				})
-				return outcomeFinished, jerr
-			}
-		}
+	if sw.CutoverBegun && rec.PendingSpec != nil && s.finishSwap(ctx, rec) {
+		_, jerr := s.table.update(rec.Role, func(r *RoleRecord) {
+			r.LiveVersion, r.LiveContainer, r.LiveSpec, r.PendingSpec = sw.Version, sw.Green, rec.PendingSpec, nil
+			r.Swap.State, r.Swap.UpdatedAt = swapFinished, s.now().UTC()
+			r.Stopped = false
+			r.LastAction, r.LastVersion, r.LastResult, r.LastError, r.LastAt = sw.Action, sw.Version, resultOK, "", s.now().UTC()
+		})
+		return outcomeFinished, jerr
 	}
 	// Undo: blue serves (again); green is stopped and kept for its logs.
 	var err error
@@ -149,35 +143,45 @@ func (s *Server) resumeSwap(ctx context.Context, rec RoleRecord) (string, error)
 	return outcomeUndone, jerr
 }
 
+// finishSwap completes a swap interrupted after cutover began when green
+// runs and passes its check: the proxy routes to green and blue stops. It
+// reports whether it did.
+func (s *Server) finishSwap(ctx context.Context, rec RoleRecord) bool {
+	sw, d := rec.Swap, rec.PendingSpec
+	green, err := s.inspect(ctx, sw.Green)
+	if err != nil || !green.Running() || s.deps.Prober.Check(ctx, d, green) != nil {
+		return false
+	}
+	if s.route(ctx, d, green) != nil {
+		return false
+	}
+	s.stopQuietly(ctx, d, sw.Blue, sw.Green)
+	return true
+}
+
 // ensureServing makes container run, pass its health check, and be what
 // Traefik routes to. It reports whether it had to start the container.
 func (s *Server) ensureServing(ctx context.Context, d *contract.Deploy, container string) (bool, error) {
-	st, err := s.deps.Containers.State(ctx, container)
+	c, err := s.inspect(ctx, container)
 	if err != nil {
-		return false, fmt.Errorf("inspect %s: %w", container, err)
+		return false, err
 	}
-	if !st.Exists {
-		return false, fmt.Errorf("container %s is missing", container)
+	if c.Running() {
+		if d == nil {
+			return false, nil
+		}
+		if err := s.route(ctx, d, c); err != nil {
+			return false, fmt.Errorf("route %s: %w", container, err)
+		}
+		return false, nil
 	}
-	started := false
-	if !st.Running {
+	if d == nil {
 		if err := s.deps.Containers.Start(ctx, container); err != nil {
 			return false, fmt.Errorf("start %s: %w", container, err)
 		}
-		started = true
+		return true, nil
 	}
-	if d == nil {
-		return started, nil
-	}
-	if started {
-		if err := s.deps.Prober.WaitHealthy(ctx, d, container); err != nil {
-			return started, fmt.Errorf("wait for %s healthy: %w", container, err)
-		}
-	}
-	if err := s.deps.Router.Route(ctx, d, container); err != nil {
-		return started, fmt.Errorf("route %s: %w", container, err)
-	}
-	return started, nil
+	return s.startServing(ctx, d, container)
 }
 
 // stopQuietly stops container (if named and not keep), logging failures:
@@ -190,8 +194,8 @@ func (s *Server) stopQuietly(ctx context.Context, d *contract.Deploy, container,
 	if d != nil && d.StopTimeout > 0 {
 		timeout = d.StopTimeout.D()
 	}
-	st, err := s.deps.Containers.State(ctx, container)
-	if err != nil || !st.Exists || !st.Running {
+	c, err := s.inspect(ctx, container)
+	if err != nil || !c.Running() {
 		return
 	}
 	if err := s.deps.Containers.Stop(ctx, container, timeout); err != nil {

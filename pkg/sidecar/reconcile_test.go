@@ -6,168 +6,179 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
+// swapAt is a deploy of v2 over v1 interrupted at step.
+func swapAt(step string, cutover bool) *SwapRecord {
+	return &SwapRecord{Action: actionDeploy, Version: "v2", Green: "app-web-v2", BlueVersion: "v1", Blue: "app-web-v1",
+		Step: step, StepStatus: contract.EventStart, CutoverBegun: cutover, State: swapRunning, StartedAt: time.Now()}
+}
+
+// reconcileCase is a role's journal and host at a sidecar's start, and
+// what reconcile must make of them.
+type reconcileCase struct {
+	name string
+	rec  RoleRecord
+	// containers: name -> running; unhealthy names; initial route.
+	running   map[string]bool
+	unhealthy []string
+	route     string
+
+	wantOutcome string
+	wantMissing bool // reconcile fails: the live container is gone
+	wantLive    string
+	wantRoute   string
+	wantRunning []string
+	wantStopped []string
+	wantState   string
+	wantResult  string
+}
+
+var reconcileCases = []reconcileCase{
+	{
+		name:    "killed while green was starting: undo, blue keeps serving",
+		rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepWaitHealthy, false)},
+		running: map[string]bool{"app-web-v1": true, "app-web-v2": true}, route: "app-web-v1",
+		wantOutcome: outcomeUndone, wantLive: "v1", wantRoute: "app-web-v1",
+		wantRunning: []string{"app-web-v1"}, wantStopped: []string{"app-web-v2"}, wantState: swapUndone, wantResult: resultFailed,
+	},
+	{
+		name:    "killed before cutover with green unhealthy: undo",
+		rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepStartGreen, false)},
+		running: map[string]bool{"app-web-v1": true, "app-web-v2": true}, unhealthy: []string{"app-web-v2"}, route: "app-web-v1",
+		wantOutcome: outcomeUndone, wantLive: "v1", wantRoute: "app-web-v1",
+		wantRunning: []string{"app-web-v1"}, wantStopped: []string{"app-web-v2"}, wantState: swapUndone, wantResult: resultFailed,
+	},
+	{
+		name:    "killed during cutover with green healthy: finish",
+		rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepCutover, true)},
+		running: map[string]bool{"app-web-v1": true, "app-web-v2": true}, route: "app-web-v1",
+		wantOutcome: outcomeFinished, wantLive: "v2", wantRoute: "app-web-v2",
+		wantRunning: []string{"app-web-v2"}, wantStopped: []string{"app-web-v1"}, wantState: swapFinished, wantResult: resultOK,
+	},
+	{
+		name:    "killed after blue stopped, green healthy: finish",
+		rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepPrune, true)},
+		running: map[string]bool{"app-web-v1": false, "app-web-v2": true}, route: "app-web-v2",
+		wantOutcome: outcomeFinished, wantLive: "v2", wantRoute: "app-web-v2",
+		wantRunning: []string{"app-web-v2"}, wantStopped: []string{"app-web-v1"}, wantState: swapFinished, wantResult: resultOK,
+	},
+	{
+		name:    "killed after cutover, green died, blue stopped: blue restarted and routed",
+		rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepStopBlue, true)},
+		running: map[string]bool{"app-web-v1": false, "app-web-v2": true}, unhealthy: []string{"app-web-v2"}, route: "app-web-v2",
+		wantOutcome: outcomeUndone, wantLive: "v1", wantRoute: "app-web-v1",
+		wantRunning: []string{"app-web-v1"}, wantStopped: []string{"app-web-v2"}, wantState: swapUndone, wantResult: resultFailed,
+	},
+	{
+		name: "first deploy interrupted: green stopped, nothing live",
+		rec: RoleRecord{Swap: &SwapRecord{Action: actionDeploy, Version: "v1", Green: "app-web-v1", Step: swap.StepWaitHealthy,
+			State: swapRunning}},
+		running:     map[string]bool{"app-web-v1": true},
+		wantOutcome: outcomeUndone, wantLive: "", wantStopped: []string{"app-web-v1"}, wantState: swapUndone, wantResult: resultFailed,
+	},
+	{
+		name:        "idle, live container stopped by a host reboot: started and routed",
+		rec:         RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: &SwapRecord{State: swapSucceeded}},
+		running:     map[string]bool{"app-web-v1": false},
+		wantOutcome: outcomeRestored, wantLive: "v1", wantRoute: "app-web-v1", wantRunning: []string{"app-web-v1"}, wantState: swapSucceeded,
+	},
+	{
+		name:    "idle and serving: route rewritten, nothing else",
+		rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: &SwapRecord{State: swapSucceeded}},
+		running: map[string]bool{"app-web-v1": true}, route: "app-web-v1",
+		wantOutcome: outcomeNoop, wantLive: "v1", wantRoute: "app-web-v1", wantRunning: []string{"app-web-v1"}, wantState: swapSucceeded,
+	},
+	{
+		name:        "stopped on purpose: left stopped",
+		rec:         RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Stopped: true},
+		running:     map[string]bool{"app-web-v1": false},
+		wantOutcome: outcomeNoop, wantLive: "v1", wantStopped: []string{"app-web-v1"},
+	},
+	{
+		name:        "live container removed by hand: failure reported",
+		rec:         RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1"},
+		wantOutcome: outcomeFailed, wantMissing: true, wantLive: "v1",
+	},
+}
+
 func TestReconcile(t *testing.T) {
-	swapAt := func(step string, cutover bool) *SwapRecord {
-		return &SwapRecord{Action: actionDeploy, Version: "v2", Green: "app-web-v2", BlueVersion: "v1", Blue: "app-web-v1",
-			Step: step, StepStatus: contract.EventStart, CutoverBegun: cutover, State: swapRunning, StartedAt: time.Now()}
+	for _, tt := range reconcileCases {
+		t.Run(tt.name, func(t *testing.T) { checkReconcile(t, tt) })
 	}
-	tests := []struct {
-		name string
-		rec  RoleRecord
-		// containers: name -> running; unhealthy names; initial route.
-		running   map[string]bool
-		unhealthy []string
-		route     string
+}
 
-		wantOutcome string
-		wantErr     string
-		wantLive    string
-		wantRoute   string
-		wantRunning []string
-		wantStopped []string
-		wantState   string
-		wantResult  string
-	}{
-		{
-			name:    "killed while green was starting: undo, blue keeps serving",
-			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(StepWaitHealthy, false)},
-			running: map[string]bool{"app-web-v1": true, "app-web-v2": true}, route: "app-web-v1",
-			wantOutcome: outcomeUndone, wantLive: "v1", wantRoute: "app-web-v1",
-			wantRunning: []string{"app-web-v1"}, wantStopped: []string{"app-web-v2"}, wantState: swapUndone, wantResult: resultFailed,
-		},
-		{
-			name:    "killed before cutover with green unhealthy: undo",
-			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(StepStartGreen, false)},
-			running: map[string]bool{"app-web-v1": true, "app-web-v2": true}, unhealthy: []string{"app-web-v2"}, route: "app-web-v1",
-			wantOutcome: outcomeUndone, wantLive: "v1", wantRoute: "app-web-v1",
-			wantRunning: []string{"app-web-v1"}, wantStopped: []string{"app-web-v2"}, wantState: swapUndone, wantResult: resultFailed,
-		},
-		{
-			name:    "killed during cutover with green healthy: finish",
-			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(StepCutover, true)},
-			running: map[string]bool{"app-web-v1": true, "app-web-v2": true}, route: "app-web-v1",
-			wantOutcome: outcomeFinished, wantLive: "v2", wantRoute: "app-web-v2",
-			wantRunning: []string{"app-web-v2"}, wantStopped: []string{"app-web-v1"}, wantState: swapFinished, wantResult: resultOK,
-		},
-		{
-			name:    "killed after blue stopped, green healthy: finish",
-			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(StepRetain, true)},
-			running: map[string]bool{"app-web-v1": false, "app-web-v2": true}, route: "app-web-v2",
-			wantOutcome: outcomeFinished, wantLive: "v2", wantRoute: "app-web-v2",
-			wantRunning: []string{"app-web-v2"}, wantStopped: []string{"app-web-v1"}, wantState: swapFinished, wantResult: resultOK,
-		},
-		{
-			name:    "killed after cutover, green died, blue stopped: blue restarted and routed",
-			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(StepStopBlue, true)},
-			running: map[string]bool{"app-web-v1": false, "app-web-v2": true}, unhealthy: []string{"app-web-v2"}, route: "app-web-v2",
-			wantOutcome: outcomeUndone, wantLive: "v1", wantRoute: "app-web-v1",
-			wantRunning: []string{"app-web-v1"}, wantStopped: []string{"app-web-v2"}, wantState: swapUndone, wantResult: resultFailed,
-		},
-		{
-			name: "first deploy interrupted: green stopped, nothing live",
-			rec: RoleRecord{Swap: &SwapRecord{Action: actionDeploy, Version: "v1", Green: "app-web-v1", Step: StepWaitHealthy,
-				State: swapRunning}},
-			running:     map[string]bool{"app-web-v1": true},
-			wantOutcome: outcomeUndone, wantLive: "", wantStopped: []string{"app-web-v1"}, wantState: swapUndone, wantResult: resultFailed,
-		},
-		{
-			name:        "idle, live container stopped by a host reboot: started and routed",
-			rec:         RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: &SwapRecord{State: swapSucceeded}},
-			running:     map[string]bool{"app-web-v1": false},
-			wantOutcome: outcomeRestored, wantLive: "v1", wantRoute: "app-web-v1", wantRunning: []string{"app-web-v1"}, wantState: swapSucceeded,
-		},
-		{
-			name:    "idle and serving: route rewritten, nothing else",
-			rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: &SwapRecord{State: swapSucceeded}},
-			running: map[string]bool{"app-web-v1": true}, route: "app-web-v1",
-			wantOutcome: outcomeNoop, wantLive: "v1", wantRoute: "app-web-v1", wantRunning: []string{"app-web-v1"}, wantState: swapSucceeded,
-		},
-		{
-			name:        "stopped on purpose: left stopped",
-			rec:         RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Stopped: true},
-			running:     map[string]bool{"app-web-v1": false},
-			wantOutcome: outcomeNoop, wantLive: "v1", wantStopped: []string{"app-web-v1"},
-		},
-		{
-			name:        "live container removed by hand: failure reported",
-			rec:         RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1"},
-			wantOutcome: outcomeFailed, wantErr: "app-web-v1 is missing", wantLive: "v1",
-		},
+// checkReconcile reconciles tt's role and checks the host and journal.
+func checkReconcile(t *testing.T, tt reconcileCase) {
+	t.Helper()
+	h := newFakeHost()
+	for name, running := range tt.running {
+		h.set(name, running)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newFakeHost()
-			for name, running := range tt.running {
-				h.set(name, running)
-			}
-			for _, name := range tt.unhealthy {
-				h.unhealthy[name] = true
-			}
-			if tt.route != "" {
-				h.routes[webRole.String()] = tt.route
-			}
-			dir := t.TempDir()
-			rec := tt.rec
-			rec.Role = webRole
-			if rec.LiveVersion != "" {
-				rec.LiveSpec = testSpec(rec.LiveVersion).Redacted()
-			}
-			if rec.Swap != nil && rec.Swap.State == swapRunning {
-				rec.PendingSpec = testSpec(rec.Swap.Version).Redacted()
-			}
-			if err := NewJournal(dir).Save(&rec); err != nil {
-				t.Fatal(err)
-			}
-			s := NewServer(context.Background(), ServerConfig{StateDir: dir, Version: "test", Logger: slog.New(slog.DiscardHandler)}, h.deps())
+	for _, name := range tt.unhealthy {
+		h.unhealthy[name] = true
+	}
+	if tt.route != "" {
+		h.routes[webRole.String()] = tt.route
+	}
+	dir := t.TempDir()
+	rec := tt.rec
+	rec.Role = webRole
+	if rec.LiveVersion != "" {
+		rec.LiveSpec = testSpec(rec.LiveVersion).Redacted()
+	}
+	if rec.Swap != nil && rec.Swap.State == swapRunning {
+		rec.PendingSpec = testSpec(rec.Swap.Version).Redacted()
+	}
+	if err := NewJournal(dir).Save(&rec); err != nil {
+		t.Fatal(err)
+	}
+	s := NewServer(context.Background(), ServerConfig{StateDir: dir, Version: "test", Logger: slog.New(slog.DiscardHandler)}, h.deps())
 
-			outcome, err := s.reconcileRole(context.Background(), s.table.get(webRole))
-			if outcome != tt.wantOutcome {
-				t.Errorf("outcome = %s, want %s (err %v)", outcome, tt.wantOutcome, err)
-			}
-			if (err != nil) != (tt.wantErr != "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
-				t.Errorf("err = %v, want %q", err, tt.wantErr)
-			}
-			// What is on disk is what a further restart would see.
-			got, jerr := NewJournal(dir).Load(webRole)
-			if jerr != nil {
-				t.Fatal(jerr)
-			}
-			if got.LiveVersion != tt.wantLive {
-				t.Errorf("live = %q, want %q", got.LiveVersion, tt.wantLive)
-			}
-			if r := h.route(webRole); r != tt.wantRoute {
-				t.Errorf("route = %q, want %q", r, tt.wantRoute)
-			}
-			for _, name := range tt.wantRunning {
-				if !h.state[name].Running {
-					t.Errorf("%s not running", name)
-				}
-			}
-			for _, name := range tt.wantStopped {
-				if h.state[name].Running {
-					t.Errorf("%s still running", name)
-				}
-			}
-			if tt.wantState != "" && (got.Swap == nil || got.Swap.State != tt.wantState) {
-				t.Errorf("swap state = %+v, want %s", got.Swap, tt.wantState)
-			}
-			if got.LastResult != tt.wantResult {
-				t.Errorf("last result = %q, want %q", got.LastResult, tt.wantResult)
-			}
-			if got.PendingSpec != nil {
-				t.Errorf("pending spec left behind")
-			}
-			if tt.wantRoute != "" && !slices.Contains(h.Calls(), "route "+tt.wantRoute) {
-				t.Errorf("route %s never confirmed; calls %v", tt.wantRoute, h.Calls())
-			}
-		})
+	outcome, err := s.reconcileRole(context.Background(), s.table.get(webRole))
+	if outcome != tt.wantOutcome {
+		t.Errorf("outcome = %s, want %s (err %v)", outcome, tt.wantOutcome, err)
+	}
+	if (err != nil) != tt.wantMissing || (err != nil && !isMissing(err)) {
+		t.Errorf("err = %v, want a missing container: %v", err, tt.wantMissing)
+	}
+	// What is on disk is what a further restart would see.
+	got, jerr := NewJournal(dir).Load(webRole)
+	if jerr != nil {
+		t.Fatal(jerr)
+	}
+	if got.LiveVersion != tt.wantLive {
+		t.Errorf("live = %q, want %q", got.LiveVersion, tt.wantLive)
+	}
+	if r := h.route(webRole); r != tt.wantRoute {
+		t.Errorf("route = %q, want %q", r, tt.wantRoute)
+	}
+	for _, name := range tt.wantRunning {
+		if !h.running(name) {
+			t.Errorf("%s not running", name)
+		}
+	}
+	for _, name := range tt.wantStopped {
+		if h.running(name) {
+			t.Errorf("%s still running", name)
+		}
+	}
+	if tt.wantState != "" && (got.Swap == nil || got.Swap.State != tt.wantState) {
+		t.Errorf("swap state = %+v, want %s", got.Swap, tt.wantState)
+	}
+	if got.LastResult != tt.wantResult {
+		t.Errorf("last result = %q, want %q", got.LastResult, tt.wantResult)
+	}
+	if got.PendingSpec != nil {
+		t.Errorf("pending spec left behind")
+	}
+	if tt.wantRoute != "" && !slices.Contains(h.Calls(), "route "+tt.wantRoute) {
+		t.Errorf("route %s never confirmed; calls %v", tt.wantRoute, h.Calls())
 	}
 }
 
@@ -231,10 +242,10 @@ func TestShutdownMidSwapThenReconcile(t *testing.T) {
 	defer stop()
 	s := NewServer(base, ServerConfig{StateDir: dir, Version: "test", Logger: slog.New(slog.DiscardHandler)}, h.deps())
 	s.markReady()
-	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
-		emit(contract.Event{Step: StepStartGreen, Status: contract.EventStart})
+	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*swap.Result, error) {
+		emit(contract.Event{Step: swap.StepStartGreen, Status: contract.EventStart})
 		h.set(d.ContainerName(), true)
-		emit(contract.Event{Step: StepCutover, Status: contract.EventStart})
+		emit(contract.Event{Step: swap.StepCutover, Status: contract.EventStart})
 		stop() // SIGTERM arrives
 		return nil, fmt.Errorf("swap step cutover: %w", context.Canceled)
 	}
@@ -252,7 +263,7 @@ func TestShutdownMidSwapThenReconcile(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ = NewJournal(dir).Load(webRole)
-	if got.LiveVersion != "v2" || got.Swap.State != swapFinished || h.route(webRole) != "app-web-v2" || h.state["app-web-v1"].Running {
-		t.Errorf("after reconcile: journal %+v, route %s, blue running %v", got, h.route(webRole), h.state["app-web-v1"].Running)
+	if got.LiveVersion != "v2" || got.Swap.State != swapFinished || h.route(webRole) != "app-web-v2" || h.running("app-web-v1") {
+		t.Errorf("after reconcile: journal %+v, route %s, blue running %v", got, h.route(webRole), h.running("app-web-v1"))
 	}
 }

@@ -91,16 +91,12 @@ func (s *Server) stopRole(ctx context.Context, rec RoleRecord) (bool, error) {
 
 // startRole starts the live container, waits until healthy and routes it.
 func (s *Server) startRole(ctx context.Context, rec RoleRecord) (bool, error) {
-	if err := s.deps.Containers.Start(ctx, rec.LiveContainer); err != nil {
-		return false, err
-	}
-	if rec.LiveSpec != nil {
-		if err := s.deps.Prober.WaitHealthy(ctx, rec.LiveSpec, rec.LiveContainer); err != nil {
-			return true, err
+	if rec.LiveSpec == nil {
+		if err := s.deps.Containers.Start(ctx, rec.LiveContainer); err != nil {
+			return false, err
 		}
-		if err := s.deps.Router.Route(ctx, rec.LiveSpec, rec.LiveContainer); err != nil {
-			return true, err
-		}
+	} else if started, err := s.startServing(ctx, rec.LiveSpec, rec.LiveContainer); err != nil {
+		return started, err
 	}
 	if _, err := s.table.update(rec.Role, func(r *RoleRecord) { r.Stopped = false }); err != nil {
 		return true, err

@@ -74,7 +74,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.MonitorAddr != "off" {
 		monLn, err = net.Listen("tcp", cfg.MonitorAddr)
 		if err != nil {
-			_ = apiLn.Close()
+			_ = apiLn.Close() // failing already: the listen error is the one to report
 			return fmt.Errorf("listen on %s: %w", cfg.MonitorAddr, err)
 		}
 	}
@@ -131,6 +131,9 @@ func withDefaults(cfg Config) Config {
 	return cfg
 }
 
+// errSocketInUse: a live sidecar already serves the API socket.
+var errSocketInUse = errors.New("another sidecar is serving it")
+
 // listenUnix listens on path with mode 0600, replacing a stale socket left
 // by a previous run (but never a live one).
 func listenUnix(path string) (net.Listener, error) {
@@ -140,8 +143,8 @@ func listenUnix(path string) (net.Listener, error) {
 	if _, err := os.Stat(path); err == nil {
 		conn, derr := net.DialTimeout("unix", path, time.Second)
 		if derr == nil {
-			_ = conn.Close()
-			return nil, fmt.Errorf("listen on %s: another sidecar is serving it", path)
+			_ = conn.Close() // only a probe that someone answers; its close says nothing
+			return nil, fmt.Errorf("listen on %s: %w", path, errSocketInUse)
 		}
 		if err := os.Remove(path); err != nil {
 			return nil, fmt.Errorf("remove stale socket %s: %w", path, err)
@@ -154,7 +157,7 @@ func listenUnix(path string) (net.Listener, error) {
 		return nil, fmt.Errorf("listen on %s: %w", path, err)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
-		_ = ln.Close()
+		_ = ln.Close() // failing already: the chmod error is the one to report
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
 	return ln, nil
@@ -179,8 +182,13 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		_ = srv.Close()
+		log.Warn("requests still running at shutdown; closing their connections", "err", err)
+		_ = srv.Close() // its only error is the listener's, which Shutdown closed already
 	}
-	<-errc
+	// Serve returns http.ErrServerClosed once shut down: expected, not a
+	// failure of the server.
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("serve after shutdown", "err", err)
+	}
 	return ctx.Err()
 }

@@ -1,10 +1,10 @@
 package sidecar
 
 import (
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -19,7 +19,7 @@ func TestListenUnix(t *testing.T) {
 		t.Fatalf("socket mode = %v, %v; want a 0600 socket", info.Mode(), err)
 	}
 	// A second sidecar must not steal a live socket.
-	if _, err := listenUnix(path); err == nil || !strings.Contains(err.Error(), "another sidecar") {
+	if _, err := listenUnix(path); !errors.Is(err, errSocketInUse) {
 		t.Fatalf("second listen on a live socket: %v", err)
 	}
 	// A socket left by a killed sidecar (not removed, nobody listening) is

@@ -138,7 +138,6 @@ func (s *Server) APIHandler() http.Handler {
 	mux.HandleFunc("POST "+contract.PathRoleStop, s.handleRoleStop)
 	mux.HandleFunc("POST "+contract.PathRoleStart, s.handleRoleStart)
 	mux.HandleFunc("GET "+contract.PathVersions, s.handleVersions)
-	mux.HandleFunc("GET "+contract.PathImages, s.handleImages)
 	mux.HandleFunc("POST "+contract.PathImageLoad, s.handleImageLoad)
 	mux.HandleFunc("GET "+contract.PathLock, s.handleLock)
 	mux.HandleFunc("POST "+contract.PathLockAcquire, s.handleLockAcquire)
@@ -221,7 +220,7 @@ func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, validationError(err))
 		return
 	}
-	vs, err := s.deps.Swapper.Versions(r.Context(), role)
+	vs, err := s.deps.Swaps.Versions(r.Context(), role)
 	if err != nil {
 		writeError(w, fmt.Errorf("list versions of %s: %w", role, err))
 		return

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/docker"
 )
 
 // Status reports every role the journal knows, with the live container's
@@ -51,21 +52,21 @@ func (s *Server) Status(ctx context.Context) contract.Status {
 func (s *Server) health(ctx context.Context, rec RoleRecord) string {
 	ctx, cancel := context.WithTimeout(ctx, statusProbeTimeout)
 	defer cancel()
-	st, err := s.deps.Containers.State(ctx, rec.LiveContainer)
+	c, err := s.inspect(ctx, rec.LiveContainer)
 	switch {
+	case isMissing(err):
+		return contract.HealthMissing
 	case err != nil:
 		return contract.HealthUnknown
-	case !st.Exists:
-		return contract.HealthMissing
-	case !st.Running:
+	case !c.Running():
 		return contract.HealthStopped
-	case st.Health == "unhealthy":
+	case c.Health == docker.HealthUnhealthy:
 		return contract.HealthUnhealthy
 	}
 	if rec.LiveSpec == nil {
 		return contract.HealthHealthy
 	}
-	if err := s.deps.Prober.Check(ctx, rec.LiveSpec, rec.LiveContainer); err != nil {
+	if err := s.deps.Prober.Check(ctx, rec.LiveSpec, c); err != nil {
 		return contract.HealthUnhealthy
 	}
 	return contract.HealthHealthy

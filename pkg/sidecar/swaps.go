@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
 func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
@@ -33,8 +33,8 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 	op := swapOp{
 		end: end, role: role, action: actionDeploy, version: d.Version, green: d.ContainerName(),
 		pending: d.Redacted(), who: whoOr(r.Header.Get(contract.HeaderWho)), host: d.Host,
-		run: func(ctx context.Context, emit func(contract.Event)) (*contract.Result, error) {
-			return s.deps.Swapper.Deploy(ctx, d, emit)
+		run: func(ctx context.Context, emit func(contract.Event)) (*swap.Result, error) {
+			return s.deps.Swaps.Deploy(ctx, d, emit)
 		},
 	}
 	s.runSwap(w, r, op)
@@ -57,7 +57,7 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 	}
 	defer end()
 	green := contract.ContainerName(req.Service, req.Role.Role, req.Destination, req.Version)
-	pending, err := s.deps.Containers.Spec(r.Context(), green)
+	pending, err := s.specOf(r.Context(), green)
 	if err != nil {
 		// The swap will say why it cannot roll back; journal what we know.
 		s.log.Warn("read spec of rollback target", "container", green, "err", err)
@@ -71,8 +71,8 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 		end: end, role: req.Role, action: actionRollback, version: req.Version,
 		green:   green,
 		pending: pending, who: whoOr(who),
-		run: func(ctx context.Context, emit func(contract.Event)) (*contract.Result, error) {
-			return s.deps.Swapper.Rollback(ctx, req, emit)
+		run: func(ctx context.Context, emit func(contract.Event)) (*swap.Result, error) {
+			return s.deps.Swaps.Rollback(ctx, req.Role, req.Version, emit)
 		},
 	}
 	s.runSwap(w, r, op)
@@ -95,7 +95,21 @@ type swapOp struct {
 	pending *contract.Deploy
 	who     string
 	host    string
-	run     func(ctx context.Context, emit func(contract.Event)) (*contract.Result, error)
+	run     func(ctx context.Context, emit func(contract.Event)) (*swap.Result, error)
+}
+
+// swapOutcome is a finished swap: what the journal, metrics, audit log and
+// final event are made from.
+type swapOutcome struct {
+	op     swapOp
+	before RoleRecord // the role's record as the swap began
+	start  time.Time
+	end    time.Time
+	res    *contract.Result // nil on failure
+	err    *contract.Error  // nil on success
+	// summary is err without the container logs it may carry.
+	summary string
+	t       *swapTracker
 }
 
 // runSwap streams op's progress as NDJSON. The journal records every step
@@ -103,6 +117,41 @@ type swapOp struct {
 func (s *Server) runSwap(w http.ResponseWriter, r *http.Request, op swapOp) {
 	log := s.log.With("role", op.role.String(), "action", op.action, "version", op.version)
 	start := s.now()
+	before, err := s.journalSwapStart(op, start)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	stream := startEventStream(w)
+	t := &swapTracker{s: s, op: op, stream: stream}
+	log.Info("swap begins", "blue", before.Swap.Blue)
+
+	res, err := op.run(r.Context(), t.emit)
+
+	if errors.Is(err, context.Canceled) && s.base.Err() != nil {
+		// Shutting down mid-swap: leave the journal "running" so the next
+		// start reconciles from what is really on the host.
+		log.Warn("swap interrupted by shutdown; reconcile will finish or undo it", "step", t.lastStep())
+		return
+	}
+	out := swapOutcome{op: op, before: before, start: start, end: s.now(), t: t}
+	if err != nil {
+		apiErr := apiError(err)
+		out.summary = errSummary(apiErr)
+		out.err = swapError(apiErr, t.lastStep())
+	} else {
+		out.res = apiResult(res)
+	}
+	rec := s.journalSwapEnd(log, out)
+	s.recordSwap(out, rec)
+	final := s.finalEvent(log, out)
+	op.end()
+	stream.write(final)
+}
+
+// journalSwapStart journals the swap as running, with the role's live
+// container as blue, and returns the record as it was before.
+func (s *Server) journalSwapStart(op swapOp, start time.Time) (RoleRecord, error) {
 	before, err := s.table.update(op.role, func(rec *RoleRecord) {
 		rec.PendingSpec = op.pending
 		rec.Swap = &SwapRecord{
@@ -112,233 +161,82 @@ func (s *Server) runSwap(w http.ResponseWriter, r *http.Request, op swapOp) {
 		}
 	})
 	if err != nil {
-		writeError(w, fmt.Errorf("journal %s start: %w", op.action, err))
-		return
+		return before, fmt.Errorf("journal %s start: %w", op.action, err)
 	}
-	w.Header().Set("Content-Type", contract.ContentTypeNDJSON)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	stream := &eventStream{w: contract.NewEventWriter(flushWriter{w})}
-	t := &swapTracker{s: s, op: op, stream: stream}
-	log.Info("swap begins", "blue", before.Swap.Blue)
+	return before, nil
+}
 
-	res, err := op.run(r.Context(), t.emit)
-
-	if err != nil && errors.Is(err, context.Canceled) && s.base.Err() != nil {
-		// Shutting down mid-swap: leave the journal "running" so the next
-		// start reconciles from what is really on the host.
-		log.Warn("swap interrupted by shutdown; reconcile will finish or undo it", "step", t.lastStep())
-		return
-	}
-	end := s.now()
-	ok := err == nil
-	rec, jerr := s.table.update(op.role, func(rec *RoleRecord) {
-		rec.Swap.UpdatedAt = end.UTC()
-		rec.LastAction, rec.LastVersion, rec.LastAt = op.action, op.version, end.UTC()
-		switch {
-		case ok:
-			rec.Swap.State = swapSucceeded
+// journalSwapEnd journals how the swap ended and returns the new record.
+// Green is live after a success, and after a failure once cutover was done.
+func (s *Server) journalSwapEnd(log *slog.Logger, out swapOutcome) RoleRecord {
+	op := out.op
+	rec, err := s.table.update(op.role, func(rec *RoleRecord) {
+		rec.Swap.UpdatedAt = out.end.UTC()
+		rec.LastAction, rec.LastVersion, rec.LastAt = op.action, op.version, out.end.UTC()
+		rec.Swap.State, rec.LastResult, rec.LastError = swapSucceeded, resultOK, ""
+		if out.err != nil {
+			rec.Swap.State, rec.Swap.Error = swapFailed, out.summary
+			rec.LastResult, rec.LastError = resultFailed, out.summary
+		}
+		if out.err == nil || out.t.cutoverDone() {
 			rec.LiveVersion, rec.LiveContainer = op.version, op.green
-			if res != nil && res.Container != "" {
-				rec.LiveContainer = res.Container
+			if out.res != nil && out.res.Container != "" {
+				rec.LiveContainer = out.res.Container
 			}
 			if op.pending != nil {
 				rec.LiveSpec = op.pending
 			}
-			rec.PendingSpec = nil
 			rec.Stopped = false
-			rec.LastResult, rec.LastError = resultOK, ""
-		default:
-			rec.Swap.State = swapFailed
-			rec.Swap.Error = errSummary(err)
-			if t.cutoverDone() {
-				// Green went live before a later step failed: say so.
-				rec.LiveVersion, rec.LiveContainer = op.version, op.green
-				if op.pending != nil {
-					rec.LiveSpec = op.pending
-				}
-				rec.Stopped = false
-			}
-			rec.PendingSpec = nil
-			rec.LastResult, rec.LastError = resultFailed, errSummary(err)
 		}
+		rec.PendingSpec = nil
 	})
-	if jerr != nil {
-		log.Error("journal swap end", "err", jerr)
+	if err != nil {
+		log.Error("journal swap end", "err", err)
 	}
-	s.metrics.Swap(op.action, ok)
+	return rec
+}
+
+// recordSwap counts the swap and appends it to the audit log.
+func (s *Server) recordSwap(out swapOutcome, rec RoleRecord) {
+	op := out.op
+	s.metrics.Swap(op.action, out.err == nil)
 	s.metrics.Live(op.role, rec.LiveVersion)
 	audit := contract.AuditEntry{Who: op.who, Action: op.action, What: op.role.String() + " " + op.version,
-		Result: resultOK, Host: op.host, Details: map[string]string{"previous": before.LiveVersion}}
-	if !ok {
-		audit.Result = "failed: " + errSummary(err)
+		Result: resultOK, Host: op.host, Details: map[string]string{"previous": out.before.LiveVersion}}
+	if out.err != nil {
+		audit.Result = "failed: " + out.summary
 	}
 	s.appendAudit(audit)
+}
 
+// finalEvent is the stream's last event: the result, completed from what
+// the server measured, or the error.
+func (s *Server) finalEvent(log *slog.Logger, out swapOutcome) contract.Event {
 	final := contract.Event{Status: contract.EventEnd}
-	if ok {
-		if res == nil {
-			res = &contract.Result{}
-		}
-		res.Role = op.role
-		res.Version = op.version
-		if res.Container == "" {
-			res.Container = op.green
-		}
-		if res.PreviousVersion == "" {
-			res.PreviousVersion = before.LiveVersion
-		}
-		if res.Duration == 0 {
-			res.Duration = contract.Duration(end.Sub(start))
-		}
-		if res.Cutover == 0 {
-			res.Cutover = contract.Duration(t.cutoverLatency())
-		}
-		if res.Cutover > 0 {
-			s.metrics.Cutover(res.Cutover.D())
-		}
-		final.Result = res
-		log.Info("swap succeeded", "elapsed", end.Sub(start), "cutover", res.Cutover.D())
-	} else {
-		final.Error = swapError(err, t.lastStep())
-		log.Error("swap failed", "step", final.Error.Step, "err", err)
+	if out.err != nil {
+		final.Error = out.err
+		log.Error("swap failed", "step", out.err.Step, "err", out.err)
+		return final
 	}
-	op.end()
-	stream.write(final)
-}
-
-// errSummary is err without the container logs an API error may carry:
-// what the journal, the audit log and /v1/status keep.
-func errSummary(err error) string {
-	var e *contract.Error
-	if errors.As(err, &e) && e.Message != "" {
-		if e.Step != "" && !strings.Contains(e.Message, e.Step) {
-			return e.Message + " (step " + e.Step + ")"
-		}
-		return e.Message
+	res := out.res
+	res.Role = out.op.role
+	res.Version = out.op.version
+	if res.Container == "" {
+		res.Container = out.op.green
 	}
-	return err.Error()
-}
-
-// swapError turns a swap failure into the stream's final error.
-func swapError(err error, step string) *contract.Error {
-	var e *contract.Error
-	if errors.As(err, &e) {
-		c := *e
-		if c.Code == "" {
-			c.Code = contract.CodeDeployFailed
-		}
-		if c.Step == "" {
-			c.Step = step
-		}
-		if c.Message == "" {
-			c.Message = err.Error()
-		}
-		return &c
+	if res.PreviousVersion == "" {
+		res.PreviousVersion = out.before.LiveVersion
 	}
-	return &contract.Error{Code: contract.CodeDeployFailed, Message: err.Error(), Step: step}
-}
-
-// swapTracker journals and measures a swap's events and forwards them.
-type swapTracker struct {
-	s      *Server
-	op     swapOp
-	stream *eventStream
-
-	mu          sync.Mutex
-	step        string
-	healthyAt   time.Time
-	cutoverAt   time.Time
-	cutoverSeen bool
-}
-
-func (t *swapTracker) emit(e contract.Event) {
-	if e.Time.IsZero() {
-		e.Time = t.s.now().UTC()
+	if res.Duration == 0 {
+		res.Duration = contract.Duration(out.end.Sub(out.start))
 	}
-	t.mu.Lock()
-	if e.Step != "" {
-		t.step = e.Step
+	if res.Cutover == 0 {
+		res.Cutover = contract.Duration(out.t.cutoverLatency())
 	}
-	if e.Step == StepWaitHealthy && e.Status == contract.EventDone {
-		t.healthyAt = e.Time
+	if res.Cutover > 0 {
+		s.metrics.Cutover(res.Cutover.D())
 	}
-	if e.Step == StepCutover && e.Status == contract.EventDone {
-		t.cutoverAt, t.cutoverSeen = e.Time, true
-	}
-	t.mu.Unlock()
-
-	if e.Step != "" && (e.Status == contract.EventStart || e.Status == contract.EventDone || e.Status == contract.EventFail) {
-		_, err := t.s.table.update(t.op.role, func(rec *RoleRecord) {
-			if rec.Swap == nil {
-				return
-			}
-			rec.Swap.Step, rec.Swap.StepStatus, rec.Swap.UpdatedAt = e.Step, e.Status, e.Time
-			if e.Step == StepCutover || e.Step == StepDrain || e.Step == StepStopBlue || e.Step == StepRetain {
-				rec.Swap.CutoverBegun = true
-			}
-		})
-		if err != nil {
-			t.s.log.Error("journal step", "role", t.op.role.String(), "step", e.Step, "err", err)
-		}
-	}
-	if e.Status == contract.EventDone || e.Status == contract.EventFail {
-		t.s.metrics.Step(e.Step, e.Status == contract.EventDone, e.Elapsed.D())
-	}
-	if e.Step == StepWaitHealthy && e.Status == contract.EventFail {
-		t.s.metrics.HealthFailure(t.op.role)
-	}
-	t.stream.write(e)
-}
-
-func (t *swapTracker) lastStep() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.step
-}
-
-func (t *swapTracker) cutoverDone() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.cutoverSeen
-}
-
-// cutoverLatency is green healthy → Traefik serving green, from events.
-func (t *swapTracker) cutoverLatency() time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.healthyAt.IsZero() || !t.cutoverSeen || t.cutoverAt.Before(t.healthyAt) {
-		return 0
-	}
-	return t.cutoverAt.Sub(t.healthyAt)
-}
-
-// eventStream serialises writes to the response; after the first write
-// error (client gone) it drops events: the swap carries on under its ctx.
-type eventStream struct {
-	mu     sync.Mutex
-	w      *contract.EventWriter
-	broken bool
-}
-
-func (es *eventStream) write(e contract.Event) {
-	es.mu.Lock()
-	defer es.mu.Unlock()
-	if es.broken {
-		return
-	}
-	if err := es.w.Write(e); err != nil {
-		es.broken = true
-	}
-}
-
-// flushWriter flushes after every write so events reach the client at once.
-type flushWriter struct{ w http.ResponseWriter }
-
-func (f flushWriter) Write(p []byte) (int, error) {
-	n, err := f.w.Write(p)
-	if err != nil {
-		return n, err
-	}
-	return n, http.NewResponseController(f.w).Flush()
+	final.Result = res
+	log.Info("swap succeeded", "elapsed", out.end.Sub(out.start), "cutover", res.Cutover.D())
+	return final
 }

@@ -3,6 +3,7 @@ package sidecar
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/docker"
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarclient"
+	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
 func TestApplyStreamsJournalsAndAudits(t *testing.T) {
@@ -29,7 +33,7 @@ func TestApplyStreamsJournalsAndAudits(t *testing.T) {
 	if res.Version != "v1" || res.Container != "app-web-v1" || res.PreviousVersion != "" {
 		t.Errorf("v1 result = %+v", res)
 	}
-	if len(steps) != 12 || steps[0] != StepStartGreen+":start" || steps[11] != StepRetain+":done" {
+	if len(steps) != 12 || steps[0] != swap.StepStartGreen+":start" || steps[11] != swap.StepPrune+":done" {
 		t.Errorf("events = %v", steps)
 	}
 	res, err = c.Apply(ctx, testSpec("v2"), nil)
@@ -80,25 +84,33 @@ func TestApplyStreamsJournalsAndAudits(t *testing.T) {
 		t.Fatalf("status = %+v, %v", st, err)
 	}
 
+	checkVersionsAndRollback(t, s, c, h, dir)
+}
+
+// checkVersionsAndRollback lists v1 and v2 (v2 live), rolls back to v1 and
+// fails to roll back to a version the host does not have.
+func checkVersionsAndRollback(t *testing.T, s *Server, c *sidecarclient.Client, h *fakeHost, dir string) {
+	t.Helper()
+	ctx := context.Background()
 	vs, err := c.Versions(ctx, webRole)
 	if err != nil || len(vs.Versions) != 2 || !vs.Versions[0].Live || vs.Versions[1].Live {
 		t.Fatalf("versions = %+v, %v", vs, err)
 	}
 
 	// Rollback to v1 (retained, stopped).
-	res, err = c.Rollback(ctx, contract.RollbackRequest{Role: webRole, Version: "v1", Who: "alice"}, nil)
+	res, err := c.Rollback(ctx, contract.RollbackRequest{Role: webRole, Version: "v1", Who: "alice"}, nil)
 	if err != nil || res.Version != "v1" || h.route(webRole) != "app-web-v1" {
 		t.Fatalf("rollback = %+v, %v (route %s)", res, err, h.route(webRole))
 	}
-	if got := testutil.ToFloat64(m.rollbacks.WithLabelValues("ok")); got != 1 {
+	if got := testutil.ToFloat64(s.Metrics().rollbacks.WithLabelValues("ok")); got != 1 {
 		t.Errorf("rollbacks ok = %v, want 1", got)
 	}
 	_, err = c.Rollback(ctx, contract.RollbackRequest{Role: webRole, Version: "v9"}, nil)
 	if !errors.Is(err, contract.ErrNotFound) {
 		t.Errorf("rollback to missing version: want ErrNotFound, got %v", err)
 	}
-	if rec, _ := NewJournal(dir).Load(webRole); rec.LiveVersion != "v1" || rec.LastResult != "failed" {
-		t.Errorf("after failed rollback journal = %+v", rec)
+	if rec, err := NewJournal(dir).Load(webRole); err != nil || rec.LiveVersion != "v1" || rec.LastResult != "failed" {
+		t.Errorf("after failed rollback journal = %+v, %v", rec, err)
 	}
 }
 
@@ -110,18 +122,19 @@ func TestApplyFailureKeepsBlue(t *testing.T) {
 	if _, err := c.Apply(ctx, testSpec("v1"), nil); err != nil {
 		t.Fatal(err)
 	}
-	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
-		emit(contract.Event{Step: StepStartGreen, Status: contract.EventStart})
+	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*swap.Result, error) {
+		emit(contract.Event{Step: swap.StepStartGreen, Status: contract.EventStart})
 		h.set(d.ContainerName(), true)
-		emit(contract.Event{Step: StepStartGreen, Status: contract.EventDone})
-		emit(contract.Event{Step: StepWaitHealthy, Status: contract.EventStart})
-		emit(contract.Event{Step: StepWaitHealthy, Status: contract.EventFail})
+		emit(contract.Event{Step: swap.StepStartGreen, Status: contract.EventDone})
+		emit(contract.Event{Step: swap.StepWaitHealthy, Status: contract.EventStart})
+		emit(contract.Event{Step: swap.StepWaitHealthy, Status: contract.EventFail})
 		_ = h.Stop(ctx, d.ContainerName(), 0)
-		return nil, &contract.Error{Message: "app-web-v3 never became healthy: GET /up: 500", Logs: []string{"boom: database is down"}}
+		return nil, &swap.StepError{Step: swap.StepWaitHealthy, Container: d.ContainerName(), Logs: "boom: database is down\n",
+			Err: errors.New("app-web-v3 never became healthy: GET /up: 500")}
 	}
 	_, err := c.Apply(ctx, testSpec("v3"), nil)
 	var e *contract.Error
-	if !errors.As(err, &e) || e.Code != contract.CodeDeployFailed || e.Step != StepWaitHealthy || len(e.Logs) != 1 {
+	if !errors.As(err, &e) || e.Code != contract.CodeDeployFailed || e.Step != swap.StepWaitHealthy || len(e.Logs) != 1 {
 		t.Fatalf("want deploy_failed at wait_healthy with logs, got %#v", err)
 	}
 	if !strings.Contains(err.Error(), "database is down") {
@@ -147,7 +160,7 @@ func TestApplyConflict(t *testing.T) {
 	s, _ := testServer(t, h)
 	c := serveUnix(t, s.APIHandler())
 	entered, release := make(chan struct{}), make(chan struct{})
-	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
+	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*swap.Result, error) {
 		close(entered)
 		select {
 		case <-release:
@@ -175,10 +188,10 @@ func TestApplyConflict(t *testing.T) {
 	}
 }
 
-func TestLockAndImagesThroughClient(t *testing.T) {
+func TestLockAndImageLoadThroughClient(t *testing.T) {
 	h := newFakeHost()
 	id := "sha256:" + strings.Repeat("ab", 32)
-	h.images = []contract.Image{{ID: id, Tags: []string{"app:v1"}, Layers: []string{"sha256:l1"}}}
+	h.images = []string{id}
 	h.loadOut = "Loaded image: app:v1\n"
 	s, dir := testServer(t, h)
 	c := serveUnix(t, s.APIHandler())
@@ -204,10 +217,6 @@ func TestLockAndImagesThroughClient(t *testing.T) {
 		t.Errorf("audited lock actions = %v", actions)
 	}
 
-	inv, err := c.Images(ctx)
-	if err != nil || len(inv.Images) != 1 || inv.Images[0].Layers[0] != "sha256:l1" {
-		t.Fatalf("images = %+v, %v", inv, err)
-	}
 	lr, err := c.LoadImage(ctx, strings.NewReader("tar bytes"), id)
 	if err != nil || !lr.Verified || len(lr.Loaded) != 1 || lr.Loaded[0] != "app:v1" || string(h.loaded) != "tar bytes" {
 		t.Fatalf("load = %+v, %v", lr, err)
@@ -216,7 +225,7 @@ func TestLockAndImagesThroughClient(t *testing.T) {
 	if !errors.Is(err, contract.ErrImageID) {
 		t.Errorf("load of another image: want ErrImageID, got %v", err)
 	}
-	h.loadErr = errors.New("open /var/lib/docker/tmp/x/layer.tar: no such file or directory")
+	h.loadErr = fmt.Errorf("load image: open /var/lib/docker/tmp/x/layer.tar: %w", docker.ErrLayerMissing)
 	_, err = c.LoadImage(ctx, strings.NewReader("tar"), "")
 	if !errors.Is(err, contract.ErrLayerMissing) {
 		t.Errorf("partial archive missing a layer: want ErrLayerMissing, got %v", err)
@@ -235,7 +244,7 @@ func TestStopStartRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := c.StopRole(ctx, contract.RoleRequest{Role: webRole, Who: "alice"})
-	if err != nil || r.Running || h.state["app-web-v1"].Running {
+	if err != nil || r.Running || h.running("app-web-v1") {
 		t.Fatalf("stop = %+v, %v", r, err)
 	}
 	st, _ := c.Status(ctx)
@@ -243,7 +252,7 @@ func TestStopStartRole(t *testing.T) {
 		t.Errorf("health after stop = %s", st.Roles[0].Health)
 	}
 	r, err = c.StartRole(ctx, contract.RoleRequest{Role: webRole})
-	if err != nil || !r.Running || !h.state["app-web-v1"].Running || h.route(webRole) != "app-web-v1" {
+	if err != nil || !r.Running || !h.running("app-web-v1") || h.route(webRole) != "app-web-v1" {
 		t.Fatalf("start = %+v, %v", r, err)
 	}
 }
@@ -257,7 +266,7 @@ func TestSwapsWaitForStartupReconcile(t *testing.T) {
 	if err := s.waitReady(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("waitReady before reconcile: want it held until the deadline, got %v", err)
 	}
-	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
+	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*swap.Result, error) {
 		if !s.ready.Load() {
 			t.Errorf("swap ran before the start-up reconcile finished")
 		}
@@ -287,7 +296,7 @@ func TestEveryStepJournaledBeforeItsEvent(t *testing.T) {
 	s, dir := testServer(t, h)
 	c := serveUnix(t, s.APIHandler())
 	var checked int
-	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*contract.Result, error) {
+	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*swap.Result, error) {
 		// emit journals, then streams: once it returns, the disk knows.
 		return h.swap(ctx, d, func(e contract.Event) {
 			emit(e)
@@ -297,7 +306,7 @@ func TestEveryStepJournaledBeforeItsEvent(t *testing.T) {
 				t.Errorf("after event %s:%s the journal says %+v (%v)", e.Step, e.Status, rec, err)
 				return
 			}
-			if cut := e.Step == StepCutover || e.Step == StepDrain || e.Step == StepStopBlue || e.Step == StepRetain; rec.Swap.CutoverBegun != cut {
+			if cut := e.Step == swap.StepCutover || e.Step == swap.StepDrainBlue || e.Step == swap.StepStopBlue || e.Step == swap.StepPrune; rec.Swap.CutoverBegun != cut {
 				t.Errorf("after %s:%s CutoverBegun = %v", e.Step, e.Status, rec.Swap.CutoverBegun)
 			}
 			checked++

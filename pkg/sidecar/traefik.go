@@ -8,7 +8,6 @@ import (
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
-	"github.com/dockerkamal/docker-kamal/pkg/swap"
 	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
 
@@ -21,20 +20,20 @@ func TraefikDynamicDir(stateDir string) string { return filepath.Join(stateDir, 
 // traefikACMEDir holds ACME storage, beside the dynamic dir.
 func traefikACMEDir(stateDir string) string { return filepath.Join(stateDir, "traefik", "acme") }
 
-// newTraefik builds the Traefik router (pkg/traefik: dynamic config in the
-// state dir, confirmed through Traefik's API on the kamal network) and the
-// booter of the Traefik container.
-func newTraefik(_ context.Context, cfg Config, dc *docker.Client) (swap.Router, Proxy, error) {
+// newTraefik builds the host's swap.Router (pkg/traefik's Dynamic: dynamic
+// config in the state dir, confirmed through Traefik's API on the kamal
+// network) and the booter of the Traefik container.
+func newTraefik(_ context.Context, cfg Config, dc *docker.Client) (*traefik.Dynamic, TraefikBooter, error) {
 	dir := TraefikDynamicDir(cfg.StateDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("create traefik config dir: %w", err)
 	}
 	api := traefik.Static{Network: cfg.Network}.APIURL()
-	router := &traefik.Router{Dir: dir, API: api}
-	booter := &traefikBooter{d: dc, network: cfg.Network, specFor: func(req contract.TraefikRequest) (docker.ContainerSpec, error) {
+	dynamic := &traefik.Dynamic{Dir: dir, API: api}
+	booter := newTraefikBooter(dc, cfg.Network, func(req contract.TraefikRequest) (docker.ContainerSpec, error) {
 		return traefikContainerSpec(cfg.StateDir, cfg.Network, req)
-	}}
-	return router, booter, nil
+	})
+	return dynamic, booter, nil
 }
 
 // traefikContainerSpec maps a boot request onto pkg/traefik's static
@@ -53,7 +52,7 @@ func traefikContainerSpec(stateDir, network string, req contract.TraefikRequest)
 		if err := os.MkdirAll(st.ACMEDir, 0o700); err != nil {
 			return docker.ContainerSpec{}, fmt.Errorf("create acme dir: %w", err)
 		}
-		st.ACME = []traefik.ACME{{Resolver: a.Resolver, Email: a.Email, Challenge: a.Challenge, CAServer: a.CAServer}}
+		st.ACME = []contract.ACME{*a}
 	}
 	return st.ContainerSpec()
 }

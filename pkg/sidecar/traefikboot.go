@@ -9,7 +9,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
@@ -30,12 +29,17 @@ const (
 	traefikStartTimeout = 30 * time.Second
 )
 
-// traefikEngine is the engine calls booting Traefik needs.
+// traefikEngine is the engine calls booting Traefik needs: those of
+// Containers, and the ones that replace the container.
 type traefikEngine interface {
-	Inspect(ctx context.Context, id string) (docker.Container, error)
+	Containers
+	traefikReplacer
+}
+
+// traefikReplacer creates the Traefik container (and its network) and
+// removes the one it replaces.
+type traefikReplacer interface {
 	Create(ctx context.Context, s docker.ContainerSpec) (string, error)
-	Start(ctx context.Context, id string) error
-	Stop(ctx context.Context, id string, timeout time.Duration) error
 	Remove(ctx context.Context, id string, force bool) error
 	NetworkEnsure(ctx context.Context, name string, labels map[string]string) (string, error)
 }
@@ -48,15 +52,26 @@ type traefikBooter struct {
 	network string
 	specFor func(req contract.TraefikRequest) (docker.ContainerSpec, error)
 
-	mu sync.Mutex
+	// turn admits one boot at a time. It is a channel, not a mutex, because
+	// a boot makes engine calls: a second boot waits for its turn only as
+	// long as its ctx allows.
+	turn chan struct{}
+}
+
+func newTraefikBooter(d traefikEngine, network string, specFor func(contract.TraefikRequest) (docker.ContainerSpec, error)) *traefikBooter {
+	return &traefikBooter{d: d, network: network, specFor: specFor, turn: make(chan struct{}, 1)}
 }
 
 // Boot makes the Traefik container run with req's configuration: nothing
 // happens when it already does (unless reboot); otherwise the old container
 // is replaced.
 func (b *traefikBooter) Boot(ctx context.Context, req contract.TraefikRequest, reboot bool) (*contract.TraefikStatus, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	select {
+	case b.turn <- struct{}{}:
+		defer func() { <-b.turn }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for another traefik boot: %w", ctx.Err())
+	}
 	cs, err := b.specFor(req)
 	if err != nil {
 		return nil, fmt.Errorf("build traefik container: %w", err)
@@ -167,7 +182,7 @@ func (s *Server) handleTraefik(reboot bool) http.HandlerFunc {
 		if reboot {
 			action = "traefik-reboot"
 		}
-		st, err := s.deps.Proxy.Boot(r.Context(), req, reboot)
+		st, err := s.deps.Traefik.Boot(r.Context(), req, reboot)
 		e := contract.AuditEntry{Who: whoOr(req.Who), Action: action, What: req.Image, Result: resultOK}
 		if err != nil {
 			e.Result = err.Error()

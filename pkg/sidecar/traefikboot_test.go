@@ -2,6 +2,7 @@ package sidecar
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -71,9 +72,9 @@ func (f *fakeEngine) NetworkEnsure(context.Context, string, map[string]string) (
 
 func TestTraefikBootIsIdempotent(t *testing.T) {
 	eng := &fakeEngine{ctrs: map[string]*docker.Container{}}
-	b := &traefikBooter{d: eng, network: "kamal", specFor: func(req contract.TraefikRequest) (docker.ContainerSpec, error) {
+	b := newTraefikBooter(eng, "kamal", func(req contract.TraefikRequest) (docker.ContainerSpec, error) {
 		return traefikContainerSpec("/var/lib/kamal", "kamal", req)
-	}}
+	})
 	ctx := context.Background()
 	req := contract.TraefikRequest{Image: "traefik:v3.6.12"}
 	if st, err := b.Boot(ctx, req, false); err != nil || !st.Running || st.Container != TraefikContainer {
@@ -103,5 +104,26 @@ func TestTraefikBootIsIdempotent(t *testing.T) {
 	if _, err := b.Boot(ctx, contract.TraefikRequest{Image: "traefik:v3.6.12", Args: map[string]string{"bogus": "1"}}, false); err == nil ||
 		!strings.Contains(err.Error(), "exited") {
 		t.Errorf("a Traefik that exits at once: want an error, got %v", err)
+	}
+}
+
+// A boot waits for one under way only as long as its ctx allows.
+func TestTraefikBootWaitsForItsTurnWithinCtx(t *testing.T) {
+	eng := &fakeEngine{ctrs: map[string]*docker.Container{}}
+	b := newTraefikBooter(eng, "kamal", func(req contract.TraefikRequest) (docker.ContainerSpec, error) {
+		return traefikContainerSpec("/var/lib/kamal", "kamal", req)
+	})
+	b.turn <- struct{}{} // another boot is under way
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := b.Boot(ctx, contract.TraefikRequest{Image: "traefik:v3.6.12"}, false); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("boot while another runs: want its ctx's deadline, got %v", err)
+	}
+	if len(eng.calls) != 0 {
+		t.Errorf("a boot that never got its turn called the engine: %v", eng.calls)
+	}
+	<-b.turn
+	if _, err := b.Boot(context.Background(), contract.TraefikRequest{Image: "traefik:v3.6.12"}, false); err != nil {
+		t.Fatalf("boot once the other is done: %v", err)
 	}
 }

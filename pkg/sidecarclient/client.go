@@ -133,12 +133,6 @@ func (c *Client) Versions(ctx context.Context, r contract.Role) (*contract.Versi
 	return &out, c.call(ctx, http.MethodGet, contract.PathVersions, q, nil, &out)
 }
 
-// Images lists the host's images with their layer chains.
-func (c *Client) Images(ctx context.Context) (*contract.ImageInventory, error) {
-	var out contract.ImageInventory
-	return &out, c.call(ctx, http.MethodGet, contract.PathImages, nil, nil, &out)
-}
-
 // LoadImage streams a `docker save` archive (plain or gzip) into the host's
 // `docker load`. With expectID set, the sidecar verifies the image is
 // present afterwards (ErrImageID if not). ErrLayerMissing means a partial

@@ -29,10 +29,10 @@ func TestDeployReplacesBlue(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"check-image:started", "check-image:done", "start-green:started", "start-green:done",
-		"wait-healthy:started", "wait-healthy:done", "cutover:started", "cutover:done",
-		"drain-blue:started", "drain-blue:done", "stop-blue:started", "stop-blue:done",
-		"prune:started", "prune:done",
+		"check-image:start", "check-image:done", "start-green:start", "start-green:done",
+		"wait-healthy:start", "wait-healthy:done", "cutover:start", "cutover:done",
+		"drain-blue:start", "drain-blue:done", "stop-blue:start", "stop-blue:done",
+		"prune:start", "prune:done",
 	}
 	if got := h.trail(); !slices.Equal(got, want) {
 		t.Fatalf("events\n got %v\nwant %v", got, want)
@@ -148,7 +148,7 @@ func TestDeployFailureBeforeCutover(t *testing.T) {
 				t.Errorf("green should not exist: %+v", green)
 			}
 			last := h.events[len(h.events)-1]
-			if last.Step != tt.step || last.Status != StatusFailed || last.Message == "" {
+			if last.Step != tt.step || last.Status != contract.EventFail || last.Message == "" {
 				t.Errorf("last event %+v", last)
 			}
 			h.assertServing(t)
@@ -200,7 +200,7 @@ func TestDeployFailureAfterCutover(t *testing.T) {
 			if len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0], tt.step+": ") {
 				t.Errorf("warnings %v", res.Warnings)
 			}
-			if !slices.Contains(h.trail(), tt.step+":failed") {
+			if !slices.Contains(h.trail(), tt.step+":fail") {
 				t.Errorf("no failed event for %s: %v", tt.step, h.trail())
 			}
 			green := h.docker.byName("app-web-v2")
@@ -291,6 +291,10 @@ func (f proberFunc) Ready(ctx context.Context, d *contract.Deploy, c docker.Cont
 	return f(ctx, d, c)
 }
 
+func (f proberFunc) Check(ctx context.Context, d *contract.Deploy, c docker.Container) error {
+	return f(ctx, d, c)
+}
+
 func TestRedeploySameVersionRenamesAside(t *testing.T) {
 	h := newHarness(t)
 	blue := h.withBlue()
@@ -359,7 +363,7 @@ func TestDeployBusy(t *testing.T) {
 	if _, err := h.engine.Deploy(context.Background(), testDeploy("v1"), nil); !errors.Is(err, ErrBusy) {
 		t.Errorf("second deploy: %v, want ErrBusy", err)
 	}
-	if _, err := h.engine.Rollback(context.Background(), "app", "", "web", "v1", nil); !errors.Is(err, ErrBusy) {
+	if _, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Role: "web"}, "v1", nil); !errors.Is(err, ErrBusy) {
 		t.Errorf("rollback: %v, want ErrBusy", err)
 	}
 	cancel()
@@ -382,7 +386,7 @@ func TestDeployInvalidSpec(t *testing.T) {
 	}
 	d = testDeploy("v2")
 	d.Options.Extra = map[string][]string{"privileged": {"true"}}
-	if _, err := h.engine.Deploy(context.Background(), d, nil); err == nil || !strings.Contains(err.Error(), "privileged") {
+	if _, err := h.engine.Deploy(context.Background(), d, nil); !errors.Is(err, ErrUnsupportedOption) || !strings.Contains(err.Error(), "privileged") {
 		t.Fatalf("extra options: %v", err)
 	}
 }
@@ -397,7 +401,7 @@ func TestRollback(t *testing.T) {
 	cur := h.docker.add(v2, "app-web-v2", docker.StateRunning)
 	h.router.live = []Server{{Container: cur.Name, Address: cur.IPs["kamal"] + ":3000"}}
 
-	res, err := h.engine.Rollback(context.Background(), "app", "", "web", "v1", h.emit)
+	res, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Role: "web"}, "v1", h.emit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,10 +421,10 @@ func TestRollback(t *testing.T) {
 		t.Errorf("result %+v", res)
 	}
 
-	if _, err := h.engine.Rollback(context.Background(), "app", "", "web", "v9", nil); !errors.Is(err, ErrNotRetained) {
+	if _, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Role: "web"}, "v9", nil); !errors.Is(err, ErrNotRetained) {
 		t.Errorf("unknown version: %v", err)
 	}
-	if _, err := h.engine.Rollback(context.Background(), "app", "staging", "web", "v2", nil); !errors.Is(err, ErrNotRetained) {
+	if _, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Destination: "staging", Role: "web"}, "v2", nil); !errors.Is(err, ErrNotRetained) {
 		t.Errorf("other destination: %v", err)
 	}
 }
@@ -432,7 +436,7 @@ func TestRollbackUnhealthyLeavesCurrentServing(t *testing.T) {
 	cur := h.docker.add(testDeploy("v2"), "app-web-v2", docker.StateRunning)
 	h.router.live = []Server{{Container: cur.Name, Address: cur.IPs["kamal"] + ":3000"}}
 	h.prober.fail["app-web-v1"] = errors.New("500 from /up")
-	_, err := h.engine.Rollback(context.Background(), "app", "", "web", "v1", h.emit)
+	_, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Role: "web"}, "v1", h.emit)
 	var se *StepError
 	if !errors.As(err, &se) || se.Step != StepWaitHealthy {
 		t.Fatalf("err = %v", err)
@@ -448,7 +452,7 @@ func TestRollbackPicksReplacedWhenCanonicalGone(t *testing.T) {
 	a := h.docker.add(v1, "app-web-v1_replaced_00000000000000aa", docker.StateExited)
 	b := h.docker.add(v1, "app-web-v1_replaced_00000000000000bb", docker.StateExited)
 	h.docker.add(testDeploy("v2"), "app-web-v2", docker.StateRunning)
-	res, err := h.engine.Rollback(context.Background(), "app", "", "web", "v1", nil)
+	res, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Role: "web"}, "v1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,11 +467,11 @@ func TestRollbackRejectsForeignSpecLabel(t *testing.T) {
 	other := testDeploy("v1")
 	other.Service = "other"
 	c.Labels[LabelSpec], _ = encodeSpec(other)
-	if _, err := h.engine.Rollback(context.Background(), "app", "", "web", "v1", nil); err == nil || !strings.Contains(err.Error(), "spec label") {
+	if _, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Role: "web"}, "v1", nil); !errors.Is(err, ErrForeignSpec) {
 		t.Fatalf("err = %v", err)
 	}
 	delete(c.Labels, LabelSpec)
-	if _, err := h.engine.Rollback(context.Background(), "app", "", "web", "v1", nil); err == nil || !strings.Contains(err.Error(), "no kamal.spec label") {
+	if _, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Role: "web"}, "v1", nil); !errors.Is(err, ErrNoSpecLabel) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -501,7 +505,7 @@ func TestPruneKeepsNewestPerDestination(t *testing.T) {
 	if left != 7 {
 		t.Errorf("destination b lost containers: %d left", left)
 	}
-	vs, err := h.engine.Versions(context.Background(), "app", "a", "web")
+	vs, err := h.engine.Versions(context.Background(), contract.Role{Service: "app", Destination: "a", Role: "web"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,42 +513,9 @@ func TestPruneKeepsNewestPerDestination(t *testing.T) {
 	for _, v := range vs {
 		got = append(got, v.Version)
 	}
-	if !slices.Equal(got, []string{"v2", "v0g", "v0f", "v0e"}) || !vs[0].Running || vs[1].Running {
+	if !slices.Equal(got, []string{"v2", "v0g", "v0f", "v0e"}) || !vs[0].Live || vs[1].Live {
 		t.Errorf("versions %v", got)
 	}
-}
-
-func TestJournalRecordsEveryTransitionRedacted(t *testing.T) {
-	h := newHarness(t)
-	j := &fakeJournal{}
-	h.engine.Journal = j
-	if _, err := h.engine.Deploy(context.Background(), testDeploy("v2"), h.emit); err != nil {
-		t.Fatal(err)
-	}
-	if len(j.records) != len(h.events) {
-		t.Fatalf("%d journal records for %d events", len(j.records), len(h.events))
-	}
-	for _, r := range j.records {
-		if r.d.SecretEnv["DATABASE_PASSWORD"] != contract.Redacted {
-			t.Fatalf("journal got a secret: %v", r.d.SecretEnv)
-		}
-	}
-	if last := j.records[len(j.records)-1]; last.step != StepPrune || last.state["status"] != StatusDone || last.state["routed"] != "true" {
-		t.Errorf("last record %+v", last)
-	}
-}
-
-type journalRecord struct {
-	step  string
-	d     *contract.Deploy
-	state map[string]string
-}
-
-type fakeJournal struct{ records []journalRecord }
-
-func (j *fakeJournal) Record(step string, d *contract.Deploy, state map[string]string) error {
-	j.records = append(j.records, journalRecord{step, d, state})
-	return nil
 }
 
 func TestRedeployRenameAsideFailure(t *testing.T) {
@@ -571,7 +542,7 @@ func TestRollbackStartFailure(t *testing.T) {
 	h.router.live = []Server{{Container: cur.Name, Address: cur.IPs["kamal"] + ":3000"}}
 	h.docker.logs["app-web-v1"] = "v1 cannot start: port in use\n"
 	h.docker.fail["Start:app-web-v1"] = errors.New("start failed")
-	_, err := h.engine.Rollback(context.Background(), "app", "", "web", "v1", h.emit)
+	_, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Role: "web"}, "v1", h.emit)
 	var se *StepError
 	if !errors.As(err, &se) || se.Step != StepStartRetained || !strings.Contains(err.Error(), "port in use") {
 		t.Fatalf("err = %v", err)
@@ -586,12 +557,12 @@ func TestRollbackToRunningVersionReroutes(t *testing.T) {
 	h := newHarness(t)
 	cur := h.docker.add(testDeploy("v2"), "app-web-v2", docker.StateRunning)
 	h.prober.fail["app-web-v2"] = errors.New("unhealthy now")
-	_, err := h.engine.Rollback(context.Background(), "app", "", "web", "v2", nil)
+	_, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Role: "web"}, "v2", nil)
 	if err == nil || cur.State != docker.StateRunning {
 		t.Fatalf("a running target that fails its probe must be left running: err %v state %s", err, cur.State)
 	}
 	delete(h.prober.fail, "app-web-v2")
-	res, err := h.engine.Rollback(context.Background(), "app", "", "web", "v2", nil)
+	res, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Role: "web"}, "v2", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

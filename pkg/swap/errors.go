@@ -17,6 +17,17 @@ var (
 	ErrBusy = errors.New("a swap of this role is already running")
 	// ErrNoRouter: the role has a proxy but the engine has no Router.
 	ErrNoRouter = errors.New("role has a proxy but no router is configured")
+	// ErrNameTaken: green's name is held by a container kamal does not
+	// manage, which a deploy never renames.
+	ErrNameTaken = errors.New("taken by a container kamal does not manage")
+	// ErrUnsupportedOption: the spec asks for a container option this
+	// sidecar cannot apply.
+	ErrUnsupportedOption = errors.New("not supported by this sidecar")
+	// ErrNoSpecLabel: a container has no LabelSpec to roll back with.
+	ErrNoSpecLabel = errors.New("container has no " + LabelSpec + " label")
+	// ErrForeignSpec: a retained container's LabelSpec names another role
+	// or version than its name and labels.
+	ErrForeignSpec = errors.New("spec label names another role or version")
 )
 
 // StepError is a failed step, with the container it concerned and, when the

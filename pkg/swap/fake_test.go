@@ -376,6 +376,10 @@ func (p *fakeProber) Ready(ctx context.Context, d *contract.Deploy, c docker.Con
 	return err
 }
 
+func (p *fakeProber) Check(ctx context.Context, d *contract.Deploy, c docker.Container) error {
+	return p.Ready(ctx, d, c)
+}
+
 // testDeploy returns a valid spec of app/web for version with a proxy.
 func testDeploy(version string) *contract.Deploy {
 	return &contract.Deploy{
@@ -392,7 +396,7 @@ type harness struct {
 	router *fakeRouter
 	prober *fakeProber
 	engine *Engine
-	events []Event
+	events []contract.Event
 }
 
 func newHarness(t testing.TB) *harness {
@@ -403,7 +407,7 @@ func newHarness(t testing.TB) *harness {
 	return h
 }
 
-func (h *harness) emit(ev Event) { h.events = append(h.events, ev) }
+func (h *harness) emit(ev contract.Event) { h.events = append(h.events, ev) }
 
 // trail returns "step:status" for every event.
 func (h *harness) trail() []string {

@@ -8,20 +8,44 @@ import (
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
 )
 
-// Docker is the engine calls the swap makes; *docker.Client implements it.
+// Docker is every engine call a swap makes, grouped by what it is for;
+// *docker.Client implements it.
 type Docker interface {
+	ImageInspector
+	ContainerReader
+	ContainerStarter
+	ContainerStopper
+}
+
+// ImageInspector checks the spec's image is on the host (check-image).
+type ImageInspector interface {
 	ImageInspect(ctx context.Context, ref string) (docker.Image, error)
-	Create(ctx context.Context, s docker.ContainerSpec) (string, error)
-	Start(ctx context.Context, id string) error
-	Stop(ctx context.Context, id string, timeout time.Duration) error
-	Rename(ctx context.Context, id, name string) error
-	Remove(ctx context.Context, id string, force bool) error
+}
+
+// ContainerReader finds and reads the role's containers.
+type ContainerReader interface {
 	Inspect(ctx context.Context, id string) (docker.Container, error)
 	List(ctx context.Context, labels map[string]string, all bool) ([]docker.Container, error)
 	Logs(ctx context.Context, id string, tail int) (string, error)
 }
 
-// Server is one backend of a routed role.
+// ContainerStarter puts green in place: rename-aside, start-green and
+// start-retained.
+type ContainerStarter interface {
+	Rename(ctx context.Context, id, name string) error
+	Create(ctx context.Context, s docker.ContainerSpec) (string, error)
+	Start(ctx context.Context, id string) error
+}
+
+// ContainerStopper takes containers out: stop-blue, prune, and stopping a
+// failed green.
+type ContainerStopper interface {
+	Stop(ctx context.Context, id string, timeout time.Duration) error
+	Remove(ctx context.Context, id string, force bool) error
+}
+
+// Server is one backend of a routed role. It is persisted (the sidecar's
+// maintenance state): never rename a field.
 type Server struct {
 	// Container is the container's name (informative).
 	Container string
@@ -29,7 +53,8 @@ type Server struct {
 	Address string
 }
 
-// Router points a role's proxy service at a set of servers.
+// Router points a role's proxy service at a set of servers: the one
+// routing interface of the host side. pkg/traefik implements it.
 type Router interface {
 	// Route makes servers the role's only backends (atomically).
 	Route(ctx context.Context, d *contract.Deploy, servers []Server) error
@@ -44,13 +69,13 @@ type Router interface {
 	Unroute(ctx context.Context, d *contract.Deploy) error
 }
 
-// Prober decides whether a started container is ready.
+// Prober decides whether a role's container passes the spec's health
+// check: the one probing interface of the host side. HealthProber
+// implements it.
 type Prober interface {
+	// Ready polls until c is healthy, bounded by ctx and the spec's
+	// deploy timeout (wait-healthy).
 	Ready(ctx context.Context, d *contract.Deploy, c docker.Container) error
-}
-
-// Journal records every step transition, for a restarted sidecar to
-// reconcile. d is always redacted. Record errors are logged, not fatal.
-type Journal interface {
-	Record(step string, d *contract.Deploy, state map[string]string) error
+	// Check probes once, bounded by ctx (status and reconcile).
+	Check(ctx context.Context, d *contract.Deploy, c docker.Container) error
 }

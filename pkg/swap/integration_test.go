@@ -146,12 +146,24 @@ func (f *fixture) state(t testing.TB, name string) string {
 	return c.State
 }
 
+// TestIntegrationDeployFailRollback runs, on the real engine and in order:
+// two deploys, two that fail (unhealthy, crashing), a rollback and a
+// redeploy of the live version.
 func TestIntegrationDeployFailRollback(t *testing.T) {
 	f := newFixture(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	name := func(v string) string { return contract.ContainerName(f.service, "web", "", v) }
+	f.deployV1ThenV2(t, ctx)
+	f.failV3AndV4(t, ctx)
+	f.rollBackToV1(t, ctx)
+	f.redeployV1(t, ctx)
+}
 
+func (f *fixture) name(version string) string {
+	return contract.ContainerName(f.service, "web", "", version)
+}
+
+func (f *fixture) deployV1ThenV2(t *testing.T, ctx context.Context) {
 	v1 := f.deploy("v1", "", nil)
 	if _, err := f.engine.Deploy(ctx, v1, nil); err != nil {
 		t.Fatal(err)
@@ -159,7 +171,6 @@ func TestIntegrationDeployFailRollback(t *testing.T) {
 	if got := f.router.serve(t, v1); got != "v1" {
 		t.Fatalf("serving %q after v1", got)
 	}
-
 	v2 := f.deploy("v2", "", nil)
 	res, err := f.engine.Deploy(ctx, v2, nil)
 	if err != nil {
@@ -168,15 +179,17 @@ func TestIntegrationDeployFailRollback(t *testing.T) {
 	if got := f.router.serve(t, v2); got != "v2" {
 		t.Fatalf("serving %q after v2", got)
 	}
-	if f.state(t, name("v1")) != docker.StateExited || res.Previous != name("v1") {
-		t.Fatalf("v1 is %s, result %+v", f.state(t, name("v1")), res)
+	if f.state(t, f.name("v1")) != docker.StateExited || res.Previous != f.name("v1") {
+		t.Fatalf("v1 is %s, result %+v", f.state(t, f.name("v1")), res)
 	}
 	t.Logf("v2: healthy in %s, cutover %s, total %s", res.Healthy, res.Cutover, res.Total)
+}
 
+func (f *fixture) failV3AndV4(t *testing.T, ctx context.Context) {
 	// v3 never gets healthy: v2 keeps serving, the error shows v3's logs.
 	v3 := f.deploy("v3", "", map[string]string{"UNHEALTHY": "1"})
 	v3.DeployTimeout = contract.Duration(time.Second)
-	_, err = f.engine.Deploy(ctx, v3, nil)
+	_, err := f.engine.Deploy(ctx, v3, nil)
 	var se *swap.StepError
 	if !errors.As(err, &se) || se.Step != swap.StepWaitHealthy {
 		t.Fatalf("v3: err = %v", err)
@@ -186,10 +199,10 @@ func TestIntegrationDeployFailRollback(t *testing.T) {
 			t.Errorf("v3 error lacks %q: %v", want, err)
 		}
 	}
-	if f.state(t, name("v3")) != docker.StateExited || f.state(t, name("v2")) != docker.StateRunning {
-		t.Fatalf("after v3: v3 %s v2 %s", f.state(t, name("v3")), f.state(t, name("v2")))
+	if f.state(t, f.name("v3")) != docker.StateExited || f.state(t, f.name("v2")) != docker.StateRunning {
+		t.Fatalf("after v3: v3 %s v2 %s", f.state(t, f.name("v3")), f.state(t, f.name("v2")))
 	}
-	if got := f.router.serve(t, v2); got != "v2" {
+	if got := f.router.serve(t, f.deploy("v2", "", nil)); got != "v2" {
 		t.Fatalf("serving %q after failed v3", got)
 	}
 
@@ -204,42 +217,48 @@ func TestIntegrationDeployFailRollback(t *testing.T) {
 	if d := time.Since(start); d > 20*time.Second {
 		t.Errorf("crash detected after %s", d)
 	}
+}
 
-	// Rollback to v1 reuses the retained container.
-	start = time.Now()
-	res, err = f.engine.Rollback(ctx, f.service, "", "web", "v1", nil)
+// rollBackToV1 reuses the retained container.
+func (f *fixture) rollBackToV1(t *testing.T, ctx context.Context) {
+	start := time.Now()
+	res, err := f.engine.Rollback(ctx, contract.Role{Service: f.service, Role: "web"}, "v1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	took := time.Since(start)
-	if got := f.router.serve(t, v1); got != "v1" {
+	if got := f.router.serve(t, f.deploy("v1", "", nil)); got != "v1" {
 		t.Fatalf("serving %q after rollback", got)
 	}
-	if f.state(t, name("v2")) != docker.StateExited {
-		t.Fatalf("v2 still %s", f.state(t, name("v2")))
+	if f.state(t, f.name("v2")) != docker.StateExited {
+		t.Fatalf("v2 still %s", f.state(t, f.name("v2")))
 	}
 	if took > 10*time.Second {
 		t.Errorf("rollback took %s", took)
 	}
 	t.Logf("rollback to v1 in %s (healthy %s, cutover %s)", took, res.Healthy, res.Cutover)
+}
 
-	// Redeploying the live version renames it aside and keeps serving.
-	res, err = f.engine.Deploy(ctx, f.deploy("v1", "", nil), nil)
+// redeployV1: redeploying the live version renames it aside and keeps
+// serving.
+func (f *fixture) redeployV1(t *testing.T, ctx context.Context) {
+	v1 := f.deploy("v1", "", nil)
+	res, err := f.engine.Deploy(ctx, v1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := f.router.serve(t, v1); got != "v1" || res.Plan.Names()[1] != swap.StepRenameAside {
 		t.Fatalf("redeploy v1: serving %q plan %v", got, res.Plan.Names())
 	}
-	vs, err := f.engine.Versions(ctx, f.service, "", "web")
+	vs, err := f.engine.Versions(ctx, contract.Role{Service: f.service, Role: "web"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(vs) != 5 || !vs[0].Running || vs[0].Container != name("v1") || vs[1].Running || !strings.HasPrefix(vs[1].Container, name("v1")+"_replaced_") {
+	if len(vs) != 5 || !vs[0].Live || vs[0].Container != f.name("v1") || vs[1].Live || !strings.HasPrefix(vs[1].Container, f.name("v1")+"_replaced_") {
 		t.Errorf("versions %+v", vs)
 	}
 	// The secret reached the container but not its spec label.
-	c, err := f.client.Inspect(ctx, name("v1"))
+	c, err := f.client.Inspect(ctx, f.name("v1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +284,7 @@ func TestIntegrationRetentionAcrossDestinations(t *testing.T) {
 		}
 	}
 	versions := func(dest string) []string {
-		vs, err := f.engine.Versions(ctx, f.service, dest, "web")
+		vs, err := f.engine.Versions(ctx, contract.Role{Service: f.service, Destination: dest, Role: "web"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,13 +1,13 @@
 package swap
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
@@ -24,7 +24,7 @@ const replacedInfix = "_replaced_"
 // its version needs the name: name_replaced_<16 hex>.
 func asideName(name string) string {
 	var b [8]byte
-	_, _ = rand.Read(b[:])
+	_, _ = rand.Read(b[:]) // never fails: crypto/rand crashes the program rather than return an error
 	return name + replacedInfix + hex.EncodeToString(b[:])
 }
 
@@ -38,12 +38,22 @@ func encodeSpec(d *contract.Deploy) (string, error) {
 	return string(b), nil
 }
 
+// SpecOf is the redacted spec c was started with (its LabelSpec): enough
+// to route and probe it again, never to recreate it.
+func SpecOf(c docker.Container) (*contract.Deploy, error) {
+	d, err := decodeSpec(c.Labels[LabelSpec])
+	if err != nil {
+		return nil, fmt.Errorf("read spec of %s: %w", c.Name, err)
+	}
+	return d, nil
+}
+
 // decodeSpec reads a LabelSpec value.
 func decodeSpec(v string) (*contract.Deploy, error) {
 	if v == "" {
-		return nil, fmt.Errorf("decode spec label: container has no %s label", LabelSpec)
+		return nil, fmt.Errorf("decode spec label: %w", ErrNoSpecLabel)
 	}
-	d, err := contract.DecodeDeploy(bytes.NewReader([]byte(v)))
+	d, err := contract.DecodeDeploy(strings.NewReader(v))
 	if err != nil {
 		return nil, fmt.Errorf("decode spec label: %w", err)
 	}
@@ -53,7 +63,7 @@ func decodeSpec(v string) (*contract.Deploy, error) {
 // containerSpec builds the docker create request for green.
 func containerSpec(d *contract.Deploy) (docker.ContainerSpec, error) {
 	if len(d.Options.Extra) > 0 {
-		return docker.ContainerSpec{}, fmt.Errorf("build container: options.extra %v not supported by this sidecar", slices.Sorted(maps.Keys(d.Options.Extra)))
+		return docker.ContainerSpec{}, fmt.Errorf("build container: options.extra %v: %w", slices.Sorted(maps.Keys(d.Options.Extra)), ErrUnsupportedOption)
 	}
 	label, err := encodeSpec(d)
 	if err != nil {

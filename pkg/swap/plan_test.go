@@ -1,8 +1,8 @@
 package swap
 
 import (
+	"errors"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
@@ -23,30 +23,30 @@ func TestPlanDeploy(t *testing.T) {
 		d       *contract.Deploy
 		current []docker.Container
 		want    []string
-		wantErr string
+		wantErr error
 	}{
 		{"first deploy", testDeploy("v2"), nil,
-			[]string{"check-image", "start-green", "wait-healthy", "cutover", "prune"}, ""},
+			[]string{"check-image", "start-green", "wait-healthy", "cutover", "prune"}, nil},
 		{"replace blue", testDeploy("v2"), []docker.Container{running("app-web-v1")},
-			[]string{"check-image", "start-green", "wait-healthy", "cutover", "drain-blue", "stop-blue", "prune"}, ""},
+			[]string{"check-image", "start-green", "wait-healthy", "cutover", "drain-blue", "stop-blue", "prune"}, nil},
 		{"redeploy same version", testDeploy("v2"), []docker.Container{running("app-web-v2")},
-			[]string{"check-image", "rename-aside", "start-green", "wait-healthy", "cutover", "drain-blue", "stop-blue", "prune"}, ""},
+			[]string{"check-image", "rename-aside", "start-green", "wait-healthy", "cutover", "drain-blue", "stop-blue", "prune"}, nil},
 		{"stopped same version is renamed but not stopped", testDeploy("v2"),
 			[]docker.Container{{ID: "x", Name: "app-web-v2", State: docker.StateExited, Labels: map[string]string{contract.LabelService: "app"}}},
-			[]string{"check-image", "rename-aside", "start-green", "wait-healthy", "cutover", "prune"}, ""},
+			[]string{"check-image", "rename-aside", "start-green", "wait-healthy", "cutover", "prune"}, nil},
 		{"no proxy", job, []docker.Container{running("app-job-v1")},
-			[]string{"check-image", "start-green", "wait-healthy", "stop-blue", "prune"}, ""},
+			[]string{"check-image", "start-green", "wait-healthy", "stop-blue", "prune"}, nil},
 		{"name taken by a stranger", testDeploy("v2"), []docker.Container{{ID: "x", Name: "app-web-v2", State: docker.StateRunning}},
-			nil, "not manage"},
+			nil, ErrNameTaken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := *tt.d
 			d.ApplyDefaults()
 			p, err := PlanDeploy(&d, tt.current, "aside")
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
 				}
 				return
 			}

@@ -3,32 +3,17 @@ package swap
 import (
 	"cmp"
 	"context"
-	"errors"
-	"fmt"
 	"slices"
-	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
 )
 
-// VersionInfo is one container of a role, running or retained.
-type VersionInfo struct {
-	Version   string    `json:"version"`
-	Container string    `json:"container"`
-	ID        string    `json:"id"`
-	State     string    `json:"state"`
-	Running   bool      `json:"running"`
-	Health    string    `json:"health,omitempty"`
-	Image     string    `json:"image"`
-	Created   time.Time `json:"created"`
-	Finished  time.Time `json:"finished,omitzero"`
-}
-
 // Versions lists the role's containers: running first, then retained ones
-// newest (last stopped) first.
-func (e *Engine) Versions(ctx context.Context, service, destination, role string) ([]VersionInfo, error) {
-	cs, err := e.roleContainers(ctx, service, destination, role)
+// newest (last stopped) first. Live means running here; the sidecar knows
+// which one the proxy routes to.
+func (e *Engine) Versions(ctx context.Context, role contract.Role) ([]contract.Version, error) {
+	cs, err := e.roleContainers(ctx, role)
 	if err != nil {
 		return nil, err
 	}
@@ -37,11 +22,11 @@ func (e *Engine) Versions(ctx context.Context, service, destination, role string
 		return nil, err
 	}
 	sortNewest(cs)
-	out := make([]VersionInfo, len(cs))
+	out := make([]contract.Version, len(cs))
 	for i, c := range cs {
-		out[i] = VersionInfo{
-			Version: c.Labels[contract.LabelVersion], Container: c.Name, ID: c.ID, State: c.State,
-			Running: serving(c), Health: c.Health, Image: c.Image, Created: c.Created, Finished: c.FinishedAt,
+		out[i] = contract.Version{
+			Version: c.Labels[contract.LabelVersion], Container: c.Name, State: c.State,
+			Live: serving(c), Created: c.Created, Image: c.Image,
 		}
 	}
 	return out, nil
@@ -99,24 +84,4 @@ func PruneCandidates(cs []docker.Container, keep int, protect ...string) []docke
 		return nil
 	}
 	return stopped[keep:]
-}
-
-func (r *run) prune(ctx context.Context) error {
-	cs, err := r.e.roleContainers(ctx, r.d.Service, r.d.Destination, r.d.Role)
-	if err != nil {
-		return err
-	}
-	cs, err = r.e.inspectAll(ctx, cs)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, c := range PruneCandidates(cs, r.d.RetainContainers, r.green.ID) {
-		if err := r.e.Docker.Remove(ctx, c.ID, false); err != nil && !docker.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("prune %s: %w", c.Name, err))
-			continue
-		}
-		r.res.Pruned = append(r.res.Pruned, c.Name)
-	}
-	return errors.Join(errs...)
 }

@@ -72,7 +72,7 @@ func throughWith(c *http.Client, web, host, path string) (string, int, error) {
 }
 
 // TestEngineWithRealTraefikUnderLoad runs pkg/swap on the real engine with
-// this package's traefik.Router and the real Traefik binary, under constant load:
+// this package's traefik.Dynamic and the real Traefik binary, under constant load:
 // deploy v1 -> v2, a never-healthy v3, and a rollback to v1, with no failed
 // request.
 func TestEngineWithRealTraefikUnderLoad(t *testing.T) {
@@ -124,7 +124,7 @@ func TestEngineWithRealTraefikUnderLoad(t *testing.T) {
 	}
 
 	start := time.Now()
-	res, err = engine.Rollback(ctx, service, "", "web", "v1", nil)
+	res, err = engine.Rollback(ctx, contract.Role{Service: service, Role: "web"}, "v1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

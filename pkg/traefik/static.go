@@ -29,8 +29,8 @@ const (
 	LabelTraefik = "kamal.traefik"
 )
 
-// Static is the configuration of a host's Traefik container. It travels as
-// JSON (the sidecar's Traefik boot call).
+// Static is the configuration of a host's Traefik container, built by the
+// sidecar from a boot request (contract.TraefikRequest).
 //
 // Traefik's API: enabled read-only (`--api.insecure`, Traefik v3 has no write
 // endpoints) with ping, on a dedicated entrypoint "traefik" at :APIPort of
@@ -59,7 +59,7 @@ type Static struct {
 	// APIPort is the API entrypoint's port inside the container.
 	APIPort int `json:"apiPort,omitempty"`
 	// ACME resolvers, referenced by proxy certResolver.
-	ACME []ACME `json:"acme,omitempty"`
+	ACME []contract.ACME `json:"acme,omitempty"`
 	// Args are Traefik arguments without the leading dashes (Kamal 1
 	// `traefik.args`); they override the defaults of the same key. An empty
 	// value is a bare flag.
@@ -70,17 +70,6 @@ type Static struct {
 	// Labels and Env of the container (Kamal 1 `traefik.labels`/`env`).
 	Labels map[string]string `json:"labels,omitempty"`
 	Env    map[string]string `json:"env,omitempty"`
-}
-
-// ACME is one certificate resolver.
-type ACME struct {
-	// Resolver name, e.g. "letsencrypt".
-	Resolver string `json:"resolver"`
-	Email    string `json:"email"`
-	// Challenge is "http" (default, on the web entrypoint) or "tls".
-	Challenge string `json:"challenge,omitempty"`
-	// CAServer overrides the ACME directory URL (staging, tests).
-	CAServer string `json:"caServer,omitempty"`
 }
 
 func (s Static) withDefaults() Static {

@@ -1,18 +1,20 @@
 package traefik_test
 
 import (
-	"github.com/dockerkamal/docker-kamal/internal/golden"
-	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dockerkamal/docker-kamal/internal/golden"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
 
 func TestStaticArgsGolden(t *testing.T) {
 	s := traefik.Static{
 		Image: "traefik:v3.6.12", DynamicDir: "/var/lib/kamal/traefik/dynamic", ACMEDir: "/var/lib/kamal/traefik/acme",
-		ACME: []traefik.ACME{{Resolver: "letsencrypt", Email: "ops@example.com"},
+		ACME: []contract.ACME{{Resolver: "letsencrypt", Email: "ops@example.com"},
 			{Resolver: "staging", Email: "ops@example.com", Challenge: "tls", CAServer: "https://acme-staging-v02.api.letsencrypt.org/directory"}},
 		// Kamal 1 traefik.args: accesslog on, and a different log level; a
 		// user entrypoint address replaces ours whatever its case.
@@ -73,9 +75,9 @@ func TestStaticErrors(t *testing.T) {
 		want string
 	}{
 		{"no image", traefik.Static{DynamicDir: "/d"}, "required"},
-		{"acme without dir", traefik.Static{Image: "t", DynamicDir: "/d", ACME: []traefik.ACME{{Resolver: "le", Email: "a@b"}}}, "acmeDir"},
-		{"bad challenge", traefik.Static{Image: "t", DynamicDir: "/d", ACMEDir: "/a", ACME: []traefik.ACME{{Resolver: "le", Challenge: "dns"}}}, "http or tls"},
-		{"bad resolver", traefik.Static{Image: "t", DynamicDir: "/d", ACMEDir: "/a", ACME: []traefik.ACME{{Resolver: "a.b"}}}, "invalid"},
+		{"acme without dir", traefik.Static{Image: "t", DynamicDir: "/d", ACME: []contract.ACME{{Resolver: "le", Email: "a@b"}}}, "acmeDir"},
+		{"bad challenge", traefik.Static{Image: "t", DynamicDir: "/d", ACMEDir: "/a", ACME: []contract.ACME{{Resolver: "le", Challenge: "dns"}}}, "http or tls"},
+		{"bad resolver", traefik.Static{Image: "t", DynamicDir: "/d", ACMEDir: "/a", ACME: []contract.ACME{{Resolver: "a.b"}}}, "invalid"},
 		{"bad option", traefik.Static{Image: "t", DynamicDir: "/d", Options: map[string][]string{"privileged": {"true"}}}, "not supported"},
 		{"bad arg", traefik.Static{Image: "t", DynamicDir: "/d", Args: map[string]string{"a b": "x"}}, "invalid key"},
 	}

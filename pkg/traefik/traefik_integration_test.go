@@ -56,7 +56,7 @@ func freePort(t *testing.T) string {
 
 // startTraefik runs the real binary with our static arguments, moved to
 // loopback ports and a temp directory, and waits for /ping.
-func startTraefik(t *testing.T) (web string, r *traefik.Router) {
+func startTraefik(t *testing.T) (web string, r *traefik.Dynamic) {
 	t.Helper()
 	bin := traefikBinary(t)
 	dir := t.TempDir()
@@ -99,7 +99,7 @@ func startTraefik(t *testing.T) (web string, r *traefik.Router) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return web, &traefik.Router{Dir: dir, API: "http://" + api}
+	return web, &traefik.Dynamic{Dir: dir, API: "http://" + api}
 }
 
 // backend is a test server answering its name; /slow holds the request for

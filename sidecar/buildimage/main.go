@@ -49,7 +49,8 @@ func run(ctx context.Context, version, keep string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		defer os.RemoveAll(dir)
+		// A temp dir left behind is clutter, not a failed build.
+		defer func() { _ = os.RemoveAll(dir) }()
 		bin = filepath.Join(dir, "kamal-sidecar")
 	} else if bin, err = filepath.Abs(bin); err != nil {
 		return "", err

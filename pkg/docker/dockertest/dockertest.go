@@ -41,7 +41,7 @@ func Client(t testing.TB) *docker.Client {
 	if err != nil {
 		t.Fatalf("docker client: %v", err)
 	}
-	t.Cleanup(func() { _ = c.Close() })
+	t.Cleanup(func() { _ = c.Close() }) // the test is over: idle connections only
 	return c
 }
 

@@ -39,18 +39,18 @@ func main() {
 			http.Error(w, "not ready: "+version, http.StatusInternalServerError)
 			return
 		}
-		fmt.Fprintf(w, "up %s\n", version)
+		_, _ = fmt.Fprintf(w, "up %s\n", version) // a failed write: the client is gone
 	})
 	mux.HandleFunc("/sleep", func(w http.ResponseWriter, r *http.Request) {
-		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
+		ms, _ := strconv.Atoi(r.URL.Query().Get("ms")) // a bad value sleeps 0 ms
 		if ms > 60000 {
 			ms = 60000
 		}
 		time.Sleep(time.Duration(ms) * time.Millisecond)
-		fmt.Fprintf(w, "slept %d %s\n", ms, version)
+		_, _ = fmt.Fprintf(w, "slept %d %s\n", ms, version) // as above
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "%s\n", version)
+		_, _ = fmt.Fprintf(w, "%s\n", version) // as above
 	})
 	srv := &http.Server{Addr: ":" + port, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -59,16 +60,16 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func newRouter(t *testing.T) (*traefik.Router, *fakeAPI) {
+func newDynamic(t *testing.T) (*traefik.Dynamic, *fakeAPI) {
 	t.Helper()
 	api := &fakeAPI{}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	return &traefik.Router{Dir: t.TempDir(), API: srv.URL, PollInterval: 5 * time.Millisecond}, api
+	return &traefik.Dynamic{Dir: t.TempDir(), API: srv.URL, PollInterval: 5 * time.Millisecond}, api
 }
 
 func TestRouteWritesAtomically(t *testing.T) {
-	r, _ := newRouter(t)
+	r, _ := newDynamic(t)
 	d := deploy(t, "", &contract.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000})
 	if err := r.Route(context.Background(), d, green); err != nil {
 		t.Fatal(err)
@@ -108,15 +109,15 @@ func TestRouteWritesAtomically(t *testing.T) {
 }
 
 func TestRouteFailsOnMissingDir(t *testing.T) {
-	r := &traefik.Router{Dir: filepath.Join(t.TempDir(), "missing")}
+	r := &traefik.Dynamic{Dir: filepath.Join(t.TempDir(), "missing")}
 	d := deploy(t, "", &contract.Proxy{})
-	if err := r.Route(context.Background(), d, green); err == nil || !strings.Contains(err.Error(), "write ") {
-		t.Fatalf("err = %v", err)
+	if err := r.Route(context.Background(), d, green); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("err = %v, want fs.ErrNotExist", err)
 	}
 }
 
 func TestConfirmWaitsForServerSet(t *testing.T) {
-	r, api := newRouter(t)
+	r, api := newDynamic(t)
 	d := deploy(t, "", &contract.Proxy{AppPort: 3000})
 	api.set("app-web@file", "http://172.18.0.9:3000")
 	go func() {
@@ -136,7 +137,7 @@ func TestConfirmWaitsForServerSet(t *testing.T) {
 }
 
 func TestConfirmTimeoutSaysWhatTraefikShowed(t *testing.T) {
-	r, api := newRouter(t)
+	r, api := newDynamic(t)
 	d := deploy(t, "", &contract.Proxy{AppPort: 3000})
 	api.set("app-web@file", "http://172.18.0.9:3000", "http://172.18.0.5:3000")
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)

@@ -8,12 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/pkg/atomicfile"
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
@@ -30,15 +30,16 @@ const (
 	fileMode = 0o644
 )
 
-// Router writes file-provider configuration into Dir and confirms it
-// through Traefik's API at API. It implements swap.Router.
+// Dynamic is Traefik's dynamic configuration on this host: it writes a
+// role's file-provider configuration into Dir and confirms it through
+// Traefik's API at API. It is the swap.Router of the host.
 //
 // Drain: Traefik does not expose in-flight requests per server, so Drain
 // returns at once. Requests already proxied to blue are not cut by the
 // configuration change (Traefik keeps the old handler for them); blue gets
 // SIGTERM afterwards and finishes them within the stop timeout (DESIGN:
 // a 3 s request in flight on the old server completed with 200).
-type Router struct {
+type Dynamic struct {
 	// Dir is the directory Traefik's file provider watches.
 	Dir string
 	// API is the base URL of Traefik's API, e.g. "http://kamal-traefik:8080".
@@ -49,10 +50,10 @@ type Router struct {
 	PollInterval time.Duration
 }
 
-var _ swap.Router = (*Router)(nil)
+var _ swap.Router = (*Dynamic)(nil)
 
 // Route writes the role's configuration with servers as its only backends.
-func (r *Router) Route(ctx context.Context, d *contract.Deploy, servers []swap.Server) error {
+func (dyn *Dynamic) Route(ctx context.Context, d *contract.Deploy, servers []swap.Server) error {
 	data, err := Render(d, servers)
 	if err != nil {
 		return err
@@ -60,30 +61,31 @@ func (r *Router) Route(ctx context.Context, d *contract.Deploy, servers []swap.S
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(r.Dir, FileName(d)), data)
+	return atomicfile.WriteFile(filepath.Join(dyn.Dir, FileName(d)), data, fileMode)
 }
 
 // Unroute removes the role's configuration file.
-func (r *Router) Unroute(ctx context.Context, d *contract.Deploy) error {
-	p := filepath.Join(r.Dir, FileName(d))
-	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove traefik config %s: %w", p, err)
+func (dyn *Dynamic) Unroute(ctx context.Context, d *contract.Deploy) error {
+	if err := atomicfile.Remove(filepath.Join(dyn.Dir, FileName(d))); err != nil {
+		return fmt.Errorf("remove traefik config: %w", err)
 	}
-	return syncDir(r.Dir)
+	return nil
 }
 
 // Drain returns at once; see the type's documentation.
-func (r *Router) Drain(ctx context.Context, d *contract.Deploy, old []swap.Server) error { return nil }
+func (dyn *Dynamic) Drain(ctx context.Context, d *contract.Deploy, old []swap.Server) error {
+	return nil
+}
 
 // Confirm polls Traefik's API until the role's service has exactly the
 // servers' URLs, or ctx ends; the error then says what Traefik last showed.
-func (r *Router) Confirm(ctx context.Context, d *contract.Deploy, servers []swap.Server) error {
+func (dyn *Dynamic) Confirm(ctx context.Context, d *contract.Deploy, servers []swap.Server) error {
 	want, err := ServerURLs(d, servers)
 	if err != nil {
 		return err
 	}
 	slices.Sort(want)
-	interval := r.PollInterval
+	interval := dyn.PollInterval
 	if interval <= 0 {
 		interval = DefaultPollInterval
 	}
@@ -91,7 +93,7 @@ func (r *Router) Confirm(ctx context.Context, d *contract.Deploy, servers []swap
 	defer ticker.Stop()
 	var last string
 	for {
-		got, err := r.ServiceServers(ctx, contract.RouteName(d)+"@file")
+		got, err := dyn.ServiceServers(ctx, contract.RouteName(d)+"@file")
 		switch {
 		case err != nil:
 			// A poll cut short by ctx says less than the one before it.
@@ -116,15 +118,15 @@ var ErrServiceNotFound = errors.New("service not found in traefik")
 
 // ServiceServers returns the sorted server URLs Traefik currently serves for
 // service ("name@provider").
-func (r *Router) ServiceServers(ctx context.Context, service string) ([]string, error) {
+func (dyn *Dynamic) ServiceServers(ctx context.Context, service string) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	u := strings.TrimRight(r.API, "/") + "/api/http/services/" + url.PathEscape(service)
+	u := strings.TrimRight(dyn.API, "/") + "/api/http/services/" + url.PathEscape(service)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("query traefik service %s: %w", service, err)
 	}
-	c := r.Client
+	c := dyn.Client
 	if c == nil {
 		c = http.DefaultClient
 	}
@@ -132,7 +134,8 @@ func (r *Router) ServiceServers(ctx context.Context, service string) ([]string, 
 	if err != nil {
 		return nil, fmt.Errorf("query traefik service %s: %w", service, err)
 	}
-	defer resp.Body.Close()
+	// Read to the limit below: closing the body cannot fail the query.
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIBody))
 	if err != nil {
 		return nil, fmt.Errorf("query traefik service %s: %w", service, err)
@@ -163,52 +166,4 @@ func (r *Router) ServiceServers(ctx context.Context, service string) ([]string, 
 	}
 	slices.Sort(out)
 	return out, nil
-}
-
-// WriteFileAtomic replaces path with data: a temp file in the same
-// directory (hidden, and with an extension the file provider ignores),
-// fsync, rename, fsync of the directory.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Chmod(fileMode); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	return nil
 }

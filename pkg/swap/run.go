@@ -1,0 +1,118 @@
+package swap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/docker"
+)
+
+// run is one execution of a plan: what its steps share.
+type run struct {
+	e     *Engine
+	d     *contract.Deploy
+	plan  *Plan
+	emit  func(contract.Event)
+	log   *slog.Logger
+	res   *Result
+	start time.Time
+
+	// green is the container that will serve, once created or adopted.
+	green docker.Container
+	// greenWasRunning: a rollback's target ran before the rollback began,
+	// so a failure leaves it running.
+	greenWasRunning bool
+	healthyAt       time.Time
+	// routed is set once the proxy may route to green.
+	routed bool
+	// greenLogs are a failed green's last log lines (redacted).
+	greenLogs string
+}
+
+func (e *Engine) newRun(d *contract.Deploy, p *Plan, emit func(contract.Event)) *run {
+	if emit == nil {
+		emit = func(contract.Event) {}
+	}
+	return &run{
+		e: e, d: d, plan: p, emit: emit,
+		log: e.logger().With("component", "swap", "kind", p.Kind, "service", d.Service,
+			"destination", d.Destination, "role", d.Role, "version", d.Version),
+		res: &Result{Kind: p.Kind, Version: d.Version, Container: p.Green, Previous: containerNames(p.Blue), Plan: p},
+	}
+}
+
+// execute runs the plan's steps in order. Before cutover a failure undoes
+// green; after it, failures are warnings.
+func (r *run) execute(ctx context.Context) (*Result, error) {
+	r.start = time.Now()
+	r.log.Info("swap starting", "plan", r.plan.Names())
+	for _, st := range r.plan.Steps {
+		_, isCutover := st.(cutover)
+		postCutover := r.routed && !isCutover
+		if err := ctx.Err(); err != nil {
+			return r.abort(ctx, st, err)
+		}
+		err := r.step(ctx, st)
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+			return r.abort(ctx, st, err)
+		}
+		if postCutover {
+			r.res.Warnings = append(r.res.Warnings, st.Name()+": "+err.Error())
+			r.log.Warn("step failed after cutover", "step", st.Name(), "err", err)
+			continue
+		}
+		return nil, r.fail(st, err)
+	}
+	r.res.Total = time.Since(r.start)
+	r.log.Info("swap done", "container", r.res.Container, "healthy", r.res.Healthy, "cutover", r.res.Cutover, "total", r.res.Total)
+	return r.res, nil
+}
+
+// step executes st between its start and its done or fail event.
+func (r *run) step(ctx context.Context, st Step) error {
+	r.transition(st, contract.EventStart, "", 0)
+	t0 := time.Now()
+	err := st.Execute(ctx, r)
+	if err != nil {
+		r.transition(st, contract.EventFail, err.Error(), time.Since(t0))
+		return err
+	}
+	r.transition(st, contract.EventDone, "", time.Since(t0))
+	return nil
+}
+
+func (r *run) transition(st Step, status, msg string, dur time.Duration) {
+	r.emit(contract.Event{Time: time.Now().UTC(), Step: st.Name(), Status: status, Container: st.Container(),
+		Message: msg, Elapsed: contract.Duration(dur)})
+}
+
+// fail handles a failure before or at cutover: the proxy goes back to
+// blue, green is stopped and kept, and the error carries its logs.
+func (r *run) fail(st Step, err error) error {
+	r.undo(r.undoPlan(false))
+	r.log.Error("swap failed", "step", st.Name(), "err", err)
+	return &StepError{Step: st.Name(), Container: r.plan.Green, Logs: r.greenLogs, Err: err}
+}
+
+// abort handles a cancelled context: stop quietly, leave the host serving.
+// Before the proxy may route to green, green is stopped; after, nothing is
+// stopped (green and blue both run; the proxy points at one of them).
+func (r *run) abort(ctx context.Context, st Step, err error) (*Result, error) {
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
+		err = fmt.Errorf("%w: %w", err, cause)
+	}
+	r.log.Warn("swap cancelled", "step", st.Name(), "routed", r.routed)
+	r.undo(r.undoPlan(true))
+	if !r.routed {
+		return nil, &StepError{Step: st.Name(), Container: r.plan.Green, Err: err}
+	}
+	r.res.Total = time.Since(r.start)
+	return r.res, &StepError{Step: st.Name(), Container: r.plan.Green, Err: err}
+}

@@ -1,0 +1,154 @@
+package swap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/docker"
+)
+
+// The steps that switch the role to green: from cutover on the proxy may
+// route to green, so a failure of a later step is a warning (green serves)
+// and a cancelled ctx stops nothing.
+
+// cutover points the proxy at green alone and waits until it serves it.
+type cutover struct {
+	green string
+	proxy *contract.Proxy
+}
+
+func (cutover) Name() string        { return StepCutover }
+func (s cutover) Container() string { return s.green }
+func (s cutover) Format() string    { return "route " + routeDetail(s.proxy) + " to " + s.green }
+
+func (s cutover) Execute(ctx context.Context, r *run) error {
+	servers := []Server{ServerFor(r.d, r.green)}
+	// From the Route call on, the proxy may serve green.
+	r.routed = true
+	if err := r.e.Router.Route(ctx, r.d, servers); err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, r.e.confirmTimeout())
+	defer cancel()
+	if err := r.e.Router.Confirm(cctx, r.d, servers); err != nil {
+		return fmt.Errorf("confirm cutover to %s: %w", servers[0].Address, err)
+	}
+	r.res.Cutover = time.Since(r.healthyAt)
+	return nil
+}
+
+// drainBlue waits until blue has no requests in flight, bounded by the
+// drain timeout.
+type drainBlue struct {
+	blue    []docker.Container
+	timeout contract.Duration
+}
+
+func (drainBlue) Name() string        { return StepDrainBlue }
+func (s drainBlue) Container() string { return containerNames(s.blue) }
+
+func (s drainBlue) Format() string {
+	return fmt.Sprintf("%s within %s", containerNames(s.blue), s.timeout.D())
+}
+
+func (s drainBlue) Execute(ctx context.Context, r *run) error {
+	dctx, cancel := context.WithTimeout(ctx, s.timeout.D())
+	defer cancel()
+	err := r.e.Router.Drain(dctx, r.d, servers(r.d, s.blue))
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		// A drain that outlasts its timeout still proceeds to stop blue.
+		return fmt.Errorf("drain %s: in-flight requests remain after %s", containerNames(s.blue), s.timeout.D())
+	}
+	return err
+}
+
+// stopBlue stops the containers green replaced (kept for rollback).
+type stopBlue struct {
+	blue    []docker.Container
+	timeout contract.Duration
+}
+
+func (stopBlue) Name() string        { return StepStopBlue }
+func (s stopBlue) Container() string { return containerNames(s.blue) }
+
+func (s stopBlue) Format() string {
+	return fmt.Sprintf("%s with stop timeout %s", containerNames(s.blue), s.timeout.D())
+}
+
+func (s stopBlue) Execute(ctx context.Context, r *run) error {
+	var errs []error
+	for _, c := range s.blue {
+		sctx, cancel := context.WithTimeout(ctx, s.timeout.D()+stopGrace)
+		err := r.e.Docker.Stop(sctx, c.ID, s.timeout.D())
+		cancel()
+		if err != nil && !docker.IsNotFound(err) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// prune removes the role's stopped containers beyond the newest keep.
+type prune struct {
+	keep int
+}
+
+func (prune) Name() string      { return StepPrune }
+func (prune) Container() string { return "" }
+func (s prune) Format() string  { return fmt.Sprintf("keep newest %d stopped", s.keep) }
+
+func (s prune) Execute(ctx context.Context, r *run) error {
+	cs, err := r.e.roleContainers(ctx, roleOf(r.d))
+	if err != nil {
+		return err
+	}
+	cs, err = r.e.inspectAll(ctx, cs)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, c := range PruneCandidates(cs, s.keep, r.green.ID) {
+		if err := r.e.Docker.Remove(ctx, c.ID, false); err != nil && !docker.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("prune %s: %w", c.Name, err))
+			continue
+		}
+		r.res.Pruned = append(r.res.Pruned, c.Name)
+	}
+	return errors.Join(errs...)
+}
+
+// servers are cs as backends of d's role.
+func servers(d *contract.Deploy, cs []docker.Container) []Server {
+	out := make([]Server, len(cs))
+	for i, c := range cs {
+		out[i] = ServerFor(d, c)
+	}
+	return out
+}
+
+func containerNames(cs []docker.Container) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func routeDetail(px *contract.Proxy) string {
+	switch {
+	case len(px.TraefikLabels) > 0:
+		return "traefik labels"
+	case px.Rule != "":
+		return px.Rule
+	case len(px.Hosts) > 0:
+		return strings.Join(px.Hosts, ",") + px.PathPrefix
+	case px.PathPrefix != "":
+		return px.PathPrefix
+	default:
+		return "all requests"
+	}
+}
