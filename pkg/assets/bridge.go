@@ -22,6 +22,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // Source yields a tar stream of one directory of an image, entries named
@@ -63,13 +65,30 @@ func (b *Bridge) VolumeDir(r Role, version string) string {
 	return filepath.Join(b.Root, r.group(), "volumes", r.Role, version)
 }
 
-// Prepare extracts version's assets from image and merges them with
+// Prepare is PrepareRole for d's role, image, asset path and version.
+func (b *Bridge) Prepare(ctx context.Context, d *contract.Deploy, previous string) (string, error) {
+	if d.Assets == nil {
+		return "", nil
+	}
+	return b.PrepareRole(ctx, roleOf(d), d.Image, d.Assets.Path, d.Version, previous)
+}
+
+// Prune is PruneRole for d's role, keeping d's version.
+func (b *Bridge) Prune(d *contract.Deploy) error {
+	return b.PruneRole(roleOf(d), d.Version)
+}
+
+func roleOf(d *contract.Deploy) Role {
+	return Role{Service: d.Service, Destination: d.Destination, Role: d.Role}
+}
+
+// PrepareRole extracts version's assets from image and merges them with
 // previous's (the version now serving; empty for none) both ways: the new
 // container sees the old version's assets and the old container, still
 // serving while the new one starts, sees the new ones. Files already present
 // are never overwritten, so a version always serves its own copy of a name
 // both hold. It returns the directory to mount.
-func (b *Bridge) Prepare(ctx context.Context, r Role, image, assetPath, version, previous string) (string, error) {
+func (b *Bridge) PrepareRole(ctx context.Context, r Role, image, assetPath, version, previous string) (string, error) {
 	extracted := b.ExtractedDir(r, version)
 	if err := b.extract(ctx, image, assetPath, extracted); err != nil {
 		return "", fmt.Errorf("extract assets of %s: %w", version, err)
@@ -102,7 +121,8 @@ func (b *Bridge) extract(ctx context.Context, image, assetPath, dst string) erro
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp) //nolint:errcheck // gone after the rename; a leftover is pruned later
+	// Gone after the rename; a leftover is removed by the next Prune.
+	defer func() { _ = os.RemoveAll(tmp) }()
 	rc, err := b.Source.Archive(ctx, image, assetPath)
 	if err != nil {
 		return err
@@ -123,10 +143,10 @@ func (b *Bridge) extract(ctx context.Context, image, assetPath, dst string) erro
 	return os.Rename(tmp, dst)
 }
 
-// Prune removes the role's asset directories of every version but keep, as
+// PruneRole removes the role's asset directories of every version but keep, as
 // Kamal does once the old container is stopped. A retained container rolled
 // back to later gets its directories back from Prepare.
-func (b *Bridge) Prune(r Role, keep ...string) error {
+func (b *Bridge) PruneRole(r Role, keep ...string) error {
 	keepNames := map[string]bool{}
 	for _, v := range keep {
 		keepNames[v] = true

@@ -97,13 +97,13 @@ var images = fakeSource{
 func TestPrepareBridgesBothWays(t *testing.T) {
 	ctx := context.Background()
 	b := newBridge(t, images)
-	v1, err := b.Prepare(ctx, web, "app:v1", "/rails/public/assets", "v1", "")
+	v1, err := b.PrepareRole(ctx, web, "app:v1", "/rails/public/assets", "v1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	equal(t, "v1 alone", tree(t, v1), []string{"app-aaa.css=v1 css", "manifest.json=v1"})
 
-	v2, err := b.Prepare(ctx, web, "app:v2", "/rails/public/assets", "v2", "v1")
+	v2, err := b.PrepareRole(ctx, web, "app:v2", "/rails/public/assets", "v2", "v1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,14 +125,14 @@ func TestPruneThenRollbackRecreates(t *testing.T) {
 	b := newBridge(t, images)
 	admin := Role{Service: "app", Role: "web-admin"}
 	for _, r := range []Role{web, admin} {
-		if _, err := b.Prepare(ctx, r, "app:v1", "/assets", "v1", ""); err != nil {
+		if _, err := b.PrepareRole(ctx, r, "app:v1", "/assets", "v1", ""); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.Prepare(ctx, r, "app:v2", "/assets", "v2", "v1"); err != nil {
+		if _, err := b.PrepareRole(ctx, r, "app:v2", "/assets", "v2", "v1"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := b.Prune(web, "v2"); err != nil {
+	if err := b.PruneRole(web, "v2"); err != nil {
 		t.Fatal(err)
 	}
 	for _, dir := range []string{b.ExtractedDir(web, "v1"), b.VolumeDir(web, "v1")} {
@@ -144,7 +144,7 @@ func TestPruneThenRollbackRecreates(t *testing.T) {
 		t.Errorf("pruning web touched web-admin: %v", err)
 	}
 	// Rolling back to v1: its directories come back with v2's assets too.
-	v1, err := b.Prepare(ctx, web, "app:v1", "/assets", "v1", "v2")
+	v1, err := b.PrepareRole(ctx, web, "app:v1", "/assets", "v1", "v2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestPrepareRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.image, func(t *testing.T) {
 			b := newBridge(t, src)
-			_, err := b.Prepare(context.Background(), web, tt.image, "/assets", "v1", "")
+			_, err := b.PrepareRole(context.Background(), web, tt.image, "/assets", "v1", "")
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err %v, want %v", err, tt.want)
 			}

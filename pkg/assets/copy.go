@@ -170,7 +170,7 @@ func copyFile(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	defer in.Close() //nolint:errcheck // read-only
+	defer func() { _ = in.Close() }() // read-only: nothing to flush
 	info, err := in.Stat()
 	if err != nil {
 		return err

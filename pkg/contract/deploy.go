@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,23 +17,6 @@ import (
 
 // APIVersion is the only wire-spec version this build reads and writes.
 const APIVersion = "docker-kamal/v1"
-
-// Entrypoint names, as the sidecar's Traefik static configuration defines
-// them and the plugin's routers refer to them.
-const (
-	EntryPointWeb       = "web"
-	EntryPointWebSecure = "websecure"
-)
-
-// RouteName is the Traefik object name (router, service, file) of d's role:
-// service-role[-destination]. Both sides derive it, so it lives here.
-func RouteName(d *Deploy) string {
-	parts := []string{d.Service, d.Role}
-	if d.Destination != "" {
-		parts = append(parts, d.Destination)
-	}
-	return strings.Join(parts, "-")
-}
 
 // DefaultNetwork is the Docker network app containers, Traefik and the
 // sidecar share on every host.
@@ -115,28 +97,6 @@ type Deploy struct {
 	// the sidecar extracts them from the image, merges in the version being
 	// replaced, and bind-mounts the result at Assets.Path.
 	Assets *Assets `json:"assets,omitempty"`
-}
-
-// Assets is Kamal's asset_path for a role behind the proxy.
-type Assets struct {
-	// Path is the absolute directory in the image that holds the assets,
-	// e.g. "/rails/public/assets".
-	Path string `json:"path"`
-	// Options are bind-mount options for the mount ("ro", "z"), as after
-	// the second colon of asset_path.
-	Options string `json:"options,omitempty"`
-}
-
-var mountOptionsRE = regexp.MustCompile(`^[a-zA-Z,]*$`)
-
-func (a *Assets) validate() error {
-	if !strings.HasPrefix(a.Path, "/") || strings.Contains(a.Path, ":") || path.Clean(a.Path) == "/" {
-		return &FieldError{"assets.path", fmt.Sprintf("%q must be an absolute directory other than / and hold no colon", a.Path)}
-	}
-	if !mountOptionsRE.MatchString(a.Options) {
-		return &FieldError{"assets.options", fmt.Sprintf("%q must be comma-separated mount options", a.Options)}
-	}
-	return nil
 }
 
 // ContainerOptions are the docker run options the config may set.
@@ -470,20 +430,6 @@ func (d *Deploy) ApplyDefaults() {
 	if h.Kind == HealthRunning && h.ReadinessDelay == 0 {
 		h.ReadinessDelay = Duration(DefaultReadinessDelay)
 	}
-}
-
-// ContainerName follows Kamal: service-role[-destination]-version.
-func (d *Deploy) ContainerName() string {
-	return ContainerName(d.Service, d.Role, d.Destination, d.Version)
-}
-
-// ContainerName builds a Kamal container name.
-func ContainerName(service, role, destination, version string) string {
-	parts := []string{service, role}
-	if destination != "" {
-		parts = append(parts, destination)
-	}
-	return strings.Join(append(parts, version), "-")
 }
 
 // Redacted returns a copy safe to log, journal or audit: secret values are

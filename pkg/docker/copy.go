@@ -17,7 +17,7 @@ import (
 func (c *Client) CopyFrom(ctx context.Context, id, p string) (io.ReadCloser, error) {
 	res, err := c.api.CopyFromContainer(ctx, id, client.CopyFromContainerOptions{SourcePath: p})
 	if err != nil {
-		return nil, fmt.Errorf("copy %s out of %s: %w", p, id, err)
+		return nil, wrap(fmt.Sprintf("copy %s out of %s", p, id), err)
 	}
 	if res.Stat.Mode&os.ModeSymlink == 0 {
 		return res.Content, nil
@@ -30,7 +30,7 @@ func (c *Client) CopyFrom(ctx context.Context, id, p string) (io.ReadCloser, err
 	}
 	res, err = c.api.CopyFromContainer(ctx, id, client.CopyFromContainerOptions{SourcePath: target})
 	if err != nil {
-		return nil, fmt.Errorf("copy %s (-> %s) out of %s: %w", p, target, id, err)
+		return nil, wrap(fmt.Sprintf("copy %s (-> %s) out of %s", p, target, id), err)
 	}
 	return res.Content, nil
 }

@@ -3,7 +3,9 @@ package sidecar
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
+	"github.com/dockerkamal/docker-kamal/pkg/assets"
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
@@ -34,7 +36,10 @@ func NewDeps(ctx context.Context, cfg Config) (Deps, func(), error) {
 		return Deps{}, nil, err
 	}
 	prober := swap.HealthProber{Docker: dc}
-	engine := &swap.Engine{Docker: dc, Router: router, Prober: prober, Logger: cfg.Logger}
+	// StateDir is the same path on the host (the sidecar's mount), so the
+	// asset directories it writes are valid bind-mount sources.
+	bridge := &assets.Bridge{Root: filepath.Join(cfg.StateDir, "assets"), Source: assets.DockerSource{Docker: dc}}
+	engine := &swap.Engine{Docker: dc, Router: router, Prober: prober, Assets: bridge, Logger: cfg.Logger}
 	deps := Deps{
 		Swaps:       engine,
 		Containers:  dc,

@@ -4,7 +4,6 @@ package spec
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
@@ -161,22 +160,11 @@ func (c *Config) containerOptions(r *Role, d *contract.Deploy) {
 		o.LogOpts[k] = v
 	}
 	if r.AssetPath != "" && r.Proxy != nil {
-		// Asset bridging: a per-version host directory mounted at the path.
+		// The sidecar extracts each version's assets and mounts them
+		// merged with the previous version's (Kamal's asset bridging).
 		p, opts, _ := strings.Cut(r.AssetPath, ":")
-		dir := path.Join("/var/lib/kamal/assets", c.serviceAndDestination(), r.Name)
-		v := dir + ":" + p
-		if opts != "" {
-			v += ":" + opts
-		}
-		o.Volumes = append(o.Volumes, v)
+		d.Assets = &contract.Assets{Path: p, Options: opts}
 	}
-}
-
-func (c *Config) serviceAndDestination() string {
-	if c.Destination == "" {
-		return c.Service
-	}
-	return c.Service + "-" + c.Destination
 }
 
 // healthcheck picks the readiness probe: HTTP for proxied roles (Kamal 2

@@ -3,6 +3,7 @@ package spec
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,5 +135,26 @@ func TestBootParallelRolesDefault(t *testing.T) {
 				t.Errorf("parallel roles = %v, want %v", c.Boot.ParallelRoles, tt.want)
 			}
 		})
+	}
+}
+
+// asset_path is bridged by the sidecar (contract.Assets), never a plain
+// bind mount that would hide the image's own files.
+func TestDeployAssetPath(t *testing.T) {
+	c, err := loadCompat(t, "v2", "deploy_with_assets.yml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Deploy("web", "1.1.1.1", "v2", "dhh/app:v2", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Assets == nil || d.Assets.Path != "/public/assets" {
+		t.Fatalf("assets = %+v, want path /public/assets", d.Assets)
+	}
+	for _, v := range d.Options.Volumes {
+		if strings.Contains(v, "/public/assets") {
+			t.Errorf("volume %q mounts over the image's assets", v)
+		}
 	}
 }

@@ -54,6 +54,8 @@ type Engine struct {
 	Router Router
 	// Prober defaults to HealthProber over Docker.
 	Prober Prober
+	// Assets is required for roles with an asset path.
+	Assets Assets
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// LogTail and ConfirmTimeout default to DefaultLogTail and

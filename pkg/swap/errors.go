@@ -53,3 +53,7 @@ func (e *StepError) Error() string {
 }
 
 func (e *StepError) Unwrap() error { return e.Err }
+
+// ErrNoAssetBridge: a spec with an asset path reached an engine built
+// without an Assets implementation.
+var ErrNoAssetBridge = errors.New("this engine has no asset bridge")

@@ -79,3 +79,13 @@ type Prober interface {
 	// Check probes once, bounded by ctx (status and reconcile).
 	Check(ctx context.Context, d *contract.Deploy, c docker.Container) error
 }
+
+// Assets bridges a role's static assets across versions (prepare-assets,
+// prune-assets); pkg/assets implements it.
+type Assets interface {
+	// Prepare readies d's asset directory with previous's assets merged
+	// in (previous "" for none) and returns the directory to mount.
+	Prepare(ctx context.Context, d *contract.Deploy, previous string) (string, error)
+	// Prune removes the directories of every version of d's role but d's.
+	Prune(d *contract.Deploy) error
+}

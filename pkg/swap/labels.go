@@ -61,7 +61,8 @@ func decodeSpec(v string) (*contract.Deploy, error) {
 }
 
 // containerSpec builds the docker create request for green.
-func containerSpec(d *contract.Deploy) (docker.ContainerSpec, error) {
+// assetsDir, when set, is bind-mounted at the spec's asset path.
+func containerSpec(d *contract.Deploy, assetsDir string) (docker.ContainerSpec, error) {
 	if len(d.Options.Extra) > 0 {
 		return docker.ContainerSpec{}, fmt.Errorf("build container: options.extra %v: %w", slices.Sorted(maps.Keys(d.Options.Extra)), ErrUnsupportedOption)
 	}
@@ -83,6 +84,14 @@ func containerSpec(d *contract.Deploy) (docker.ContainerSpec, error) {
 	for _, k := range slices.Sorted(maps.Keys(d.SecretEnv)) {
 		env = append(env, k+"="+d.SecretEnv[k])
 	}
+	volumes := d.Options.Volumes
+	if assetsDir != "" && d.Assets != nil {
+		mount := assetsDir + ":" + d.Assets.Path
+		if d.Assets.Options != "" {
+			mount += ":" + d.Assets.Options
+		}
+		volumes = append(slices.Clone(volumes), mount)
+	}
 	return docker.ContainerSpec{
 		Name:        d.ContainerName(),
 		Image:       d.Image,
@@ -92,7 +101,7 @@ func containerSpec(d *contract.Deploy) (docker.ContainerSpec, error) {
 		Network:     d.Network,
 		Memory:      d.Options.Memory,
 		CPUs:        d.Options.CPUs,
-		Volumes:     d.Options.Volumes,
+		Volumes:     volumes,
 		Restart:     d.Options.Restart,
 		LogDriver:   d.Options.LogDriver,
 		LogOpts:     d.Options.LogOpts,

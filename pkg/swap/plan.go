@@ -81,10 +81,13 @@ func PlanDeploy(d *contract.Deploy, current []docker.Container, asideName string
 	if aside != nil {
 		p.Steps = append(p.Steps, renameAside{from: *aside, to: asideName})
 	}
+	before, after := assetSteps(d, versions(p.Blue))
+	p.Steps = append(p.Steps, before...)
 	p.Steps = append(p.Steps,
 		startGreen{green: p.Green, network: d.Network},
 		waitHealthy{green: p.Green, check: d.Healthcheck, timeout: d.DeployTimeout})
 	p.Steps = append(p.Steps, p.switchSteps(d)...)
+	p.Steps = append(p.Steps, after...)
 	p.Steps = append(p.Steps, prune{keep: d.RetainContainers})
 	return p, nil
 }
@@ -101,10 +104,13 @@ func PlanRollback(d *contract.Deploy, retained docker.Container, current []docke
 			p.Blue = append(p.Blue, c)
 		}
 	}
+	before, after := assetSteps(d, versions(p.Blue))
+	p.Steps = append(p.Steps, before...)
 	p.Steps = append(p.Steps,
 		startRetained{retained: retained},
 		waitHealthy{green: p.Green, check: d.Healthcheck, timeout: d.DeployTimeout})
 	p.Steps = append(p.Steps, p.switchSteps(d)...)
+	p.Steps = append(p.Steps, after...)
 	return p
 }
 
@@ -127,4 +133,13 @@ func (p *Plan) switchSteps(d *contract.Deploy) []Step {
 // serving reports whether c is (supposed to be) up.
 func serving(c docker.Container) bool {
 	return c.State == docker.StateRunning || c.State == docker.StateRestarting
+}
+
+// versions are the app versions of cs, from their labels.
+func versions(cs []docker.Container) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.Labels[contract.LabelVersion])
+	}
+	return out
 }

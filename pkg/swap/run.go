@@ -31,6 +31,8 @@ type run struct {
 	routed bool
 	// greenLogs are a failed green's last log lines (redacted).
 	greenLogs string
+	// assetsDir is the directory green mounts at its asset path.
+	assetsDir string
 }
 
 func (e *Engine) newRun(d *contract.Deploy, p *Plan, emit func(contract.Event)) *run {

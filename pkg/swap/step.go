@@ -31,6 +31,8 @@ const (
 	StepDrainBlue     = "drain-blue"
 	StepStopBlue      = "stop-blue"
 	StepPrune         = "prune"
+	StepPrepareAssets = "prepare-assets"
+	StepPruneAssets   = "prune-assets"
 )
 
 // RoutesGreen reports whether, once the named step has begun, the proxy may
@@ -38,7 +40,7 @@ const (
 // green is healthy) instead of undoing it.
 func RoutesGreen(step string) bool {
 	switch step {
-	case StepCutover, StepDrainBlue, StepStopBlue, StepPrune:
+	case StepCutover, StepDrainBlue, StepStopBlue, StepPrune, StepPruneAssets:
 		return true
 	}
 	return false

@@ -66,7 +66,7 @@ func (s startGreen) Container() string { return s.green }
 func (s startGreen) Format() string    { return fmt.Sprintf("%s on network %s", s.green, s.network) }
 
 func (s startGreen) Execute(ctx context.Context, r *run) error {
-	cs, err := containerSpec(r.d)
+	cs, err := containerSpec(r.d, r.assetsDir)
 	if err != nil {
 		return err
 	}
