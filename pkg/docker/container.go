@@ -57,6 +57,9 @@ type ContainerSpec struct {
 	Restart   string
 	LogDriver string
 	LogOpts   map[string]string
+	// Extra are further docker run options by name without dashes
+	// (contract.ExtraOptions).
+	Extra map[string][]string
 	// StopTimeout is the container's default stop timeout; 0 leaves the
 	// engine default.
 	StopTimeout time.Duration

@@ -44,6 +44,9 @@ func (s ContainerSpec) toAPI() (*container.Config, *container.HostConfig, *netwo
 		}
 		hc.NanoCPUs = int64(f * 1e9)
 	}
+	if err := applyExtra(cfg, hc, s.Extra); err != nil {
+		return nil, nil, nil, err
+	}
 	rp, err := parseRestart(s.Restart)
 	if err != nil {
 		return nil, nil, nil, err

@@ -111,10 +111,9 @@ func (c *Config) stopTimeout(r *Role) contract.Duration {
 }
 
 // containerOptions maps the role's `options:` onto d.Options. memory, cpus,
-// volume(s), restart, log-driver and log-opt have fields of their own; any
-// other key is carried in Options.Extra, which the sidecar refuses to run
-// (it honours no extra docker options yet), so the deploy of such a role
-// fails on the host rather than here.
+// volume(s), restart, log-driver and log-opt have fields of their own; the
+// others (contract.ExtraOptions, checked at load by roleOptions) travel in
+// Options.Extra and the sidecar applies them as docker run would.
 func (c *Config) containerOptions(r *Role, d *contract.Deploy) {
 	o := &d.Options
 	o.Volumes = append(o.Volumes, c.Volumes...)

@@ -63,7 +63,7 @@ type rawRegistry struct {
 type rawRole struct {
 	Hosts       *yaml.Node         `kamal:"hosts"`
 	Cmd         string             `kamal:"cmd"`
-	Options     options            `kamal:"options"`
+	Options     roleOptions        `kamal:"options"`
 	Labels      map[string]string  `kamal:"labels"`
 	Env         *yaml.Node         `kamal:"env"`
 	Logging     *yaml.Node         `kamal:"logging"`

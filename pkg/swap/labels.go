@@ -63,8 +63,10 @@ func decodeSpec(v string) (*contract.Deploy, error) {
 // containerSpec builds the docker create request for green.
 // assetsDir, when set, is bind-mounted at the spec's asset path.
 func containerSpec(d *contract.Deploy, assetsDir string) (docker.ContainerSpec, error) {
-	if len(d.Options.Extra) > 0 {
-		return docker.ContainerSpec{}, fmt.Errorf("build container: options.extra %v: %w", slices.Sorted(maps.Keys(d.Options.Extra)), ErrUnsupportedOption)
+	for _, k := range slices.Sorted(maps.Keys(d.Options.Extra)) {
+		if !contract.IsExtraOption(k) {
+			return docker.ContainerSpec{}, fmt.Errorf("build container: options.extra %s: %w", k, ErrUnsupportedOption)
+		}
 	}
 	label, err := encodeSpec(d)
 	if err != nil {
@@ -105,6 +107,7 @@ func containerSpec(d *contract.Deploy, assetsDir string) (docker.ContainerSpec, 
 		Restart:     d.Options.Restart,
 		LogDriver:   d.Options.LogDriver,
 		LogOpts:     d.Options.LogOpts,
+		Extra:       d.Options.Extra,
 		StopTimeout: d.StopTimeout.D(),
 	}, nil
 }
