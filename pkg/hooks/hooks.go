@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/output"
 )
 
 // DefaultTimeout bounds one hook run.
@@ -117,13 +119,12 @@ func (r *Runner) Run(ctx context.Context, name string, env Env) (ran bool, err e
 	cmd := exec.CommandContext(ctx, abs)
 	cmd.Env = append(os.Environ(), env.Vars()...)
 	var captured bytes.Buffer
-	cmd.Stdout = io.MultiWriter(orDiscard(r.Stdout), &captured)
-	cmd.Stderr = io.MultiWriter(orDiscard(r.Stderr), &captured)
+	cmd.Stdout, cmd.Stderr = tee(r.Stdout, &captured), tee(r.Stderr, &captured)
 	cmd.WaitDelay = 5 * time.Second
 	err = cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return true, &HookError{Name: name, Code: ee.ExitCode(), Output: tail(captured.String(), 20)}
+		return true, &HookError{Name: name, Code: ee.ExitCode(), Output: output.LastLines(captured.String(), 20)}
 	}
 	if err != nil {
 		return true, fmt.Errorf("hook %s: %w", name, err)
@@ -131,17 +132,10 @@ func (r *Runner) Run(ctx context.Context, name string, env Env) (ran bool, err e
 	return true, nil
 }
 
-func orDiscard(w io.Writer) io.Writer {
+// tee is w and captured, or captured alone when w is nil.
+func tee(w io.Writer, captured io.Writer) io.Writer {
 	if w == nil {
-		return io.Discard
+		return captured
 	}
-	return w
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return io.MultiWriter(w, captured)
 }
