@@ -109,7 +109,7 @@ func (s *Session) accessoryDocker(ctx context.Context, name, op string) error {
 			if _, err := c.Output(ctx, accessoryDockerCommand(op, a.Service)); err != nil {
 				return fmt.Errorf("%s %s: %w", op, a.Service, err)
 			}
-			s.Out.Step(c.Host(), op+" accessory "+a.Name, "done", time.Since(t0))
+			s.out.Step(c.Host(), op+" accessory "+a.Name, "done", time.Since(t0))
 			return nil
 		})
 	})(ctx)
@@ -145,7 +145,7 @@ func (s *Session) upgradeAccessory(ctx context.Context, a *spec.Accessory, hosts
 		// A missing container (an error) runs no image: it is stale too.
 		out, _ := c.Output(ctx, "docker inspect --format '{{.Config.Image}}' "+transport.Quote(a.Service)+" 2>/dev/null")
 		if strings.TrimSpace(string(out)) == a.Image {
-			s.Out.Step(c.Host(), "accessory "+a.Name, "already runs "+a.Image, 0)
+			s.out.Step(c.Host(), "accessory "+a.Name, "already runs "+a.Image, 0)
 			return nil
 		}
 		mu.Lock()
@@ -176,7 +176,7 @@ func (s *Session) removeAccessory(ctx context.Context, a *spec.Accessory, hosts 
 		if out, err := c.Output(ctx, removeAccessoryScript(a, home)); err != nil {
 			return fmt.Errorf("remove %s: %w: %s", a.Service, err, out)
 		}
-		s.Out.Step(c.Host(), "remove accessory "+a.Name, "removed", 0)
+		s.out.Step(c.Host(), "remove accessory "+a.Name, "removed", 0)
 		return nil
 	})
 }
@@ -232,13 +232,13 @@ func (s *Session) AccessoryExec(ctx context.Context, name, cmdline string, inter
 					return err
 				}
 			}
-			conn, err := s.Pool.Get(ctx, h)
+			conn, err := s.pool.Get(ctx, h)
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
 			cmd := accessoryExecCommand(a.Service, cmdline, interactive, attach)
-			s.Out.Verbose("[%s] %s", h, cmd)
+			s.out.Verbose("[%s] %s", h, cmd)
 			if err := runCommand(ctx, conn, cmd, interactive, attach, s.Opts.Stdout, s.Opts.Stderr); err != nil {
 				if len(hosts) == 1 && len(list) == 1 {
 					return err

@@ -91,7 +91,7 @@ func (s *Session) bootAccessoryHosts(ctx context.Context, a *spec.Accessory, hos
 		if err != nil {
 			return fmt.Errorf("boot accessory %s: %w", a.Name, err)
 		}
-		s.Out.Step(c.Host(), "accessory "+a.Name, status, time.Since(t0))
+		s.out.Step(c.Host(), "accessory "+a.Name, status, time.Since(t0))
 		return nil
 	})
 }
@@ -141,7 +141,7 @@ func (s *Session) bootAccessory(ctx context.Context, c *transport.Conn, a *spec.
 	}
 	var out bytes.Buffer
 	if err := c.Run(ctx, script, strings.NewReader(envFile), &out, &out); err != nil {
-		return "", fmt.Errorf("docker run: %w: %s", err, s.Out.Redact(strings.TrimSpace(out.String())))
+		return "", fmt.Errorf("docker run: %w: %s", err, s.out.Redact(strings.TrimSpace(out.String())))
 	}
 	if err := waitAccessoryPort(ctx, c, a); err != nil {
 		return "", err

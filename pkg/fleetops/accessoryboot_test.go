@@ -1,6 +1,8 @@
 package fleetops
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,7 +48,7 @@ func TestAccessoryFileContent(t *testing.T) {
 	}
 
 	_, err = accessoryFileContent(spec.Mount{Local: filepath.Join(t.TempDir(), "gone.erb")}, lookup)
-	if err == nil || !strings.Contains(err.Error(), "gone.erb") {
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "gone.erb") {
 		t.Fatalf("missing file: %v", err)
 	}
 }

@@ -136,7 +136,7 @@ func (s *Session) AppStaleContainers(ctx context.Context, stop, asJSON bool) err
 	var found []staleContainer
 	var errs []error
 	for _, t := range targets {
-		conn, err := s.Pool.Get(ctx, t.Host)
+		conn, err := s.pool.Get(ctx, t.Host)
 		if err != nil {
 			errs = append(errs, err)
 			continue

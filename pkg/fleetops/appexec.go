@@ -154,7 +154,7 @@ type target struct{ Host, Role string }
 // first.
 func (s *Session) interactiveTarget(ts []target) target {
 	for _, t := range ts {
-		if t.Host == s.PrimaryHost() {
+		if t.Host == s.primaryHost() {
 			return t
 		}
 	}
@@ -162,7 +162,7 @@ func (s *Session) interactiveTarget(ts []target) target {
 }
 
 func (s *Session) execOn(ctx context.Context, t target, o ExecOptions) error {
-	conn, err := s.Pool.Get(ctx, t.Host)
+	conn, err := s.pool.Get(ctx, t.Host)
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func (s *Session) execOn(ctx context.Context, t target, o ExecOptions) error {
 			return fmt.Errorf("app exec --reuse: no running %s container on %s", t.Role, t.Host)
 		}
 		cmd = execReuseCommand(live[0].Name, o)
-		s.Out.Verbose("[%s] %s", t.Host, cmd)
+		s.out.Verbose("[%s] %s", t.Host, cmd)
 	} else {
 		version := s.Opts.Version
 		if version == "" {
@@ -188,7 +188,7 @@ func (s *Session) execOn(ctx context.Context, t target, o ExecOptions) error {
 		if version == "" {
 			return fmt.Errorf("app exec: no running %s container on %s to take the version from; pass --version", t.Role, t.Host)
 		}
-		d, err := s.Cfg.Deploy(t.Role, t.Host, version, s.ImageRef(version), "")
+		d, err := s.Cfg.Deploy(t.Role, t.Host, version, s.imageRef(version), "")
 		if err != nil {
 			return err
 		}
@@ -210,7 +210,7 @@ func (s *Session) execOn(ctx context.Context, t target, o ExecOptions) error {
 		}()
 		name := contract.ContainerName(s.Cfg.Service, t.Role, s.Cfg.Destination, "exec-"+strconv.FormatInt(time.Now().Unix(), 10))
 		cmd = execRunScript(d, path, name, o)
-		s.Out.Verbose("[%s] %s", t.Host, strings.ReplaceAll(cmd, path, "ENV_FILE"))
+		s.out.Verbose("[%s] %s", t.Host, strings.ReplaceAll(cmd, path, "ENV_FILE"))
 		if o.Detach {
 			if err := runCommand(ctx, conn, cmd, false, false, s.Opts.Stdout, s.Opts.Stderr); err != nil {
 				return err

@@ -44,7 +44,7 @@ func (s *Session) roleOp(ctx context.Context, op string) error {
 			if resp.Running {
 				state = "running"
 			}
-			s.Out.Step(t.Host, op+" "+t.Role+" "+resp.Version, state, time.Since(t0))
+			s.out.Step(t.Host, op+" "+t.Role+" "+resp.Version, state, time.Since(t0))
 		}()
 	}
 	wg.Wait()
@@ -53,11 +53,11 @@ func (s *Session) roleOp(ctx context.Context, op string) error {
 
 // roleRequest asks t's sidecar to stop or start t's live container.
 func (s *Session) roleRequest(ctx context.Context, t fleet.Target, op string) (*contract.RoleResponse, error) {
-	cl, err := s.Sidecar(ctx, t.Host)
+	cl, err := s.sidecar(ctx, t.Host)
 	if err != nil {
 		return nil, err
 	}
-	req := contract.RoleRequest{Role: s.Role(t.Role), Who: Performer()}
+	req := contract.RoleRequest{Role: s.role(t.Role), Who: performer()}
 	if op == "stop" {
 		return cl.StopRole(ctx, req)
 	}
@@ -94,16 +94,16 @@ func (s *Session) AppBoot(ctx context.Context, lockWait time.Duration) error {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
 		if err := lk.Release(cctx); err != nil {
-			s.Out.Error("release deploy lock: %v", err)
+			s.out.Error("release deploy lock: %v", err)
 		}
 	}()
 	for _, t := range targets {
 		t0 := time.Now()
-		d := &sidecarDeployer{s: s, version: versions[t], image: s.ImageRef(versions[t])}
+		d := &sidecarDeployer{s: s, version: versions[t], image: s.imageRef(versions[t])}
 		if err := d.Deploy(ctx, t); err != nil {
 			return err
 		}
-		s.Out.Step(t.Host, "boot "+t.Role, versions[t], time.Since(t0))
+		s.out.Step(t.Host, "boot "+t.Role, versions[t], time.Since(t0))
 	}
 	return nil
 }
@@ -131,9 +131,9 @@ func (s *Session) AppRemove(ctx context.Context) error {
 		return err
 	}
 	for _, t := range targets {
-		if cl, err := s.Sidecar(ctx, t.Host); err == nil {
+		if cl, err := s.sidecar(ctx, t.Host); err == nil {
 			// Nothing live is fine: there is nothing to stop.
-			_, _ = cl.StopRole(ctx, contract.RoleRequest{Role: s.Role(t.Role), Who: Performer()})
+			_, _ = cl.StopRole(ctx, contract.RoleRequest{Role: s.role(t.Role), Who: performer()})
 		}
 	}
 	selected := map[string]bool{}
@@ -156,7 +156,7 @@ func (s *Session) AppRemove(ctx context.Context) error {
 		if out, err := conn.Output(ctx, removeAppScript(names, s.imageRepo())); err != nil {
 			return fmt.Errorf("remove app: %w: %s", err, out)
 		}
-		s.Out.Step(conn.Host(), "remove app", fmt.Sprintf("%d container(s) removed", len(names)), 0)
+		s.out.Step(conn.Host(), "remove app", fmt.Sprintf("%d container(s) removed", len(names)), 0)
 		return nil
 	})
 }

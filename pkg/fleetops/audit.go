@@ -60,7 +60,7 @@ func (s *Session) Audit(ctx context.Context, lines int, asJSON bool) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cl, err := s.Sidecar(ctx, h)
+			cl, err := s.sidecar(ctx, h)
 			var log *contract.AuditLog
 			if err == nil {
 				cctx, cancel := context.WithTimeout(ctx, remoteTimeout)
@@ -86,7 +86,7 @@ func (s *Session) Audit(ctx context.Context, lines int, asJSON bool) error {
 	}
 	var b strings.Builder
 	for _, e := range entries {
-		b.WriteString(s.Out.Redact(auditLine(e)) + "\n")
+		b.WriteString(s.out.Redact(auditLine(e)) + "\n")
 	}
 	_, err = fmt.Fprint(s.Opts.Stdout, b.String())
 	return errors.Join(err, errors.Join(errs...))

@@ -36,8 +36,8 @@ func (s *Session) build(ctx context.Context, doBuild, deliver bool, ship string)
 			return err
 		}
 	}
-	image := s.ImageRef(version)
-	mode, err := ShipMode(ship, s.Cfg.Registry)
+	image := s.imageRef(version)
+	mode, err := shipMode(ship, s.Cfg.Registry)
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (s *Session) build(ctx context.Context, doBuild, deliver bool, ship string)
 	if err := s.appShipper(mode, sh, hosts, doBuild).Ship(ctx, image); err != nil {
 		return err
 	}
-	s.Out.Summary("%s is on %d host(s) in %s", image, len(hosts), time.Since(t0).Round(100*time.Millisecond))
+	s.out.Summary("%s is on %d host(s) in %s", image, len(hosts), time.Since(t0).Round(100*time.Millisecond))
 	return nil
 }
 
@@ -83,6 +83,6 @@ func (s *Session) buildImage(ctx context.Context, plan fleet.Plan, version strin
 	if err != nil {
 		return "", err
 	}
-	s.Out.Step("", "build "+image, "done", time.Since(t0))
+	s.out.Step("", "build "+image, "done", time.Since(t0))
 	return image, nil
 }

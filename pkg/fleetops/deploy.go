@@ -61,7 +61,7 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 	if err != nil {
 		return err
 	}
-	mode, err := ShipMode(o.Ship, s.Cfg.Registry)
+	mode, err := shipMode(o.Ship, s.Cfg.Registry)
 	if err != nil {
 		return err
 	}
@@ -69,8 +69,8 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 		return err
 	}
 	hosts := hostsOf(plan.Targets())
-	s.Out.Phase("%s %s %s to %s", verbTitle(verb), s.Cfg.Service, version, strings.Join(hosts, ", "))
-	s.Out.Verbose("plan:\n%s", plan)
+	s.out.Phase("%s %s %s to %s", verbTitle(verb), s.Cfg.Service, version, strings.Join(hosts, ", "))
+	s.out.Verbose("plan:\n%s", plan)
 	hookRunner := s.hookRunner()
 	env := s.hookEnv(plan)
 	env.Version = version
@@ -125,13 +125,13 @@ func (s *Session) prepareFor(ctx context.Context, verb string, sh *shipper, host
 
 // deploySteps wires pkg/deploy's sequence to this session (hooks aside).
 func (s *Session) deploySteps(verb string, o DeployOptions, plan fleet.Plan, version, mode string, sh *shipper, hosts []string) deploy.Steps {
-	d := &sidecarDeployer{s: s, version: version, image: s.ImageRef(version)}
+	d := &sidecarDeployer{s: s, version: version, image: s.imageRef(version)}
 	steps := deploy.Steps{
 		Lock:    &locker{s: s, wait: o.LockWait},
 		Ship:    s.appShipper(mode, sh, hosts, !o.SkipPush),
 		Fleet:   &fleet.Runner{Deployer: &pinnedImageDeployer{sidecarDeployer: d, dockerFlags: s.Opts.DockerFlags}, Reporter: reporter{s}, BootWait: s.Cfg.Boot.Wait.D()},
 		Audit:   auditor{s},
-		Out:     s.Out,
+		Out:     s.out,
 		Plan:    plan,
 		Image:   d.image,
 		Message: o.Message,
@@ -169,7 +169,7 @@ func (s *Session) hookRunner() *hooks.Runner {
 func (s *Session) hookEnv(p fleet.Plan) hooks.Env {
 	return hooks.Env{
 		Service: s.Cfg.Service, Hosts: hostsOf(p.Targets()), Roles: rolesOf(p.Targets()),
-		Performer: Performer(), Destination: s.Cfg.Destination,
+		Performer: performer(), Destination: s.Cfg.Destination,
 	}
 }
 
@@ -178,8 +178,8 @@ type appBuilder struct{ s *Session }
 
 func (b appBuilder) Build(ctx context.Context, version string) (string, error) {
 	cfg := b.s.Cfg
-	image := b.s.ImageRef(version)
-	latest := b.s.ImageRef("latest")
+	image := b.s.imageRef(version)
+	latest := b.s.imageRef("latest")
 	buildCtx := cfg.Builder.Context
 	if buildCtx == "" {
 		buildCtx = "."
@@ -238,14 +238,14 @@ func (s *Session) summary(verb, version string, rep *fleet.Report, shipped int64
 			result = "CANCELLED"
 		}
 	}
-	s.Out.Summary("%s of %s %s to %d host(s) %s in %s (shipped %s)", verb, s.Cfg.Service, version, len(hosts), result, s.Out.Elapsed().Round(100*time.Millisecond), humanBytes(shipped))
+	s.out.Summary("%s of %s %s to %d host(s) %s in %s (shipped %s)", verb, s.Cfg.Service, version, len(hosts), result, s.out.Elapsed().Round(100*time.Millisecond), humanBytes(shipped))
 	if rep != nil && err != nil {
 		for _, o := range rep.Outcomes {
 			line := fmt.Sprintf("  %s: %s", o.Target, o.Status)
 			if o.Err != nil {
 				line += ": " + firstLine(o.Err.Error())
 			}
-			s.Out.Summary("%s", line)
+			s.out.Summary("%s", line)
 		}
 	}
 }

@@ -27,7 +27,7 @@ func (d *sidecarDeployer) Deploy(ctx context.Context, t fleet.Target) error {
 	if err != nil {
 		return err
 	}
-	c, err := d.s.Sidecar(ctx, t.Host)
+	c, err := d.s.sidecar(ctx, t.Host)
 	if err != nil {
 		return err
 	}
@@ -36,17 +36,17 @@ func (d *sidecarDeployer) Deploy(ctx context.Context, t fleet.Target) error {
 		return fmt.Errorf("deploy %s on %s: %w", t.Role, t.Host, err)
 	}
 	if res.Cutover > 0 {
-		d.s.Out.Verbose("[%s] %s cutover %s", t.Host, t.Role, res.Cutover.D().Round(time.Millisecond))
+		d.s.out.Verbose("[%s] %s cutover %s", t.Host, t.Role, res.Cutover.D().Round(time.Millisecond))
 	}
 	return nil
 }
 
 func (d *sidecarDeployer) Rollback(ctx context.Context, t fleet.Target, version string) error {
-	c, err := d.s.Sidecar(ctx, t.Host)
+	c, err := d.s.sidecar(ctx, t.Host)
 	if err != nil {
 		return err
 	}
-	_, err = c.Rollback(ctx, contract.RollbackRequest{Role: d.s.Role(t.Role), Version: version, Who: Performer()}, d.progress(t))
+	_, err = c.Rollback(ctx, contract.RollbackRequest{Role: d.s.role(t.Role), Version: version, Who: performer()}, d.progress(t))
 	if err != nil {
 		return fmt.Errorf("roll back %s on %s to %s: %w", t.Role, t.Host, version, err)
 	}
@@ -61,9 +61,9 @@ func (d *sidecarDeployer) progress(t fleet.Target) func(contract.Event) {
 	return func(e contract.Event) {
 		switch e.Status {
 		case contract.EventDone, contract.EventFail:
-			d.s.Out.Verbose("[%s] %s %s: %s (%s) %s", t.Host, t.Role, e.Step, e.Status, e.Elapsed.D().Round(time.Millisecond), e.Message)
+			d.s.out.Verbose("[%s] %s %s: %s (%s) %s", t.Host, t.Role, e.Step, e.Status, e.Elapsed.D().Round(time.Millisecond), e.Message)
 		default:
-			d.s.Out.Verbose("[%s] %s %s: %s %s", t.Host, t.Role, e.Step, e.Status, e.Message)
+			d.s.out.Verbose("[%s] %s %s: %s %s", t.Host, t.Role, e.Step, e.Status, e.Message)
 		}
 	}
 }
@@ -87,13 +87,13 @@ func (d *pinnedImageDeployer) Deploy(ctx context.Context, t fleet.Target) error 
 
 // liveVersion is the version the sidecar routes to for t ("" if none).
 func (s *Session) liveVersion(ctx context.Context, t fleet.Target) (string, error) {
-	c, err := s.Sidecar(ctx, t.Host)
+	c, err := s.sidecar(ctx, t.Host)
 	if err != nil {
 		return "", err
 	}
 	cctx, cancel := context.WithTimeout(ctx, sidecarCallTimeout)
 	defer cancel()
-	vs, err := c.Versions(cctx, s.Role(t.Role))
+	vs, err := c.Versions(cctx, s.role(t.Role))
 	if err != nil {
 		return "", fmt.Errorf("list versions of %s on %s: %w", t.Role, t.Host, err)
 	}
@@ -123,7 +123,7 @@ func (s *Session) wireSpec(t fleet.Target, version, image, imageID string) (*con
 // host, so bad traefik labels fail the command before the lock and build.
 func (s *Session) checkRouting(plan fleet.Plan, version string) error {
 	for _, t := range plan.Targets() {
-		if _, err := s.wireSpec(t, version, s.ImageRef(version), ""); err != nil {
+		if _, err := s.wireSpec(t, version, s.imageRef(version), ""); err != nil {
 			return err
 		}
 	}
@@ -135,8 +135,8 @@ type reporter struct{ s *Session }
 
 func (r reporter) Event(t fleet.Target, phase, status string, d time.Duration, err error) {
 	if err != nil {
-		r.s.Out.Error("  [%s] %s %s: %s: %v", t.Host, phase, t.Role, status, err)
+		r.s.out.Error("  [%s] %s %s: %s: %v", t.Host, phase, t.Role, status, err)
 		return
 	}
-	r.s.Out.Step(t.Host, phase+" "+t.Role, status, d)
+	r.s.out.Step(t.Host, phase+" "+t.Role, status, d)
 }

@@ -47,7 +47,7 @@ func (s *Session) appStates(ctx context.Context) ([]appRoleState, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cl, err := s.Sidecar(ctx, t.Host)
+			cl, err := s.sidecar(ctx, t.Host)
 			var st *contract.Status
 			if err == nil {
 				cctx, cancel := context.WithTimeout(ctx, remoteTimeout)
@@ -68,7 +68,7 @@ func (s *Session) appStates(ctx context.Context) ([]appRoleState, error) {
 			rs.Health, rs.Error = contract.HealthUnknown, err.Error()
 			all = append(all, fmt.Errorf("%s: %w", t.Host, err))
 		} else if st := statuses[t.Host]; st != nil {
-			want := s.Role(t.Role)
+			want := s.role(t.Role)
 			for _, r := range st.Roles {
 				if r.Role == want {
 					rs.Version, rs.Container, rs.Health = r.LiveVersion, r.Container, r.Health

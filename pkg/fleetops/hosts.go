@@ -25,7 +25,7 @@ func (s *Session) targets() ([]fleet.Target, fleet.Target, error) {
 	for _, r := range sel.Roles {
 		for _, h := range sel.Hosts[r.Name] {
 			t := fleet.Target{Host: h, Role: r.Name}
-			if r.Name == s.Cfg.PrimaryRole && h == s.PrimaryHost() {
+			if r.Name == s.Cfg.PrimaryRole && h == s.primaryHost() {
 				primary = t
 			}
 			ts = append(ts, t)

@@ -21,7 +21,7 @@ type locker struct {
 }
 
 func (l *locker) client(ctx context.Context) (*sidecarclient.Client, error) {
-	return l.s.Sidecar(ctx, l.s.PrimaryHost())
+	return l.s.sidecar(ctx, l.s.primaryHost())
 }
 
 func (l *locker) Acquire(ctx context.Context, message, version string) error {
@@ -44,7 +44,7 @@ func (l *locker) Acquire(ctx context.Context, message, version string) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%w%s", err, lockHint(apiErr.Lock))
 		}
-		l.s.Out.Step(l.s.PrimaryHost(), "lock", "held by someone else, waiting", 0)
+		l.s.out.Step(l.s.primaryHost(), "lock", "held by someone else, waiting", 0)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -73,13 +73,13 @@ func (l *locker) Release(ctx context.Context) error {
 // its own lock, so two deploys by the same user on the same machine must
 // not share a name.
 func lockHolder() string {
-	return fmt.Sprintf("%s (pid %d)", Performer(), os.Getpid())
+	return fmt.Sprintf("%s (pid %d)", performer(), os.Getpid())
 }
 
 // LockStatus prints who holds the deploy lock on the primary host.
 func (s *Session) LockStatus(ctx context.Context) error {
-	host := s.PrimaryHost()
-	cl, err := s.Sidecar(ctx, host)
+	host := s.primaryHost()
+	cl, err := s.sidecar(ctx, host)
 	if err != nil {
 		return err
 	}
@@ -105,12 +105,12 @@ func describeLock(host string, st *contract.LockStatus) string {
 // AcquireLock takes the deploy lock on the primary host with message, for
 // --version; it is held until released by `lock release`.
 func (s *Session) AcquireLock(ctx context.Context, message string) error {
-	host := s.PrimaryHost()
-	cl, err := s.Sidecar(ctx, host)
+	host := s.primaryHost()
+	cl, err := s.sidecar(ctx, host)
 	if err != nil {
 		return err
 	}
-	if _, err := cl.AcquireLock(ctx, contract.LockRequest{Holder: Performer(), Message: message, Version: s.Opts.Version}); err != nil {
+	if _, err := cl.AcquireLock(ctx, contract.LockRequest{Holder: performer(), Message: message, Version: s.Opts.Version}); err != nil {
 		return fmt.Errorf("acquire deploy lock: %w", err)
 	}
 	_, err = fmt.Fprintf(s.Opts.Stdout, "Acquired the deploy lock on %s\n", host)
@@ -120,12 +120,12 @@ func (s *Session) AcquireLock(ctx context.Context, message string) error {
 // ReleaseLock breaks the deploy lock on the primary host, whoever holds
 // it, as Kamal's does.
 func (s *Session) ReleaseLock(ctx context.Context) error {
-	host := s.PrimaryHost()
-	cl, err := s.Sidecar(ctx, host)
+	host := s.primaryHost()
+	cl, err := s.sidecar(ctx, host)
 	if err != nil {
 		return err
 	}
-	if _, err := cl.ReleaseLock(ctx, contract.LockRequest{Holder: Performer(), Force: true}); err != nil {
+	if _, err := cl.ReleaseLock(ctx, contract.LockRequest{Holder: performer(), Force: true}); err != nil {
 		return fmt.Errorf("release deploy lock: %w", err)
 	}
 	_, err = fmt.Fprintf(s.Opts.Stdout, "Released the deploy lock on %s\n", host)
@@ -139,10 +139,10 @@ func (a auditor) Audit(ctx context.Context, action, version, result string) erro
 	hosts := a.s.Cfg.AllHosts()
 	var errs []error
 	for _, h := range hosts {
-		c, err := a.s.Sidecar(ctx, h)
+		c, err := a.s.sidecar(ctx, h)
 		if err == nil {
 			_, err = c.AppendAudit(ctx, contract.AuditEntry{
-				Who: Performer(), Action: action, Host: h, Result: result,
+				Who: performer(), Action: action, Host: h, Result: result,
 				What: a.s.Cfg.Service + destSuffix(a.s.Cfg.Destination) + " " + version,
 			})
 		}

@@ -77,7 +77,7 @@ func (s *Session) streamLogs(ctx context.Context, srcs []logSource, o LogsOption
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			conn, err := s.Pool.Get(ctx, src.Host)
+			conn, err := s.pool.Get(ctx, src.Host)
 			if err != nil {
 				errs[i] = err
 				return
@@ -109,7 +109,7 @@ func (s *Session) AppLogs(ctx context.Context, o LogsOptions) error {
 	var srcs []logSource
 	for _, r := range sel.Roles {
 		for _, h := range sel.Hosts[r.Name] {
-			conn, err := s.Pool.Get(ctx, h)
+			conn, err := s.pool.Get(ctx, h)
 			if err != nil {
 				return err
 			}
@@ -119,7 +119,7 @@ func (s *Session) AppLogs(ctx context.Context, o LogsOptions) error {
 			}
 			cur, ok := current(cs)
 			if !ok {
-				s.Out.Error("%s: no %s container", h, r.Name)
+				s.out.Error("%s: no %s container", h, r.Name)
 				continue
 			}
 			prefix := h

@@ -53,9 +53,9 @@ func (s *Session) setMaintenance(ctx context.Context, on bool, message string) e
 			t0 := time.Now()
 			cctx, cancel := context.WithTimeout(ctx, maintenanceTimeout)
 			defer cancel()
-			cl, err := s.Sidecar(cctx, t.Host)
+			cl, err := s.sidecar(cctx, t.Host)
 			if err == nil {
-				_, err = cl.Maintenance(cctx, contract.MaintenanceRequest{Role: s.Role(t.Role), On: on, Message: message, Who: Performer()})
+				_, err = cl.Maintenance(cctx, contract.MaintenanceRequest{Role: s.role(t.Role), On: on, Message: message, Who: performer()})
 			}
 			if err != nil {
 				mu.Lock()
@@ -63,7 +63,7 @@ func (s *Session) setMaintenance(ctx context.Context, on bool, message string) e
 				mu.Unlock()
 				return
 			}
-			s.Out.Step(t.Host, t.Role, state, time.Since(t0))
+			s.out.Step(t.Host, t.Role, state, time.Since(t0))
 		}()
 	}
 	wg.Wait()

@@ -3,6 +3,7 @@ package fleetops
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -23,7 +24,7 @@ type migrator struct{ s *Session }
 
 func (m migrator) Migrate(ctx context.Context, image, version string) error {
 	cfg := m.s.Cfg
-	host := m.s.PrimaryHost()
+	host := m.s.primaryHost()
 	d, err := cfg.Deploy(cfg.PrimaryRole, host, version, image, "")
 	if err != nil {
 		return err
@@ -38,7 +39,7 @@ func (m migrator) Migrate(ctx context.Context, image, version string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, err := m.s.Pool.Get(ctx, host)
+	conn, err := m.s.pool.Get(ctx, host)
 	if err != nil {
 		return err
 	}
@@ -49,7 +50,7 @@ func (m migrator) Migrate(ctx context.Context, image, version string) error {
 		`docker rm -f %s >/dev/null 2>&1; docker run --rm --name %s --network %s --env-file "$f" %s %s`,
 		transport.Quote(name), transport.Quote(name), transport.Quote(d.Network), transport.Quote(image), cfg.Migrations.Cmd)
 	var out bytes.Buffer
-	m.s.Out.Verbose("[%s] docker run --rm --name %s %s %s", host, name, image, cfg.Migrations.Cmd)
+	m.s.out.Verbose("[%s] docker run --rm --name %s %s %s", host, name, image, cfg.Migrations.Cmd)
 	if err := conn.Run(ctx, script, strings.NewReader(envFile), &out, &out); err != nil {
 		if ctx.Err() != nil {
 			// Closing the SSH session does not stop the container; do it
@@ -58,11 +59,14 @@ func (m migrator) Migrate(ctx context.Context, image, version string) error {
 			defer cancel()
 			_ = conn.Run(cctx, "docker rm -f "+transport.Quote(name)+" >/dev/null 2>&1", nil, nil, nil) // best effort; the migration's error is the one to report
 		}
-		return fmt.Errorf("run migrations on %s: %w\n%s", host, err, m.s.Out.Redact(output.LastLines(out.String(), 30)))
+		return fmt.Errorf("run migrations on %s: %w\n%s", host, err, m.s.out.Redact(output.LastLines(out.String(), 30)))
 	}
-	m.s.Out.Verbose("%s", m.s.Out.Redact(strings.TrimSpace(out.String())))
+	m.s.out.Verbose("%s", m.s.out.Redact(strings.TrimSpace(out.String())))
 	return nil
 }
+
+// ErrMultilineEnv is an env value docker --env-file cannot carry.
+var ErrMultilineEnv = errors.New("multi-line values cannot be passed to docker --env-file")
 
 // envFileContent renders a spec's clear and secret env as a docker
 // --env-file.
@@ -84,7 +88,7 @@ func envFileOf(env map[string]string) (string, error) {
 	var b strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		if strings.ContainsAny(env[k], "\n\r") {
-			return "", fmt.Errorf("env %s: multi-line values cannot be passed to docker --env-file", k)
+			return "", fmt.Errorf("env %s: %w", k, ErrMultilineEnv)
 		}
 		b.WriteString(k + "=" + env[k] + "\n")
 	}

@@ -42,7 +42,7 @@ func (s *Session) traefikImage() string {
 
 // traefikRequest maps the config's traefik/proxy settings to the sidecar's.
 func (s *Session) traefikRequest() contract.TraefikRequest {
-	req := contract.TraefikRequest{Image: s.traefikImage(), Who: Performer()}
+	req := contract.TraefikRequest{Image: s.traefikImage(), Who: performer()}
 	if t := s.Cfg.Traefik; t != nil {
 		req.Args = t.Args
 		req.Options = t.Options
@@ -105,7 +105,7 @@ func (s *Session) bootTraefik(ctx context.Context, sh *shipper, hosts []string) 
 	var errs []error
 	for _, h := range hosts {
 		t0 := time.Now()
-		cl, err := s.Sidecar(ctx, h)
+		cl, err := s.sidecar(ctx, h)
 		if err == nil {
 			_, err = cl.BootTraefik(ctx, req)
 		}
@@ -113,7 +113,7 @@ func (s *Session) bootTraefik(ctx context.Context, sh *shipper, hosts []string) 
 			errs = append(errs, fmt.Errorf("boot traefik on %s: %w", h, err))
 			continue
 		}
-		s.Out.Step(h, "traefik "+img, "running", time.Since(t0))
+		s.out.Step(h, "traefik "+img, "running", time.Since(t0))
 	}
 	return errors.Join(errs...)
 }
@@ -168,7 +168,7 @@ func (s *Session) proxyDocker(ctx context.Context, cmd, op string) error {
 		if _, err := c.Output(ctx, cmd); err != nil {
 			return fmt.Errorf("%s proxy: %w", op, err)
 		}
-		s.Out.Step(c.Host(), op+" proxy", "done", time.Since(t0))
+		s.out.Step(c.Host(), op+" proxy", "done", time.Since(t0))
 		return nil
 	})
 }
@@ -191,7 +191,7 @@ func (s *Session) ProxyReboot(ctx context.Context, hosts []string, rolling bool)
 	req := s.traefikRequest()
 	reboot := func(ctx context.Context, h string) error {
 		t0 := time.Now()
-		cl, err := s.Sidecar(ctx, h)
+		cl, err := s.sidecar(ctx, h)
 		if err != nil {
 			return err
 		}
@@ -203,7 +203,7 @@ func (s *Session) ProxyReboot(ctx context.Context, hosts []string, rolling bool)
 		if st.Running {
 			state = "running"
 		}
-		s.Out.Step(h, "reboot proxy "+st.Image, state, time.Since(t0))
+		s.out.Step(h, "reboot proxy "+st.Image, state, time.Since(t0))
 		return nil
 	}
 	if rolling {

@@ -67,7 +67,7 @@ func (s *Session) PruneContainers(ctx context.Context, retain int) error {
 				return fmt.Errorf("remove containers: %w", err)
 			}
 		}
-		s.Out.Step(c.Host(), "prune containers", fmt.Sprintf("removed %d, kept %d", len(names), len(cs)-len(names)), 0)
+		s.out.Step(c.Host(), "prune containers", fmt.Sprintf("removed %d, kept %d", len(names), len(cs)-len(names)), 0)
 		return nil
 	})
 }
@@ -102,7 +102,7 @@ func (s *Session) PruneImages(ctx context.Context) error {
 		if len(removed) > 0 {
 			status = "removed " + strings.Join(removed, ", ")
 		}
-		s.Out.Step(c.Host(), "prune images", status, 0)
+		s.out.Step(c.Host(), "prune images", status, 0)
 		return nil
 	})
 }

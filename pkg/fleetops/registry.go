@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"strings"
 
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
@@ -71,14 +70,10 @@ func (s *Session) registryDo(ctx context.Context, verb string, args []string, pa
 	}
 	var errs []error
 	if !skipLocal {
-		cmd := exec.CommandContext(ctx, "docker", append(append([]string{}, s.Opts.DockerFlags...), args...)...)
-		if in := stdin(); in != nil {
-			cmd.Stdin = in
-		}
-		if out, err := cmd.CombinedOutput(); err != nil {
-			errs = append(errs, fmt.Errorf("local docker %s: %w: %s", verb, err, s.Out.Redact(strings.TrimSpace(string(out)))))
+		if out, err := execDocker(ctx, stdin(), append(dockerArgs(s.Opts.DockerFlags), args...)...); err != nil {
+			errs = append(errs, fmt.Errorf("local docker %s: %w: %s", verb, err, s.out.Redact(strings.TrimSpace(string(out)))))
 		} else {
-			s.Out.Step("local", "registry "+verb, "done", 0)
+			s.out.Step("local", "registry "+verb, "done", 0)
 		}
 	}
 	if !skipRemote {
@@ -92,9 +87,9 @@ func (s *Session) registryDo(ctx context.Context, verb string, args []string, pa
 			defer cancel()
 			var out strings.Builder
 			if err := conn.Run(ctx, line, stdin(), &out, &out); err != nil {
-				return fmt.Errorf("docker %s: %w: %s", verb, err, s.Out.Redact(strings.TrimSpace(out.String())))
+				return fmt.Errorf("docker %s: %w: %s", verb, err, s.out.Redact(strings.TrimSpace(out.String())))
 			}
-			s.Out.Step(conn.Host(), "registry "+verb, "done", 0)
+			s.out.Step(conn.Host(), "registry "+verb, "done", 0)
 			return nil
 		}))
 	}

@@ -108,7 +108,7 @@ func (rs *registryShipper) BytesPulled() int64 { return rs.pulled.Load() }
 // pushLocal logs the local engine in (when credentials are configured),
 // pushes image and returns its layer sizes (nil when unknown).
 func (rs *registryShipper) pushLocal(ctx context.Context, image string) (map[string]int64, error) {
-	reg, out, flags := rs.s.Cfg.Registry, rs.s.Out, rs.s.Opts.DockerFlags
+	reg, out, flags := rs.s.Cfg.Registry, rs.s.out, rs.s.Opts.DockerFlags
 	if login := registryLoginArgs(reg); login != nil {
 		lctx, cancel := context.WithTimeout(ctx, registryLoginTimeout)
 		b, err := rs.docker(lctx, strings.NewReader(reg.Password), append(dockerArgs(flags), login...)...)
@@ -141,7 +141,7 @@ func (rs *registryShipper) pushLocal(ctx context.Context, image string) (map[str
 func (rs *registryShipper) layerSizes(ctx context.Context, image string) map[string]int64 {
 	sizes, err := rs.sizes(ctx, image)
 	if err != nil {
-		rs.s.Out.Verbose("layer sizes of %s unknown: %s", image, rs.s.Out.Redact(err.Error()))
+		rs.s.out.Verbose("layer sizes of %s unknown: %s", image, rs.s.out.Redact(err.Error()))
 		return nil
 	}
 	return sizes
@@ -162,7 +162,7 @@ func (rs *registryShipper) pull(ctx context.Context, h remoteHost, image string,
 		if msg == "" {
 			msg = output.LastLines(stdout.String(), 5)
 		}
-		return fmt.Errorf("pull %s: %w: %s", image, err, rs.s.Out.Redact(msg))
+		return fmt.Errorf("pull %s: %w: %s", image, err, rs.s.out.Redact(msg))
 	}
 	p := parsePull(stdout.Bytes())
 	status := fmt.Sprintf("pulled %d of %d layers", p.pulled, p.layers)
@@ -173,7 +173,7 @@ func (rs *registryShipper) pull(ctx context.Context, h remoteHost, image string,
 	if p.upToDate {
 		status = "already present"
 	}
-	rs.s.Out.Step(h.Host(), "pull "+image, status, time.Since(t0))
+	rs.s.out.Step(h.Host(), "pull "+image, status, time.Since(t0))
 	return nil
 }
 

@@ -36,15 +36,15 @@ func TestShipMode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/%v", tt.flag, tt.reg != nil), func(t *testing.T) {
-			got, err := ShipMode(tt.flag, tt.reg)
+			got, err := shipMode(tt.flag, tt.reg)
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("ShipMode(%q) error = %v, want %v", tt.flag, err, tt.wantErr)
+					t.Fatalf("shipMode(%q) error = %v, want %v", tt.flag, err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil || got != tt.want {
-				t.Fatalf("ShipMode(%q) = %q, %v; want %q", tt.flag, got, err, tt.want)
+				t.Fatalf("shipMode(%q) = %q, %v; want %q", tt.flag, got, err, tt.want)
 			}
 		})
 	}

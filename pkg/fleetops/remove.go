@@ -19,7 +19,7 @@ func (s *Session) Remove(ctx context.Context) error {
 			if _, err := conn.Output(ctx, removeContainerCommand(proxyContainer)); err != nil {
 				return err
 			}
-			s.Out.Step(conn.Host(), "remove proxy", "removed", 0)
+			s.out.Step(conn.Host(), "remove proxy", "removed", 0)
 			return nil
 		}))
 	}

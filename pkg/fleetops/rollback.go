@@ -22,7 +22,7 @@ func (s *Session) Rollback(ctx context.Context, version string, lockWait time.Du
 	if version, err = s.rollbackVersion(ctx, plan, version); err != nil {
 		return err
 	}
-	s.Out.Phase("Rolling back %s to %s on %s", s.Cfg.Service, version, strings.Join(hostsOf(plan.Targets()), ", "))
+	s.out.Phase("Rolling back %s to %s on %s", s.Cfg.Service, version, strings.Join(hostsOf(plan.Targets()), ", "))
 	lk := &locker{s: s, wait: lockWait}
 	if err := lk.Acquire(ctx, "rollback to "+version, version); err != nil {
 		return fmt.Errorf("acquire deploy lock: %w", err)
@@ -35,8 +35,8 @@ func (s *Session) Rollback(ctx context.Context, version string, lockWait time.Du
 	if err != nil {
 		result = "failed: " + err.Error()
 	}
-	if aerr := (auditor{s}).Audit(cleanup, verbRollback, version, s.Out.Redact(result)); aerr != nil {
-		s.Out.Error("warning: write audit log: %v", aerr)
+	if aerr := (auditor{s}).Audit(cleanup, verbRollback, version, s.out.Redact(result)); aerr != nil {
+		s.out.Error("warning: write audit log: %v", aerr)
 	}
 	if rerr := lk.Release(cleanup); rerr != nil {
 		err = errors.Join(err, fmt.Errorf("release deploy lock: %w", rerr))
@@ -75,12 +75,12 @@ func (s *Session) rollbackVersion(ctx context.Context, plan fleet.Plan, version 
 func (s *Session) retainedVersions(ctx context.Context, plan fleet.Plan) ([]string, error) {
 	var common []string
 	for i, t := range plan.Targets() {
-		cl, err := s.Sidecar(ctx, t.Host)
+		cl, err := s.sidecar(ctx, t.Host)
 		if err != nil {
 			return nil, err
 		}
 		cctx, cancel := context.WithTimeout(ctx, sidecarCallTimeout)
-		vs, err := cl.Versions(cctx, s.Role(t.Role))
+		vs, err := cl.Versions(cctx, s.role(t.Role))
 		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("list versions of %s: %w", t, err)

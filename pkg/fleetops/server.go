@@ -39,7 +39,7 @@ func (s *Session) ServerExec(ctx context.Context, cmd string, interactive bool) 
 				return err
 			}
 		}
-		conn, err := s.Pool.Get(ctx, h)
+		conn, err := s.pool.Get(ctx, h)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -98,7 +98,7 @@ func (s *Session) ServerBootstrap(ctx context.Context) error {
 		if err := c.Run(ctx, script, nil, &out, &errb); err != nil {
 			return fmt.Errorf("bootstrap: %w: %s", err, strings.TrimSpace(errb.String()))
 		}
-		s.Out.Step(c.Host(), "bootstrap", strings.TrimSpace(out.String()), 0)
+		s.out.Step(c.Host(), "bootstrap", strings.TrimSpace(out.String()), 0)
 		return nil
 	})
 }

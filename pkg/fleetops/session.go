@@ -67,8 +67,9 @@ type unixDialer interface {
 type Session struct {
 	Opts Options
 	Cfg  *spec.Config
-	Out  *output.Printer
-	Pool *transport.Pool
+
+	out  *output.Printer
+	pool *transport.Pool
 
 	// connect reaches a host (the pool's SSH connection); a field so tests
 	// can stand in for SSH.
@@ -100,8 +101,8 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 }
 
 func newSession(o Options, cfg *spec.Config, out *output.Printer, pool *transport.Pool) *Session {
-	s := &Session{Opts: o, Cfg: cfg, Out: out, Pool: pool, sidecars: map[string]*sidecarclient.Client{}}
-	s.connect = func(ctx context.Context, host string) (unixDialer, error) { return s.Pool.Get(ctx, host) }
+	s := &Session{Opts: o, Cfg: cfg, out: out, pool: pool, sidecars: map[string]*sidecarclient.Client{}}
+	s.connect = func(ctx context.Context, host string) (unixDialer, error) { return s.pool.Get(ctx, host) }
 	return s
 }
 
@@ -137,15 +138,15 @@ func (s *Session) Close() {
 		c.Close()
 	}
 	s.mu.Unlock()
-	if s.Pool != nil {
-		_ = s.Pool.Close() // the command is done; closing cannot fail it any more
+	if s.pool != nil {
+		_ = s.pool.Close() // the command is done; closing cannot fail it any more
 	}
 }
 
-// Sidecar returns the API client of host's sidecar, over SSH. The lock
+// sidecar returns the API client of host's sidecar, over SSH. The lock
 // guards the map only: reaching a host (an SSH dial the first time) never
 // holds it, so first connections to several hosts happen at once.
-func (s *Session) Sidecar(ctx context.Context, host string) (*sidecarclient.Client, error) {
+func (s *Session) sidecar(ctx context.Context, host string) (*sidecarclient.Client, error) {
 	s.mu.Lock()
 	c, ok := s.sidecars[host]
 	s.mu.Unlock()
@@ -159,7 +160,7 @@ func (s *Session) Sidecar(ctx context.Context, host string) (*sidecarclient.Clie
 	c = sidecarclient.NewClient(func(ctx context.Context) (net.Conn, error) {
 		return conn.DialUnix(ctx, contract.SocketPath)
 	})
-	c.Who = Performer() // recorded in the host's audit log
+	c.Who = performer() // recorded in the host's audit log
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if first, ok := s.sidecars[host]; ok {
@@ -171,13 +172,13 @@ func (s *Session) Sidecar(ctx context.Context, host string) (*sidecarclient.Clie
 	return c, nil
 }
 
-// Role names a role of this service and destination for the sidecar API.
-func (s *Session) Role(role string) contract.Role {
+// role names a role of this service and destination for the sidecar API.
+func (s *Session) role(role string) contract.Role {
 	return contract.Role{Service: s.Cfg.Service, Destination: s.Cfg.Destination, Role: role}
 }
 
-// Performer is who runs the command, for the lock, hooks and audit.
-func Performer() string {
+// performer is who runs the command, for the lock, hooks and audit.
+func performer() string {
 	name := "unknown"
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		name = u.Username
@@ -188,8 +189,8 @@ func Performer() string {
 	return name
 }
 
-// ImageRef is the app image reference of a version.
-func (s *Session) ImageRef(version string) string {
+// imageRef is the app image reference of a version.
+func (s *Session) imageRef(version string) string {
 	return s.imageRepo() + ":" + version
 }
 
@@ -206,8 +207,8 @@ func (s *Session) imageRepo() string {
 	return img
 }
 
-// PrimaryHost is the primary role's first host.
-func (s *Session) PrimaryHost() string {
+// primaryHost is the primary role's first host.
+func (s *Session) primaryHost() string {
 	if s.Cfg.PrimaryHost != "" {
 		return s.Cfg.PrimaryHost
 	}
@@ -218,5 +219,5 @@ func (s *Session) PrimaryHost() string {
 // per-host errors, each naming its host.
 func (s *Session) eachHost(ctx context.Context, hosts []string, fn func(ctx context.Context, c *transport.Conn) error) error {
 	// Each error is a *transport.HostError, which names its host.
-	return errors.Join(s.Pool.Each(ctx, hosts, fn)...)
+	return errors.Join(s.pool.Each(ctx, hosts, fn)...)
 }

@@ -51,7 +51,7 @@ func TestEnvFileContent(t *testing.T) {
 		t.Fatalf("env file %q, want %q", got, want)
 	}
 	d.SecretEnv["KEY"] = "line1\nline2"
-	if _, err := envFileContent(d); err == nil || !strings.Contains(err.Error(), "KEY") || strings.Contains(err.Error(), "line1") {
+	if _, err := envFileContent(d); !errors.Is(err, ErrMultilineEnv) || !strings.Contains(err.Error(), "KEY") || strings.Contains(err.Error(), "line1") {
 		t.Fatalf("multi-line secret: want an error naming the key and not the value, got %v", err)
 	}
 }
@@ -69,11 +69,11 @@ func TestHostPath(t *testing.T) {
 
 func TestImageRef(t *testing.T) {
 	s := &Session{Cfg: &spec.Config{Service: "app", Image: "me/app"}}
-	if got := s.ImageRef("abc"); got != "me/app:abc" {
+	if got := s.imageRef("abc"); got != "me/app:abc" {
 		t.Fatalf("got %q", got)
 	}
 	s.Cfg.Registry = &spec.Registry{Server: "registry.example.com"}
-	if got := s.ImageRef("abc"); got != "registry.example.com/me/app:abc" {
+	if got := s.imageRef("abc"); got != "registry.example.com/me/app:abc" {
 		t.Fatalf("got %q", got)
 	}
 }
@@ -137,7 +137,7 @@ func TestSidecarDialsHostsConcurrently(t *testing.T) {
 	results := make(chan error, 2)
 	for _, h := range []string{"h1", "h2"} {
 		go func() {
-			_, err := s.Sidecar(ctx, h)
+			_, err := s.sidecar(ctx, h)
 			results <- err
 		}()
 	}
@@ -157,11 +157,11 @@ func TestSidecarDialsHostsConcurrently(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c1, err := s.Sidecar(ctx, "h1")
+	c1, err := s.sidecar(ctx, "h1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2, err := s.Sidecar(ctx, "h1")
+	c2, err := s.sidecar(ctx, "h1")
 	if err != nil || c1 != c2 {
 		t.Fatalf("a second call made another client (%p, %p, %v)", c1, c2, err)
 	}
@@ -183,10 +183,10 @@ func TestSidecarDialFailureIsNotKept(t *testing.T) {
 		}
 		return noUnix{}, nil
 	}
-	if _, err := s.Sidecar(context.Background(), "h1"); !errors.Is(err, fail) {
+	if _, err := s.sidecar(context.Background(), "h1"); !errors.Is(err, fail) {
 		t.Fatalf("first call: %v", err)
 	}
-	if _, err := s.Sidecar(context.Background(), "h1"); err != nil || calls != 2 {
+	if _, err := s.sidecar(context.Background(), "h1"); err != nil || calls != 2 {
 		t.Fatalf("second call: %v after %d dials", err, calls)
 	}
 }

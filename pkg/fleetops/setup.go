@@ -35,7 +35,7 @@ chmod 0700 %[2]s`, contract.DefaultNetwork, contract.RunDir, contract.StateDir)
 		if err := c.Run(ctx, script, nil, nil, &errb); err != nil {
 			return fmt.Errorf("prepare host: %w: %s", err, strings.TrimSpace(errb.String()))
 		}
-		s.Out.Step(c.Host(), "docker and network "+contract.DefaultNetwork, "ready", time.Since(t0))
+		s.out.Step(c.Host(), "docker and network "+contract.DefaultNetwork, "ready", time.Since(t0))
 		return nil
 	})
 }
@@ -58,7 +58,7 @@ func (s *Session) ensureSidecar(ctx context.Context, sh *shipper, hosts []string
 	runArgs := contract.RunArgs(version, contract.DefaultNetwork, monitor)
 	return s.eachHost(ctx, hosts, func(ctx context.Context, c *transport.Conn) error {
 		t0 := time.Now()
-		// No sidecar container (an error here) starts one, like an old one.
+		// An error here is no sidecar container: start one, as for an outdated one.
 		cur, _ := c.Output(ctx, `docker inspect --format '{{.State.Running}} {{index .Config.Labels "kamal.sidecar"}}' `+contract.SidecarContainerName+` 2>/dev/null`)
 		status := "running"
 		if strings.TrimSpace(string(cur)) != "true "+version {
@@ -71,13 +71,13 @@ func (s *Session) ensureSidecar(ctx context.Context, sh *shipper, hosts []string
 		if err := s.waitSidecar(ctx, c.Host()); err != nil {
 			return err
 		}
-		s.Out.Step(c.Host(), "sidecar", status, time.Since(t0))
+		s.out.Step(c.Host(), "sidecar", status, time.Since(t0))
 		return nil
 	})
 }
 
 func (s *Session) waitSidecar(ctx context.Context, host string) error {
-	cl, err := s.Sidecar(ctx, host)
+	cl, err := s.sidecar(ctx, host)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (s *Session) waitSidecar(ctx context.Context, host string) error {
 // the local engine lacks too are left to pull it themselves.
 func (s *Session) shipIfLocal(ctx context.Context, sh *shipper, image string, hosts []string) error {
 	if !build.ImageExists(ctx, s.Opts.DockerFlags, image) {
-		s.Out.Verbose("%s is not in the local engine; hosts pull it themselves", image)
+		s.out.Verbose("%s is not in the local engine; hosts pull it themselves", image)
 		return nil
 	}
 	return sh.shipTo(ctx, image, hosts)

@@ -31,9 +31,9 @@ var (
 	ErrUnknownShipMode = errors.New("want " + ShipDirect + " or " + ShipRegistry)
 )
 
-// ShipMode resolves the --ship flag against the config: registry when one
+// shipMode resolves the --ship flag against the config: registry when one
 // is configured, else direct.
-func ShipMode(flag string, r *spec.Registry) (string, error) {
+func shipMode(flag string, r *spec.Registry) (string, error) {
 	switch flag {
 	case "":
 		if r != nil {
@@ -76,7 +76,7 @@ func newShipper(s *Session, hosts []string) *shipper {
 				return
 			}
 			lastReport.Store(host, now)
-			s.Out.Verbose("[%s] sent %s", host, humanBytes(sent))
+			s.out.Verbose("[%s] sent %s", host, humanBytes(sent))
 		},
 	})
 	return sh
@@ -89,7 +89,7 @@ func (sh *shipper) Ship(ctx context.Context, image string) error {
 
 func (sh *shipper) shipTo(ctx context.Context, image string, hosts []string) error {
 	results := sh.ship.ShipAll(ctx, image, hosts, func(ctx context.Context, host string) (imageship.Remote, error) {
-		return sh.s.Pool.Get(ctx, host)
+		return sh.s.pool.Get(ctx, host)
 	})
 	var errs []error
 	for _, r := range results {
@@ -101,7 +101,7 @@ func (sh *shipper) shipTo(ctx context.Context, image string, hosts []string) err
 		if r.Present {
 			status = "already present"
 		}
-		sh.s.Out.Step(r.Host, "ship "+image, status, r.Duration)
+		sh.s.out.Step(r.Host, "ship "+image, status, r.Duration)
 	}
 	sh.mu.Lock()
 	sh.results = append(sh.results, results...)

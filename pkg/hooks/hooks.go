@@ -33,7 +33,6 @@ type Env struct {
 	Command     string
 	Subcommand  string
 	Runtime     time.Duration // set for post-* hooks
-	Lock        bool
 }
 
 // Vars renders Env as KAMAL_* variables.
@@ -57,9 +56,6 @@ func (e Env) Vars() []string {
 	if e.Runtime > 0 {
 		v = append(v, fmt.Sprintf("KAMAL_RUNTIME=%d", int(e.Runtime.Round(time.Second).Seconds())))
 	}
-	if e.Lock {
-		v = append(v, "KAMAL_LOCK=true")
-	}
 	sort.Strings(v)
 	return v
 }
@@ -72,6 +68,10 @@ type Runner struct {
 	Stderr  io.Writer
 	Timeout time.Duration
 }
+
+// ErrNotExecutable is a hook file that exists but may not be run: the
+// user meant it to run, so it is an error, not a skip.
+var ErrNotExecutable = errors.New("is not executable")
 
 // HookError is returned when a hook exits non-zero; it aborts the command.
 type HookError struct {
@@ -104,7 +104,7 @@ func (r *Runner) Run(ctx context.Context, name string, env Env) (ran bool, err e
 		return false, fmt.Errorf("hook %s: %w", name, err)
 	}
 	if st.Mode()&0o111 == 0 {
-		return false, fmt.Errorf("hook %s: %s is not executable (chmod +x it or remove it)", name, path)
+		return false, fmt.Errorf("hook %s: %s %w (chmod +x it or remove it)", name, path, ErrNotExecutable)
 	}
 	timeout := r.Timeout
 	if timeout == 0 {
