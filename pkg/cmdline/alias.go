@@ -38,7 +38,7 @@ func expandAlias(ctx context.Context, tree []*Command, resolve AliasResolver, ar
 	if !ok {
 		return args, nil
 	}
-	words, err := SplitWords(exp)
+	words, err := splitWords(exp)
 	if err != nil {
 		return nil, fmt.Errorf("alias %s: %w", args[idx], err)
 	}
@@ -68,9 +68,9 @@ func find(cmds []*Command, name string) *Command {
 	return nil
 }
 
-// SplitWords splits a command line as a POSIX shell would (single and
+// splitWords splits a command line as a POSIX shell would (single and
 // double quotes, backslash escapes), without any expansion.
-func SplitWords(s string) ([]string, error) {
+func splitWords(s string) ([]string, error) {
 	var words []string
 	var cur strings.Builder
 	inWord := false

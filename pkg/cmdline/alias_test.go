@@ -23,16 +23,16 @@ func TestSplitWords(t *testing.T) {
 		{`broken 'quote`, nil, "single"},
 	}
 	for _, tt := range tests {
-		got, err := SplitWords(tt.in)
+		got, err := splitWords(tt.in)
 		if tt.quote != "" {
 			var qe *QuoteError
 			if !errors.As(err, &qe) || qe.Quote != tt.quote {
-				t.Errorf("SplitWords(%q) error %v, want an unterminated %s quote", tt.in, err, tt.quote)
+				t.Errorf("splitWords(%q) error %v, want an unterminated %s quote", tt.in, err, tt.quote)
 			}
 			continue
 		}
 		if err != nil || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("SplitWords(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+			t.Errorf("splitWords(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
 }

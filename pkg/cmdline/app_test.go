@@ -104,6 +104,24 @@ func TestGlobalsAnywhereAndDockerFlags(t *testing.T) {
 	}
 }
 
+// TestShortHostsIsNotHelp: -h is --hosts, whatever its value; urfave's
+// help check would read `-h true` as its -h.
+func TestShortHostsIsNotHelp(t *testing.T) {
+	for _, args := range [][]string{
+		{"kamal", "-h", "true", "deploy"},
+		{"kamal", "deploy", "-h", "1"},
+		{"kamal", "-h=t", "deploy"},
+		{"kamal", "deploy", "--hosts", "true"},
+	} {
+		var got *Globals
+		p := Program{Commands: testTree(func(_ context.Context, g *Globals, _ *cli.Context) error { got = g; return nil })}
+		out, errOut, code := run(t, p, args...)
+		if code != 0 || got == nil || len(got.Hosts) != 1 || out != "" {
+			t.Errorf("%q: exit %d, globals %+v, stdout %q, stderr %q", args, code, got, out, errOut)
+		}
+	}
+}
+
 func TestExitCodes(t *testing.T) {
 	p := Program{Commands: []*Command{
 		{Name: "fail", Run: func(context.Context, *Globals, *cli.Context) error { return errors.New("boom") }},

@@ -1,6 +1,7 @@
 package cmdline
 
 import (
+	"flag"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -11,7 +12,7 @@ func globalFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "config-file", Aliases: []string{"c"}, Value: "config/deploy.yml", Usage: "path to the config file"},
 		&cli.StringFlag{Name: "destination", Aliases: []string{"d"}, Usage: "destination, merges config/deploy.<DESTINATION>.yml"},
-		&cli.StringFlag{Name: "hosts", Aliases: []string{"h"}, Usage: "run on these hosts only (comma-separated, wildcards with *)"},
+		&hostsFlag{cli.StringFlag{Name: "hosts", Aliases: []string{"h"}, Usage: "run on these hosts only (comma-separated, wildcards with *)"}},
 		&cli.StringFlag{Name: "roles", Aliases: []string{"r"}, Usage: "run on hosts of these roles only (comma-separated, wildcards with *)"},
 		&cli.BoolFlag{Name: "primary", Aliases: []string{"p"}, Usage: "run on the primary host only"},
 		&cli.StringFlag{Name: "version", Usage: "run against this app version"},
@@ -19,6 +20,17 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "show errors only"},
 		&cli.BoolFlag{Name: "skip-hooks", Aliases: []string{"H"}, Usage: "do not run hooks"},
 	}
+}
+
+// hostsFlag is --hosts, shown as "--hosts value, -h value" but parsed as
+// --hosts only: urfave's help check asks every flag set for a bool named
+// -h (its help flag's short name), and would take `-h true` for help.
+// hoistGlobalFlags spells -h as --hosts before urfave parses.
+type hostsFlag struct{ cli.StringFlag }
+
+func (f *hostsFlag) Apply(set *flag.FlagSet) error {
+	set.String(f.Name, f.Value, f.Usage)
+	return nil
 }
 
 // flagWords maps each spelling of flags ("--lines", "-n") to its flag.
@@ -76,15 +88,24 @@ func hoistGlobalFlags(args []string) []string {
 		case !global:
 			others = append(others, a)
 		case !takesValue(f), name != a:
-			globals = append(globals, a)
+			globals = append(globals, longName(f, name)+a[len(name):])
 		case i+1 < len(args):
-			globals = append(globals, a, args[i+1])
+			globals = append(globals, longName(f, name), args[i+1])
 			i++
 		default:
 			others = append(others, a)
 		}
 	}
 	return append(globals, others...)
+}
+
+// longName is --hosts for -h (see hostsFlag), and name for any other
+// spelling of a flag.
+func longName(f cli.Flag, name string) string {
+	if _, ok := f.(*hostsFlag); ok {
+		return "--" + f.Names()[0]
+	}
+	return name
 }
 
 // commandIndex finds the first argument that is not a global flag (or its

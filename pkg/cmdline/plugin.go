@@ -13,8 +13,8 @@ import (
 // PluginName is the word after `docker` that runs us.
 const PluginName = "kamal"
 
-// Metadata is what `docker-kamal docker-cli-plugin-metadata` prints.
-func Metadata() metadata.Metadata {
+// pluginMetadata is what `docker-kamal docker-cli-plugin-metadata` prints.
+func pluginMetadata() metadata.Metadata {
 	return metadata.Metadata{
 		SchemaVersion:    "0.1.0",
 		Vendor:           "docker kamal",
@@ -27,7 +27,7 @@ func Metadata() metadata.Metadata {
 func writeMetadata(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "     ")
-	return enc.Encode(Metadata())
+	return enc.Encode(pluginMetadata())
 }
 
 // dockerGlobalFlagsWithValue are the docker CLI's global flags that take a
