@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -105,4 +106,31 @@ func TestMetadata(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	golden.Check(t, filepath.Join("testdata", "metadata.golden"), []byte(out))
+}
+
+// TestAliasFromConfig runs a name the config's aliases: define as its
+// expansion, with the global options before and after it.
+func TestAliasFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "config"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "service: app\nimage: app\nservers:\n  web:\n    - 10.0.0.1\naliases:\n  refs: docs proxy\n  bad: nosuch thing\n"
+	if err := os.WriteFile(filepath.Join(dir, "config", "deploy.yml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	want, _, code := run(t, "kamal", "docs", "proxy")
+	if code != 0 {
+		t.Fatalf("docs proxy: exit %d", code)
+	}
+	for _, args := range [][]string{{"kamal", "refs"}, {"kamal", "-c", "config/deploy.yml", "refs"}, {"kamal", "refs", "-q"}} {
+		got, errOut, code := run(t, args...)
+		if code != 0 || got != want {
+			t.Errorf("%q: exit %d, stderr %q, output is not docs proxy's:\n%s", args, code, errOut, got)
+		}
+	}
+	if _, errOut, code := run(t, "kamal", "bad"); code == 0 || !strings.Contains(errOut, "does not start with a docker kamal command") {
+		t.Errorf("bad alias: exit %d, stderr %q", code, errOut)
+	}
 }
