@@ -5,27 +5,32 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/docker/cli/cli-plugins/socket"
 
-	"github.com/dockerkamal/docker-kamal/pkg/cmdconfig"
-	"github.com/dockerkamal/docker-kamal/pkg/cmddoctor"
-	"github.com/dockerkamal/docker-kamal/pkg/command"
+	"github.com/dockerkamal/docker-kamal/pkg/cmdline"
+	"github.com/dockerkamal/docker-kamal/pkg/configcmd"
+	"github.com/dockerkamal/docker-kamal/pkg/doctorcmd"
 	"github.com/dockerkamal/docker-kamal/pkg/fleetcmd"
-	"github.com/dockerkamal/docker-kamal/pkg/surface"
 )
+
+// program is the whole command tree: the fleet's commands, then the local
+// ones, with the config's aliases.
+func program() cmdline.Program {
+	return cmdline.Program{
+		Commands: slices.Concat(fleetcmd.Commands(), configcmd.Commands(), doctorcmd.Commands()),
+		Aliases:  configcmd.Aliases,
+	}
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// The Docker CLI closes its plugin socket when it exits or is
 	// interrupted; treat that like Ctrl-C so hosts are left serving.
 	socket.ConnectAndWait(stop)
-	cmdconfig.Register()
-	cmddoctor.Register() // after cmdconfig: wraps its init with --rails
-	fleetcmd.Register()
-	surface.Register()
-	code := command.Main(ctx)
+	code := program().Run(ctx, os.Args, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

@@ -10,10 +10,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"os/exec"
-	"sort"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/output"
 )
 
 // Timeouts for the local commands this package runs.
@@ -83,10 +86,10 @@ func (o Options) Args() []string {
 	if o.Target != "" {
 		args = append(args, "--target", o.Target)
 	}
-	for _, k := range sortedKeys(o.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(o.Labels)) {
 		args = append(args, "--label", k+"="+o.Labels[k])
 	}
-	for _, k := range sortedKeys(o.BuildArgs) {
+	for _, k := range slices.Sorted(maps.Keys(o.BuildArgs)) {
 		args = append(args, "--build-arg", k+"="+o.BuildArgs[k])
 	}
 	ctxDir := o.Context
@@ -103,10 +106,13 @@ func Build(ctx context.Context, o Options) (string, error) {
 	}
 	cmd := exec.CommandContext(ctx, "docker", o.Args()...)
 	var errb bytes.Buffer
-	cmd.Stdout = orDiscard(o.Stdout)
-	cmd.Stderr = io.MultiWriter(orDiscard(o.Stderr), &errb)
+	cmd.Stdout = o.Stdout // nil: discarded
+	cmd.Stderr = &errb
+	if o.Stderr != nil {
+		cmd.Stderr = io.MultiWriter(o.Stderr, &errb)
+	}
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("build image %s: %v: %s", o.Tags[0], err, lastLines(errb.String(), 15))
+		return "", fmt.Errorf("build image %s: %w: %s", o.Tags[0], err, output.LastLines(errb.String(), 15))
 	}
 	return ImageID(ctx, o.DockerFlags, o.Tags[0])
 }
@@ -123,37 +129,10 @@ func ImageID(ctx context.Context, dockerFlags []string, ref string) (string, err
 	return strings.TrimSpace(string(out)), nil
 }
 
-// Tag adds a tag to a local image.
-func Tag(ctx context.Context, dockerFlags []string, src, dst string) error {
+// ImageExists reports whether the local engine has ref.
+func ImageExists(ctx context.Context, dockerFlags []string, ref string) bool {
 	ctx, cancel := context.WithTimeout(ctx, inspectTimeout)
 	defer cancel()
-	args := append(append([]string{}, dockerFlags...), "tag", src, dst)
-	if out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput(); err != nil {
-		return fmt.Errorf("tag %s as %s: %v: %s", src, dst, err, strings.TrimSpace(string(out)))
-	}
-	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func orDiscard(w io.Writer) io.Writer {
-	if w == nil {
-		return io.Discard
-	}
-	return w
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	args := append(append([]string{}, dockerFlags...), "image", "inspect", ref)
+	return exec.CommandContext(ctx, "docker", args...).Run() == nil
 }

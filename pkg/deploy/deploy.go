@@ -1,7 +1,7 @@
 // Package deploy is the sequence of `docker kamal deploy`: lock, build, ship,
 // hooks, migrations once on the primary, the fleet swap, audit, unlock. Each
 // step is a small interface so the sequence (and every early exit) is unit
-// tested with fakes; the real implementations are wired in pkg/app.
+// tested with fakes; the real implementations are wired in pkg/fleetops.
 package deploy
 
 import (
@@ -74,83 +74,124 @@ const (
 // Run performs the deploy of version. The lock is always released and the
 // fleet always left on one version, even when ctx is cancelled.
 func Run(ctx context.Context, s Steps, version string) (rep *fleet.Report, err error) {
-	out := s.Out
-	verb := s.Verb
-	if verb == "" {
-		verb = "deploy"
+	if s.Verb == "" {
+		s.Verb = "deploy"
 	}
 	env := s.HookEnv
 	env.Version = version
-	env.Command = verb
+	env.Command = s.Verb
 	if !s.SkipLock {
-		t0 := time.Now()
-		if err := s.Lock.Acquire(ctx, s.Message, version); err != nil {
-			return nil, fmt.Errorf("acquire deploy lock: %w", err)
+		if err := s.lock(ctx, version); err != nil {
+			return nil, err
 		}
-		out.Step("", "lock", "acquired", time.Since(t0))
 		defer func() {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
-			defer cancel()
-			if rerr := s.Lock.Release(rctx); rerr != nil {
-				err = errors.Join(err, fmt.Errorf("release deploy lock: %w", rerr))
-				return
+			if uerr := s.unlock(ctx); uerr != nil {
+				err = errors.Join(err, uerr)
 			}
-			out.Step("", "lock", "released", 0)
 		}()
 	}
-	defer func() {
-		result := "success"
-		if err != nil {
-			result = "failed: " + err.Error()
-		}
-		if s.Audit == nil {
-			return
-		}
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
-		defer cancel()
-		if aerr := s.Audit.Audit(actx, verb, version, out.Redact(result)); aerr != nil {
-			out.Error("warning: write audit log: %v", aerr)
-		}
-	}()
-
-	image := s.Image
-	if s.Build != nil {
-		if _, err := s.Hooks.Run(ctx, "pre-build", env); err != nil {
-			return nil, err
-		}
-		t0 := time.Now()
-		out.Phase("Build %s", version)
-		if image, err = s.Build.Build(ctx, version); err != nil {
-			return nil, err
-		}
-		out.Step("", "build "+image, "done", time.Since(t0))
-	}
-	t0 := time.Now()
-	out.Phase("Ship %s", image)
-	if err := s.Ship.Ship(ctx, image); err != nil {
+	defer func() { s.audit(ctx, version, err) }()
+	image, err := s.build(ctx, env, version)
+	if err != nil {
 		return nil, err
 	}
-	out.Step("", "ship", "done", time.Since(t0))
-
+	if err := s.ship(ctx, image); err != nil {
+		return nil, err
+	}
 	if _, err := s.Hooks.Run(ctx, "pre-deploy", env); err != nil {
 		return nil, err
 	}
-	if s.Migrate != nil {
-		t0 := time.Now()
-		out.Phase("Migrate on the primary host")
-		if err := s.Migrate.Migrate(ctx, image, version); err != nil {
-			return nil, fmt.Errorf("migrations failed, nothing was swapped: %w", err)
-		}
-		out.Step("", "migrations", "done", time.Since(t0))
+	if err := s.migrate(ctx, image, version); err != nil {
+		return nil, err
 	}
-	out.Phase("Swap to %s", version)
-	rep, err = s.Fleet.Deploy(ctx, s.Plan, version)
-	if err != nil {
+	s.Out.Phase("Swap to %s", version)
+	if rep, err = s.Fleet.Deploy(ctx, s.Plan, version); err != nil {
 		return rep, err
 	}
-	env.Runtime = out.Elapsed()
+	env.Runtime = s.Out.Elapsed()
 	if _, err := s.Hooks.Run(ctx, "post-deploy", env); err != nil {
 		return rep, err
 	}
 	return rep, nil
+}
+
+func (s Steps) lock(ctx context.Context, version string) error {
+	t0 := time.Now()
+	if err := s.Lock.Acquire(ctx, s.Message, version); err != nil {
+		return fmt.Errorf("acquire deploy lock: %w", err)
+	}
+	s.Out.Step("", "lock", "acquired", time.Since(t0))
+	return nil
+}
+
+// unlock releases the lock on a fresh context: a cancelled deploy must not
+// leave it held.
+func (s Steps) unlock(ctx context.Context) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	if err := s.Lock.Release(rctx); err != nil {
+		return fmt.Errorf("release deploy lock: %w", err)
+	}
+	s.Out.Step("", "lock", "released", 0)
+	return nil
+}
+
+// audit records the deploy's result on the hosts; failing to is a
+// warning, not the deploy's failure.
+func (s Steps) audit(ctx context.Context, version string, err error) {
+	if s.Audit == nil {
+		return
+	}
+	result := "success"
+	if err != nil {
+		result = "failed: " + err.Error()
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	defer cancel()
+	if aerr := s.Audit.Audit(actx, s.Verb, version, s.Out.Redact(result)); aerr != nil {
+		s.Out.Error("warning: write audit log: %v", aerr)
+	}
+}
+
+// build runs the pre-build hook and builds the image; without a Builder
+// the image is s.Image.
+func (s Steps) build(ctx context.Context, env hooks.Env, version string) (string, error) {
+	if s.Build == nil {
+		return s.Image, nil
+	}
+	if _, err := s.Hooks.Run(ctx, "pre-build", env); err != nil {
+		return "", err
+	}
+	t0 := time.Now()
+	s.Out.Phase("Build %s", version)
+	image, err := s.Build.Build(ctx, version)
+	if err != nil {
+		return "", err
+	}
+	s.Out.Step("", "build "+image, "done", time.Since(t0))
+	return image, nil
+}
+
+func (s Steps) ship(ctx context.Context, image string) error {
+	t0 := time.Now()
+	s.Out.Phase("Ship %s", image)
+	if err := s.Ship.Ship(ctx, image); err != nil {
+		return err
+	}
+	s.Out.Step("", "ship", "done", time.Since(t0))
+	return nil
+}
+
+// migrate runs the migrations once on the primary host, before any swap.
+func (s Steps) migrate(ctx context.Context, image, version string) error {
+	if s.Migrate == nil {
+		return nil
+	}
+	t0 := time.Now()
+	s.Out.Phase("Migrate on the primary host")
+	if err := s.Migrate.Migrate(ctx, image, version); err != nil {
+		return fmt.Errorf("migrations failed, nothing was swapped: %w", err)
+	}
+	s.Out.Step("", "migrations", "done", time.Since(t0))
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -20,10 +21,13 @@ type recorder struct {
 	deployed string
 }
 
+// errBroke is the failure of the recorder's failAt step.
+var errBroke = errors.New("broke")
+
 func (r *recorder) step(name string) error {
 	r.log = append(r.log, name)
 	if r.failAt == name {
-		return errors.New(name + " broke")
+		return fmt.Errorf("%s: %w", name, errBroke)
 	}
 	return nil
 }
@@ -64,7 +68,7 @@ func steps(r *recorder) Steps {
 	var buf bytes.Buffer
 	return Steps{
 		Lock: r, Build: r, Ship: r, Hooks: r, Migrate: r, Audit: r,
-		Fleet: &fleet.Runner{Swapper: r},
+		Fleet: &fleet.Runner{Deployer: r},
 		Plan:  fleet.NewPlan(fleet.PlanOptions{Targets: []fleet.Target{t}, Primary: t}),
 		Out:   output.New(&buf, &buf, output.Normal, nil),
 	}
@@ -92,7 +96,7 @@ func TestEarlyFailuresStopAndUnlock(t *testing.T) {
 		t.Run(tt.failAt, func(t *testing.T) {
 			r := &recorder{live: map[fleet.Target]string{}, failAt: tt.failAt}
 			_, err := Run(context.Background(), steps(r), "v2")
-			if err == nil || !strings.Contains(err.Error(), tt.failAt+" broke") {
+			if !errors.Is(err, errBroke) || !strings.Contains(err.Error(), tt.failAt+": ") {
 				t.Fatalf("err %v", err)
 			}
 			if got := strings.Join(r.log, ","); got != tt.want {
@@ -105,10 +109,22 @@ func TestEarlyFailuresStopAndUnlock(t *testing.T) {
 func TestMigrationFailureSwapsNothing(t *testing.T) {
 	r := &recorder{live: map[fleet.Target]string{{Host: "h1", Role: "web"}: "v1"}, failAt: "migrate", deployed: "v2"}
 	_, err := Run(context.Background(), steps(r), "v2")
-	if err == nil || !strings.Contains(err.Error(), "nothing was swapped") {
+	if !errors.Is(err, errBroke) || !strings.Contains(err.Error(), "nothing was swapped") {
 		t.Fatalf("err %v", err)
 	}
 	if v := r.live[fleet.Target{Host: "h1", Role: "web"}]; v != "v1" {
 		t.Fatalf("live version %s after failed migration", v)
+	}
+}
+
+func TestReleaseFailureJoinsTheResult(t *testing.T) {
+	r := &recorder{live: map[fleet.Target]string{}, deployed: "v2", failAt: "unlock"}
+	_, err := Run(context.Background(), steps(r), "v2")
+	if !errors.Is(err, errBroke) || !strings.Contains(err.Error(), "release deploy lock") {
+		t.Fatalf("err %v", err)
+	}
+	// The audit ran before the release and saw a success.
+	if got := strings.Join(r.log, ","); !strings.HasSuffix(got, "audit deploy success,unlock") {
+		t.Fatalf("calls %s", got)
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// Swapper is what the orchestrator needs from one host's sidecar.
-type Swapper interface {
+// Deployer is what the orchestrator needs from each host's sidecar.
+type Deployer interface {
 	// Deploy swaps target to the new version and returns once it serves it
 	// (or failed, leaving the previous version serving).
 	Deploy(ctx context.Context, t Target) error
@@ -33,12 +33,23 @@ const (
 	RollbackTimeout = 5 * time.Minute
 )
 
+// Statuses of an Outcome.
+const (
+	StatusNotStarted     = "not started"
+	StatusDeployed       = "deployed"
+	StatusFailed         = "failed"
+	StatusRolledBack     = "rolled back"
+	StatusRollbackFailed = "rollback failed"
+	// StatusUnchanged is a switched target that had no other version to
+	// return to.
+	StatusUnchanged = "unchanged"
+)
+
 // Outcome is what happened to one target.
 type Outcome struct {
 	Target   Target
 	Previous string
-	// Status is one of "deployed", "failed", "rolled back", "rollback failed",
-	// "not started", "unchanged".
+	// Status is one of the Status constants.
 	Status   string
 	Err      error
 	Duration time.Duration
@@ -53,14 +64,14 @@ type Report struct {
 
 // Runner executes plans.
 type Runner struct {
-	Swapper  Swapper
+	Deployer Deployer
 	Reporter Reporter
 	// BootWait is slept between batches (boot.wait); cancelled by ctx.
 	BootWait time.Duration
 }
 
-// FleetError says the fleet operation failed and what was undone.
-type FleetError struct {
+// Error says the fleet operation failed and what was undone.
+type Error struct {
 	Failed []Outcome
 	// RolledBack lists targets returned to their previous version.
 	RolledBack []Target
@@ -69,7 +80,7 @@ type FleetError struct {
 	Cause error
 }
 
-func (e *FleetError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
 	for i, f := range e.Failed {
 		if i > 0 {
@@ -93,7 +104,7 @@ func (e *FleetError) Error() string {
 	return b.String()
 }
 
-func (e *FleetError) Unwrap() error { return e.Cause }
+func (e *Error) Unwrap() error { return e.Cause }
 
 // Deploy runs the plan. Before anything is swapped it records each target's
 // live version; if any target fails (or ctx is cancelled), no further stage
@@ -102,31 +113,48 @@ func (r *Runner) Deploy(ctx context.Context, p Plan, version string) (*Report, e
 	start := time.Now()
 	rep := &Report{Version: version}
 	targets := p.Targets()
-	previous := make(map[Target]string, len(targets))
-	for _, t := range targets {
-		v, err := r.Swapper.LiveVersion(ctx, t)
-		if err != nil {
-			return rep, fmt.Errorf("read live version of %s: %w", t, err)
+	outcomes, err := r.previousVersions(ctx, targets)
+	if err != nil {
+		return rep, err
+	}
+	failed, cause := r.runStages(ctx, p, outcomes)
+	if len(failed) > 0 || cause != nil {
+		if cause == nil {
+			cause = failed[0].Err
 		}
-		previous[t] = v
+		err = r.undo(ctx, targets, outcomes, version, &Error{Failed: failed, Cause: cause})
 	}
+	rep.Outcomes = ordered(targets, outcomes)
+	rep.Duration = time.Since(start)
+	return rep, err
+}
 
-	outcomes := map[Target]*Outcome{}
+// previousVersions records each target's live version, the one a failed
+// deploy returns it to, in an outcome that has not started.
+func (r *Runner) previousVersions(ctx context.Context, targets []Target) (map[Target]*Outcome, error) {
+	outcomes := make(map[Target]*Outcome, len(targets))
 	for _, t := range targets {
-		outcomes[t] = &Outcome{Target: t, Previous: previous[t], Status: "not started"}
+		v, err := r.Deployer.LiveVersion(ctx, t)
+		if err != nil {
+			return nil, fmt.Errorf("read live version of %s: %w", t, err)
+		}
+		outcomes[t] = &Outcome{Target: t, Previous: v, Status: StatusNotStarted}
 	}
-	var failed []Outcome
-	var cause error
+	return outcomes, nil
+}
+
+// runStages deploys the plan's stages in order, each stage's targets at
+// once, and stops after a stage where a target failed or when ctx ends
+// (its error is the cause).
+func (r *Runner) runStages(ctx context.Context, p Plan, outcomes map[Target]*Outcome) (failed []Outcome, cause error) {
 	for _, stage := range p.Stages {
 		if stage.WaitBefore && r.BootWait > 0 {
 			if err := sleepCtx(ctx, r.BootWait); err != nil {
-				cause = err
-				break
+				return failed, err
 			}
 		}
 		if err := ctx.Err(); err != nil {
-			cause = err
-			break
+			return failed, err
 		}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -136,51 +164,45 @@ func (r *Runner) Deploy(ctx context.Context, p Plan, version string) (*Report, e
 				defer wg.Done()
 				t0 := time.Now()
 				r.report(t, "deploy", "started", 0, nil)
-				err := r.Swapper.Deploy(ctx, t)
+				err := r.Deployer.Deploy(ctx, t)
 				d := time.Since(t0)
 				mu.Lock()
 				defer mu.Unlock()
 				o := outcomes[t]
 				o.Duration = d
 				if err != nil {
-					o.Status, o.Err = "failed", err
+					o.Status, o.Err = StatusFailed, err
 					failed = append(failed, *o)
 					r.report(t, "deploy", "failed", d, err)
 					return
 				}
-				o.Status = "deployed"
+				o.Status = StatusDeployed
 				r.report(t, "deploy", "done", d, nil)
 			}()
 		}
 		wg.Wait()
 		if len(failed) > 0 {
-			break
+			return failed, nil
 		}
 	}
-	if len(failed) == 0 && cause == nil {
-		rep.Outcomes = ordered(targets, outcomes)
-		rep.Duration = time.Since(start)
-		return rep, nil
-	}
-	if cause == nil {
-		cause = failed[0].Err
-	}
-	fe := &FleetError{Failed: failed, Cause: cause}
-	// A cancelled command still has to leave the fleet on one version.
+	return nil, nil
+}
+
+// undo returns every target the deploy switched to its previous version,
+// all at once, and says so in fe. It runs on a fresh context: a cancelled
+// command still has to leave the fleet on one version.
+func (r *Runner) undo(ctx context.Context, targets []Target, outcomes map[Target]*Outcome, version string, fe *Error) *Error {
 	rbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RollbackTimeout)
 	defer cancel()
-	var switched []Target
-	for _, t := range targets {
-		if outcomes[t].Status == "deployed" {
-			switched = append(switched, t)
-		}
-	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, t := range switched {
+	for _, t := range targets {
 		o := outcomes[t]
+		if o.Status != StatusDeployed {
+			continue
+		}
 		if o.Previous == "" || o.Previous == version {
-			o.Status = "unchanged"
+			o.Status = StatusUnchanged
 			continue
 		}
 		wg.Add(1)
@@ -188,25 +210,23 @@ func (r *Runner) Deploy(ctx context.Context, p Plan, version string) (*Report, e
 			defer wg.Done()
 			t0 := time.Now()
 			r.report(t, "rollback", "started", 0, nil)
-			err := r.Swapper.Rollback(rbCtx, t, o.Previous)
+			err := r.Deployer.Rollback(rbCtx, t, o.Previous)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				o.Status, o.Err = "rollback failed", err
+				o.Status, o.Err = StatusRollbackFailed, err
 				fe.Stuck = append(fe.Stuck, *o)
 				r.report(t, "rollback", "failed", time.Since(t0), err)
 				return
 			}
-			o.Status = "rolled back"
+			o.Status = StatusRolledBack
 			fe.RolledBack = append(fe.RolledBack, t)
 			r.report(t, "rollback", "done", time.Since(t0), nil)
 		}()
 	}
 	wg.Wait()
 	sortTargets(fe.RolledBack)
-	rep.Outcomes = ordered(targets, outcomes)
-	rep.Duration = time.Since(start)
-	return rep, fe
+	return fe
 }
 
 // Rollback returns every target to version, all stages of the plan in order
@@ -229,13 +249,13 @@ func (r *Runner) Rollback(ctx context.Context, p Plan, version string) (*Report,
 				defer wg.Done()
 				t0 := time.Now()
 				r.report(t, "rollback", "started", 0, nil)
-				err := r.Swapper.Rollback(ctx, t, version)
+				err := r.Deployer.Rollback(ctx, t, version)
 				d := time.Since(t0)
 				mu.Lock()
 				defer mu.Unlock()
-				o := Outcome{Target: t, Status: "rolled back", Duration: d}
+				o := Outcome{Target: t, Status: StatusRolledBack, Duration: d}
 				if err != nil {
-					o.Status, o.Err = "failed", err
+					o.Status, o.Err = StatusFailed, err
 					errs = append(errs, fmt.Errorf("%s: %w", t, err))
 					r.report(t, "rollback", "failed", d, err)
 				} else {

@@ -10,18 +10,20 @@ import (
 	"time"
 )
 
-// fakeSwapper records calls and fails chosen targets.
-type fakeSwapper struct {
-	mu       sync.Mutex
-	live     map[Target]string
-	version  string
-	failOn   map[Target]error
-	cancelOn Target
-	cancel   context.CancelFunc
-	calls    []string
+// fakeDeployer records calls and fails chosen targets.
+type fakeDeployer struct {
+	mu      sync.Mutex
+	live    map[Target]string
+	version string
+	failOn  map[Target]error
+	// rollbackFails fails the rollback of these targets.
+	rollbackFails map[Target]error
+	cancelOn      Target
+	cancel        context.CancelFunc
+	calls         []string
 }
 
-func (f *fakeSwapper) Deploy(ctx context.Context, t Target) error {
+func (f *fakeDeployer) Deploy(ctx context.Context, t Target) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "deploy "+t.String())
@@ -36,18 +38,21 @@ func (f *fakeSwapper) Deploy(ctx context.Context, t Target) error {
 	return nil
 }
 
-func (f *fakeSwapper) Rollback(ctx context.Context, t Target, v string) error {
+func (f *fakeDeployer) Rollback(ctx context.Context, t Target, v string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	f.calls = append(f.calls, "rollback "+t.String()+" "+v)
+	if err := f.rollbackFails[t]; err != nil {
+		return err
+	}
 	f.live[t] = v
 	return nil
 }
 
-func (f *fakeSwapper) LiveVersion(_ context.Context, t Target) (string, error) {
+func (f *fakeDeployer) LiveVersion(_ context.Context, t Target) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.live[t], nil
@@ -67,8 +72,8 @@ var (
 )
 
 func TestDeploySucceedsEverywhere(t *testing.T) {
-	f := &fakeSwapper{live: fleetOf(all, "v1"), version: "v2"}
-	r := &Runner{Swapper: f}
+	f := &fakeDeployer{live: fleetOf(all, "v1"), version: "v2"}
+	r := &Runner{Deployer: f}
 	rep, err := r.Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, ParallelRoles: true}), "v2")
 	if err != nil {
 		t.Fatal(err)
@@ -84,12 +89,12 @@ func TestDeploySucceedsEverywhere(t *testing.T) {
 }
 
 func TestFailureOnLastHostRollsBackEarlierHosts(t *testing.T) {
-	f := &fakeSwapper{live: fleetOf(all, "v1"), version: "v4", failOn: map[Target]error{j3: errors.New("never healthy")}}
-	r := &Runner{Swapper: f}
+	f := &fakeDeployer{live: fleetOf(all, "v1"), version: "v4", failOn: map[Target]error{j3: errors.New("never healthy")}}
+	r := &Runner{Deployer: f}
 	_, err := r.Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, Limit: 1, ParallelRoles: true}), "v4")
-	var fe *FleetError
+	var fe *Error
 	if !errors.As(err, &fe) {
-		t.Fatalf("want FleetError, got %v", err)
+		t.Fatalf("want *Error, got %v", err)
 	}
 	if len(fe.RolledBack) != 2 || len(fe.Stuck) != 0 {
 		t.Fatalf("rolled back %v stuck %v", fe.RolledBack, fe.Stuck)
@@ -104,9 +109,48 @@ func TestFailureOnLastHostRollsBackEarlierHosts(t *testing.T) {
 	}
 }
 
+func TestFailedRollbackIsReportedStuck(t *testing.T) {
+	stuck := errors.New("sidecar gone")
+	f := &fakeDeployer{live: fleetOf(all, "v1"), version: "v2",
+		failOn: map[Target]error{j3: errors.New("never healthy")}, rollbackFails: map[Target]error{w2: stuck}}
+	rep, err := (&Runner{Deployer: f}).Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, Limit: 1, ParallelRoles: true}), "v2")
+	var fe *Error
+	if !errors.As(err, &fe) {
+		t.Fatalf("want *Error, got %v", err)
+	}
+	if len(fe.Stuck) != 1 || fe.Stuck[0].Target != w2 || !errors.Is(fe.Stuck[0].Err, stuck) {
+		t.Fatalf("stuck %+v", fe.Stuck)
+	}
+	if fmt.Sprint(fe.RolledBack) != fmt.Sprint([]Target{w1}) {
+		t.Fatalf("rolled back %v", fe.RolledBack)
+	}
+	statuses := map[Target]string{}
+	for _, o := range rep.Outcomes {
+		statuses[o.Target] = o.Status
+	}
+	want := map[Target]string{w1: StatusRolledBack, w2: StatusRollbackFailed, j3: StatusFailed}
+	if fmt.Sprint(statuses) != fmt.Sprint(want) {
+		t.Fatalf("statuses %v, want %v", statuses, want)
+	}
+}
+
+func TestFirstDeployHasNothingToUndo(t *testing.T) {
+	f := &fakeDeployer{live: map[Target]string{}, version: "v1", failOn: map[Target]error{j3: errors.New("boom")}}
+	rep, err := (&Runner{Deployer: f}).Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, ParallelRoles: true}), "v1")
+	var fe *Error
+	if !errors.As(err, &fe) || len(fe.RolledBack) != 0 || len(fe.Stuck) != 0 {
+		t.Fatalf("err %v", err)
+	}
+	for _, o := range rep.Outcomes {
+		if o.Target != j3 && o.Status != StatusUnchanged {
+			t.Errorf("%s: %s, want %s", o.Target, o.Status, StatusUnchanged)
+		}
+	}
+}
+
 func TestPrimaryFailureStopsBeforeOthers(t *testing.T) {
-	f := &fakeSwapper{live: fleetOf(all, "v1"), version: "v3", failOn: map[Target]error{w1: errors.New("boom")}}
-	_, err := (&Runner{Swapper: f}).Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, ParallelRoles: true}), "v3")
+	f := &fakeDeployer{live: fleetOf(all, "v1"), version: "v3", failOn: map[Target]error{w1: errors.New("boom")}}
+	_, err := (&Runner{Deployer: f}).Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, ParallelRoles: true}), "v3")
 	if err == nil {
 		t.Fatal("want error")
 	}
@@ -117,8 +161,8 @@ func TestPrimaryFailureStopsBeforeOthers(t *testing.T) {
 
 func TestCancelRollsBackWithFreshContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &fakeSwapper{live: fleetOf(all, "v1"), version: "v2", cancelOn: j3, cancel: cancel}
-	_, err := (&Runner{Swapper: f}).Deploy(ctx, NewPlan(PlanOptions{Targets: all, Primary: w1, Limit: 1, ParallelRoles: true}), "v2")
+	f := &fakeDeployer{live: fleetOf(all, "v1"), version: "v2", cancelOn: j3, cancel: cancel}
+	_, err := (&Runner{Deployer: f}).Deploy(ctx, NewPlan(PlanOptions{Targets: all, Primary: w1, Limit: 1, ParallelRoles: true}), "v2")
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("want context.Canceled in chain, got %v", err)
 	}
@@ -130,9 +174,9 @@ func TestCancelRollsBackWithFreshContext(t *testing.T) {
 }
 
 func TestBootWaitBetweenBatches(t *testing.T) {
-	f := &fakeSwapper{live: fleetOf(all, "v1"), version: "v2"}
+	f := &fakeDeployer{live: fleetOf(all, "v1"), version: "v2"}
 	start := time.Now()
-	_, err := (&Runner{Swapper: f, BootWait: 50 * time.Millisecond}).Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, Limit: 1, ParallelRoles: true}), "v2")
+	_, err := (&Runner{Deployer: f, BootWait: 50 * time.Millisecond}).Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, Limit: 1, ParallelRoles: true}), "v2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,8 +187,8 @@ func TestBootWaitBetweenBatches(t *testing.T) {
 }
 
 func TestRollbackFleet(t *testing.T) {
-	f := &fakeSwapper{live: fleetOf(all, "v2")}
-	_, err := (&Runner{Swapper: f}).Rollback(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, ParallelRoles: true}), "v1")
+	f := &fakeDeployer{live: fleetOf(all, "v2")}
+	_, err := (&Runner{Deployer: f}).Rollback(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, ParallelRoles: true}), "v1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,99 +1,60 @@
 package fleetcmd
 
 import (
-	"reflect"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/dockerkamal/docker-kamal/pkg/contract"
-	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/cmdline"
+	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
 
-func TestAccessoryRunArgs(t *testing.T) {
-	a := &spec.Accessory{
-		Name: "db", Service: "app-db", Image: "postgres:16", Port: "5432",
-		Directories: []spec.Mount{{Local: "data", Remote: "/var/lib/postgresql/data"}},
-		Files:       []spec.Mount{{Local: "config/init.sql", Remote: "/docker-entrypoint-initdb.d/init.sql", Options: "ro"}},
-		Volumes:     []string{"/backups:/backups"},
-		Labels:      map[string]string{"team": "core"},
-		Options:     map[string][]string{"memory": {"1g"}, "init": {""}},
+func TestAsk(t *testing.T) {
+	tests := []struct {
+		answer string
+		yes    bool
+		want   error
+	}{
+		{"y\n", false, nil},
+		{"YES\n", false, nil},
+		{"n\n", false, ErrNotConfirmed},
+		{"", false, ErrNotConfirmed}, // no terminal: no answer
+		{"", true, nil},
 	}
-	got := accessoryRunArgs(a, "/root/app-db")
-	want := []string{"--detach", "--name", "app-db", "--restart", "unless-stopped", "--network", "kamal",
-		"--log-opt", "max-size=10m", "--label", "service=app-db", "--label", "kamal.accessory=db",
-		"--publish", "5432:5432",
-		"--volume", "/root/app-db/docker-entrypoint-initdb.d/init.sql:/docker-entrypoint-initdb.d/init.sql:ro",
-		"--volume", "/root/app-db/data:/var/lib/postgresql/data",
-		"--volume", "/backups:/backups",
-		"--label", "team=core",
-		"--init", "--memory", "1g",
-		"postgres:16"}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("run args\n got %q\nwant %q", got, want)
-	}
-	a.Port = "127.0.0.1:6379:6379"
-	if got := accessoryRunArgs(a, "/root/app-db"); !strings.Contains(strings.Join(got, " "), "--publish 127.0.0.1:6379:6379") {
-		t.Fatalf("explicit port mapping changed: %q", got)
-	}
-}
-
-func TestEnvFileContent(t *testing.T) {
-	d := &contract.Deploy{Env: map[string]string{"B": "2", "A": "x y"}, SecretEnv: map[string]string{"PASS": "s3cr3t"}}
-	got, err := envFileContent(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := "A=x y\nB=2\nPASS=s3cr3t\n"; got != want {
-		t.Fatalf("env file %q, want %q", got, want)
-	}
-	d.SecretEnv["KEY"] = "line1\nline2"
-	if _, err := envFileContent(d); err == nil || !strings.Contains(err.Error(), "KEY") || strings.Contains(err.Error(), "line1") {
-		t.Fatalf("multi-line secret: want an error naming the key and not the value, got %v", err)
-	}
-}
-
-func TestHostPath(t *testing.T) {
-	for _, tt := range []struct{ home, p, want string }{
-		{"/root/app-db", "data", "/root/app-db/data"},
-		{"/root/app-db", "/srv/data", "/srv/data"},
-	} {
-		if got := hostPath(tt.home, tt.p); got != tt.want {
-			t.Errorf("hostPath(%q, %q) = %q, want %q", tt.home, tt.p, got, tt.want)
+	for _, tt := range tests {
+		var out strings.Builder
+		err := ask(strings.NewReader(tt.answer), &out, tt.yes, "Remove it?")
+		if !errors.Is(err, tt.want) {
+			t.Errorf("answer %q yes %v: %v, want %v", tt.answer, tt.yes, err, tt.want)
+		}
+		if asked := out.String() == "Remove it? [y/N] "; asked == tt.yes {
+			t.Errorf("answer %q yes %v: asked %q", tt.answer, tt.yes, out.String())
 		}
 	}
 }
 
-func TestImageRef(t *testing.T) {
-	s := &Session{Cfg: &spec.Config{Service: "app", Image: "me/app"}}
-	if got := s.ImageRef("abc"); got != "me/app:abc" {
-		t.Fatalf("got %q", got)
+func TestExitCode(t *testing.T) {
+	remote := fmt.Errorf("h1: %w", &transport.ExitError{Code: 3})
+	var ee *cmdline.ExitError
+	if err := exitCode(remote); !errors.As(err, &ee) || ee.Code != 3 || !errors.Is(err, remote) {
+		t.Errorf("remote exit 3: %v", err)
 	}
-	s.Cfg.Registry = &spec.Registry{Server: "registry.example.com"}
-	if got := s.ImageRef("abc"); got != "registry.example.com/me/app:abc" {
-		t.Fatalf("got %q", got)
+	killed := &transport.ExitError{Code: -1, Signal: "KILL"}
+	if err := exitCode(killed); errors.As(err, &ee) {
+		t.Errorf("a killed command kept its code: %v", err)
 	}
-}
-
-func TestContainerPort(t *testing.T) {
-	for in, want := range map[string]string{"": "", "5432": "5432", "5433:5432": "5432", "127.0.0.1:6380:6379/tcp": "6379"} {
-		if got := containerPort(in); got != want {
-			t.Errorf("containerPort(%q) = %q, want %q", in, got, want)
-		}
+	plain := errors.New("no such host")
+	if err := exitCode(plain); err != plain {
+		t.Errorf("a local error changed: %v", err)
 	}
 }
 
-func TestSSHOptions(t *testing.T) {
-	cfg := &spec.Config{SSH: spec.SSH{User: "deploy", Port: 2222, Keys: []string{"~/.ssh/deploy"}, Proxy: "bastion", Config: []string{"a.conf", "b.conf"}}}
-	o := SSHOptions(cfg)
-	if o.User != "deploy" || o.Port != 2222 || o.Proxy != "bastion" || o.ConfigFile != "a.conf" || !reflect.DeepEqual(o.ConfigFiles, []string{"b.conf"}) || !reflect.DeepEqual(o.KeyFiles, []string{"~/.ssh/deploy"}) {
-		t.Fatalf("options %+v", o)
-	}
-	cfg.SSH.Config = []string{}
-	if o := SSHOptions(cfg); o.ConfigFile != "none" {
-		t.Fatalf("config: false should read no ssh config, got %q", o.ConfigFile)
-	}
-	cfg.SSH.Config = nil
-	if o := SSHOptions(cfg); o.ConfigFile != "" {
-		t.Fatalf("unset config should use the default, got %q", o.ConfigFile)
+// TestTreeChecks: the whole fleet tree passes cmdline's check (every node
+// runs something, no name twice).
+func TestTreeChecks(t *testing.T) {
+	var out, errb strings.Builder
+	if code := (cmdline.Program{Commands: Commands()}).Run(t.Context(), []string{"docker-kamal", "kamal", "--help"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 }

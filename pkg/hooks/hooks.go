@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/output"
 )
 
 // DefaultTimeout bounds one hook run.
@@ -31,7 +33,6 @@ type Env struct {
 	Command     string
 	Subcommand  string
 	Runtime     time.Duration // set for post-* hooks
-	Lock        bool
 }
 
 // Vars renders Env as KAMAL_* variables.
@@ -55,9 +56,6 @@ func (e Env) Vars() []string {
 	if e.Runtime > 0 {
 		v = append(v, fmt.Sprintf("KAMAL_RUNTIME=%d", int(e.Runtime.Round(time.Second).Seconds())))
 	}
-	if e.Lock {
-		v = append(v, "KAMAL_LOCK=true")
-	}
 	sort.Strings(v)
 	return v
 }
@@ -70,6 +68,10 @@ type Runner struct {
 	Stderr  io.Writer
 	Timeout time.Duration
 }
+
+// ErrNotExecutable is a hook file that exists but may not be run: the
+// user meant it to run, so it is an error, not a skip.
+var ErrNotExecutable = errors.New("is not executable")
 
 // HookError is returned when a hook exits non-zero; it aborts the command.
 type HookError struct {
@@ -102,7 +104,7 @@ func (r *Runner) Run(ctx context.Context, name string, env Env) (ran bool, err e
 		return false, fmt.Errorf("hook %s: %w", name, err)
 	}
 	if st.Mode()&0o111 == 0 {
-		return false, fmt.Errorf("hook %s: %s is not executable (chmod +x it or remove it)", name, path)
+		return false, fmt.Errorf("hook %s: %s %w (chmod +x it or remove it)", name, path, ErrNotExecutable)
 	}
 	timeout := r.Timeout
 	if timeout == 0 {
@@ -117,13 +119,12 @@ func (r *Runner) Run(ctx context.Context, name string, env Env) (ran bool, err e
 	cmd := exec.CommandContext(ctx, abs)
 	cmd.Env = append(os.Environ(), env.Vars()...)
 	var captured bytes.Buffer
-	cmd.Stdout = io.MultiWriter(orDiscard(r.Stdout), &captured)
-	cmd.Stderr = io.MultiWriter(orDiscard(r.Stderr), &captured)
+	cmd.Stdout, cmd.Stderr = tee(r.Stdout, &captured), tee(r.Stderr, &captured)
 	cmd.WaitDelay = 5 * time.Second
 	err = cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return true, &HookError{Name: name, Code: ee.ExitCode(), Output: tail(captured.String(), 20)}
+		return true, &HookError{Name: name, Code: ee.ExitCode(), Output: output.LastLines(captured.String(), 20)}
 	}
 	if err != nil {
 		return true, fmt.Errorf("hook %s: %w", name, err)
@@ -131,17 +132,10 @@ func (r *Runner) Run(ctx context.Context, name string, env Env) (ran bool, err e
 	return true, nil
 }
 
-func orDiscard(w io.Writer) io.Writer {
+// tee is w and captured, or captured alone when w is nil.
+func tee(w io.Writer, captured io.Writer) io.Writer {
 	if w == nil {
-		return io.Discard
+		return captured
 	}
-	return w
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return io.MultiWriter(w, captured)
 }

@@ -48,7 +48,7 @@ func TestRunMissingSkippedAndNonExecutable(t *testing.T) {
 		t.Fatalf("missing hook: ran=%v err=%v", ran, err)
 	}
 	writeHook(t, dir, "post-deploy", "exit 0", 0o644)
-	if _, err := (&Runner{Dir: dir}).Run(context.Background(), "post-deploy", Env{}); err == nil || !strings.Contains(err.Error(), "not executable") {
+	if _, err := (&Runner{Dir: dir}).Run(context.Background(), "post-deploy", Env{}); !errors.Is(err, ErrNotExecutable) {
 		t.Fatalf("non-executable hook: %v", err)
 	}
 	writeHook(t, dir, "pre-deploy", "exit 1", 0o755)

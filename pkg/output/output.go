@@ -7,9 +7,12 @@ package output
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // Level is how much is printed.
@@ -21,34 +24,48 @@ const (
 	Verbose
 )
 
+// minSecretLen keeps very short values, which would mask unrelated text
+// and reveal little, from being masked.
+const minSecretLen = 4
+
+// Redactor masks known secret values in text.
+type Redactor struct {
+	secrets []string // longest first, so a value inside another goes too
+}
+
+// NewRedactor masks secrets (those of at least four bytes).
+func NewRedactor(secrets []string) Redactor {
+	var s []string
+	for _, v := range secrets {
+		if len(v) >= minSecretLen {
+			s = append(s, v)
+		}
+	}
+	sort.SliceStable(s, func(i, j int) bool { return len(s[i]) > len(s[j]) })
+	return Redactor{secrets: s}
+}
+
+// Redact masks every known secret value in s.
+func (r Redactor) Redact(s string) string {
+	for _, v := range r.secrets {
+		s = strings.ReplaceAll(s, v, contract.Redacted)
+	}
+	return s
+}
+
 // Printer is safe for concurrent use by per-host goroutines.
 type Printer struct {
-	mu      sync.Mutex
-	out     io.Writer
-	err     io.Writer
-	level   Level
-	secrets []string
-	start   time.Time
+	Redactor
+	mu    sync.Mutex
+	out   io.Writer
+	err   io.Writer
+	level Level
+	start time.Time
 }
 
 // New returns a printer. secrets are values to mask in anything printed.
 func New(out, errw io.Writer, level Level, secrets []string) *Printer {
-	var s []string
-	for _, v := range secrets {
-		// Very short values would mask unrelated text and reveal little.
-		if len(v) >= 4 {
-			s = append(s, v)
-		}
-	}
-	return &Printer{out: out, err: errw, level: level, secrets: s, start: time.Now()}
-}
-
-// Redact masks every known secret value in s.
-func (p *Printer) Redact(s string) string {
-	for _, v := range p.secrets {
-		s = strings.ReplaceAll(s, v, "[REDACTED]")
-	}
-	return s
+	return &Printer{Redactor: NewRedactor(secrets), out: out, err: errw, level: level, start: time.Now()}
 }
 
 func (p *Printer) write(w io.Writer, min Level, format string, args ...any) {
@@ -58,7 +75,7 @@ func (p *Printer) write(w io.Writer, min Level, format string, args ...any) {
 	line := p.Redact(fmt.Sprintf(format, args...))
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintln(w, line)
+	_, _ = fmt.Fprintln(w, line) // a terminal that fails a write has nowhere to report it
 }
 
 // Step prints a phase line: "  INFO [h1] deploy web: done (1.2s)".
@@ -96,6 +113,16 @@ func (p *Printer) Summary(format string, args ...any) {
 
 // Elapsed is the time since the printer was created (the command start).
 func (p *Printer) Elapsed() time.Duration { return time.Since(p.start) }
+
+// LastLines is the last n lines of a command's output, trimmed: the part
+// of it an error message quotes.
+func LastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
 
 func round(d time.Duration) time.Duration {
 	if d > 10*time.Second {

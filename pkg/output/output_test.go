@@ -32,3 +32,26 @@ func TestLevelsAndRedaction(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactorMasksLongestFirst(t *testing.T) {
+	r := NewRedactor([]string{"hunter2", "hunter22", "x"})
+	if got := r.Redact("a=hunter2 b=hunter22 c=x"); got != "a=[REDACTED] b=[REDACTED] c=x" {
+		t.Fatalf("redact = %q", got)
+	}
+}
+
+func TestLastLines(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"a\nb\nc\n", 2, "b\nc"},
+		{"  only\n\n", 5, "only"},
+		{"", 3, ""},
+	} {
+		if got := LastLines(tt.in, tt.n); got != tt.want {
+			t.Errorf("LastLines(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}

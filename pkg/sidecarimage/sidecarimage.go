@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/build"
 )
 
 // EnvBinary overrides where the kamal-sidecar binary is found.
@@ -93,9 +95,7 @@ func Ensure(ctx context.Context, dockerFlags []string) (ref, version string, err
 		return "", "", err
 	}
 	ref = Repository + ":" + version
-	ictx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if exec.CommandContext(ictx, "docker", append(append([]string{}, dockerFlags...), "image", "inspect", ref)...).Run() == nil {
+	if build.ImageExists(ctx, dockerFlags, ref) {
 		return ref, version, nil
 	}
 	return ref, version, Build(ctx, dockerFlags, bin, ref)

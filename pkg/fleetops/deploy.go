@@ -1,0 +1,258 @@
+package fleetops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/build"
+	"github.com/dockerkamal/docker-kamal/pkg/deploy"
+	"github.com/dockerkamal/docker-kamal/pkg/fleet"
+	"github.com/dockerkamal/docker-kamal/pkg/hooks"
+)
+
+// DeployOptions are the flags of setup, deploy and redeploy.
+type DeployOptions struct {
+	// SkipPush deploys the existing image of --version: no build, no push.
+	SkipPush bool
+	// LockWait is how long to wait for the deploy lock (0: fail at once).
+	LockWait time.Duration
+	// Message is the lock message.
+	Message string
+	// Ship is --ship: ShipDirect, ShipRegistry or "" for the config's default.
+	Ship string
+}
+
+// The kinds of deploy, as Kamal names them (also the audit action and the
+// KAMAL_COMMAND of hooks).
+const (
+	verbSetup    = "setup"
+	verbDeploy   = "deploy"
+	verbRedeploy = "redeploy"
+	verbRollback = "rollback"
+)
+
+// Setup prepares every host (Docker, network, sidecar), boots Traefik and
+// the accessories, then deploys.
+func (s *Session) Setup(ctx context.Context, o DeployOptions) error {
+	return s.deploy(ctx, verbSetup, o)
+}
+
+// Deploy makes sure every host has an up-to-date sidecar and deploys the
+// app with zero downtime.
+func (s *Session) Deploy(ctx context.Context, o DeployOptions) error {
+	return s.deploy(ctx, verbDeploy, o)
+}
+
+// Redeploy deploys without preparing the hosts.
+func (s *Session) Redeploy(ctx context.Context, o DeployOptions) error {
+	return s.deploy(ctx, verbRedeploy, o)
+}
+
+func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) error {
+	plan, err := s.plan()
+	if err != nil {
+		return err
+	}
+	version, err := s.deployVersion(ctx, verb, o.SkipPush)
+	if err != nil {
+		return err
+	}
+	mode, err := shipMode(o.Ship, s.Cfg.Registry)
+	if err != nil {
+		return err
+	}
+	if err := s.checkRouting(plan, version); err != nil {
+		return err
+	}
+	hosts := hostsOf(plan.Targets())
+	s.out.Phase("%s %s %s to %s", verbTitle(verb), s.Cfg.Service, version, strings.Join(hosts, ", "))
+	s.out.Verbose("plan:\n%s", plan)
+	hookRunner := s.hookRunner()
+	env := s.hookEnv(plan)
+	env.Version = version
+	if _, err := hookRunner.Run(ctx, "pre-connect", env); err != nil {
+		return err
+	}
+	sh := newShipper(s, hosts)
+	defer sh.Close()
+	if err := s.prepareFor(ctx, verb, sh, hosts); err != nil {
+		return err
+	}
+	steps := s.deploySteps(verb, o, plan, version, mode, sh, hosts)
+	steps.Hooks, steps.HookEnv = hookRunner, env
+	rep, err := deploy.Run(ctx, steps, version)
+	s.summary(verb, version, rep, shippedBytes(sh, steps.Ship), err)
+	return err
+}
+
+// deployVersion is --version, else the git version of the app (which a
+// deploy without a build cannot use: nothing built it).
+func (s *Session) deployVersion(ctx context.Context, verb string, skipPush bool) (string, error) {
+	if s.Opts.Version != "" {
+		return s.Opts.Version, nil
+	}
+	if skipPush {
+		return "", fmt.Errorf("%s --skip-push needs --version to name the existing image", verb)
+	}
+	return build.Version(ctx, s.appDir())
+}
+
+// prepareFor readies the hosts as verb needs: a redeploy trusts them, a
+// deploy makes sure of Docker, the network and the sidecar, and a setup
+// boots Traefik and the accessories too.
+func (s *Session) prepareFor(ctx context.Context, verb string, sh *shipper, hosts []string) error {
+	if verb == verbRedeploy {
+		return nil
+	}
+	if err := s.prepareHosts(ctx, hosts); err != nil {
+		return err
+	}
+	if err := s.ensureSidecar(ctx, sh, hosts); err != nil {
+		return err
+	}
+	if verb != verbSetup {
+		return nil
+	}
+	if err := s.bootTraefik(ctx, sh, hosts); err != nil {
+		return err
+	}
+	return s.bootAccessories(ctx, sh)
+}
+
+// deploySteps wires pkg/deploy's sequence to this session (hooks aside).
+func (s *Session) deploySteps(verb string, o DeployOptions, plan fleet.Plan, version, mode string, sh *shipper, hosts []string) deploy.Steps {
+	d := &sidecarDeployer{s: s, version: version, image: s.imageRef(version)}
+	steps := deploy.Steps{
+		Lock:    &locker{s: s, wait: o.LockWait},
+		Ship:    s.appShipper(mode, sh, hosts, !o.SkipPush),
+		Fleet:   &fleet.Runner{Deployer: &pinnedImageDeployer{sidecarDeployer: d, dockerFlags: s.Opts.DockerFlags}, Reporter: reporter{s}, BootWait: s.Cfg.Boot.Wait.D()},
+		Audit:   auditor{s},
+		Out:     s.out,
+		Plan:    plan,
+		Image:   d.image,
+		Message: o.Message,
+		Verb:    verb,
+	}
+	if !o.SkipPush {
+		steps.Build = appBuilder{s}
+	}
+	if s.Cfg.Migrations != nil && s.Cfg.Migrations.Cmd != "" {
+		steps.Migrate = migrator{s}
+	}
+	return steps
+}
+
+// appDir is the app root: the directory holding config/.
+func (s *Session) appDir() string {
+	dir := filepath.Dir(filepath.Dir(s.Opts.ConfigFile))
+	if dir == "" {
+		return "."
+	}
+	return dir
+}
+
+func (s *Session) hookRunner() *hooks.Runner {
+	dir := s.Cfg.HooksPath
+	if dir == "" {
+		dir = ".kamal/hooks"
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(s.appDir(), dir)
+	}
+	return &hooks.Runner{Dir: dir, Skip: s.Opts.SkipHooks, Stdout: s.Opts.Stdout, Stderr: s.Opts.Stderr}
+}
+
+func (s *Session) hookEnv(p fleet.Plan) hooks.Env {
+	return hooks.Env{
+		Service: s.Cfg.Service, Hosts: hostsOf(p.Targets()), Roles: rolesOf(p.Targets()),
+		Performer: performer(), Destination: s.Cfg.Destination,
+	}
+}
+
+// appBuilder builds the app image with `docker build`.
+type appBuilder struct{ s *Session }
+
+func (b appBuilder) Build(ctx context.Context, version string) (string, error) {
+	cfg := b.s.Cfg
+	image := b.s.imageRef(version)
+	latest := b.s.imageRef("latest")
+	buildCtx := cfg.Builder.Context
+	if buildCtx == "" {
+		buildCtx = "."
+	}
+	if !filepath.IsAbs(buildCtx) {
+		buildCtx = filepath.Join(b.s.appDir(), buildCtx)
+	}
+	opts := build.Options{
+		DockerFlags: b.s.Opts.DockerFlags,
+		Context:     buildCtx,
+		Dockerfile:  cfg.Builder.Dockerfile,
+		Target:      cfg.Builder.Target,
+		BuildArgs:   cfg.Builder.Args,
+		Tags:        []string{image, latest},
+		Labels:      map[string]string{"service": cfg.Service},
+	}
+	if opts.Dockerfile != "" && !filepath.IsAbs(opts.Dockerfile) {
+		opts.Dockerfile = filepath.Join(buildCtx, opts.Dockerfile)
+	}
+	if b.s.Opts.Verbose {
+		opts.Stdout, opts.Stderr = b.s.Opts.Stdout, b.s.Opts.Stderr
+	}
+	if _, err := build.Build(ctx, opts); err != nil {
+		return "", err
+	}
+	return image, nil
+}
+
+func verbTitle(v string) string {
+	switch v {
+	case verbSetup:
+		return "Setting up and deploying"
+	case verbRedeploy:
+		return "Redeploying"
+	case verbRollback:
+		return "Rolling back"
+	}
+	return "Deploying"
+}
+
+// summary prints the command's last lines: the result, and each target's
+// outcome when it failed.
+func (s *Session) summary(verb, version string, rep *fleet.Report, shipped int64, err error) {
+	var hosts []string
+	if rep != nil {
+		var ts []fleet.Target
+		for _, o := range rep.Outcomes {
+			ts = append(ts, o.Target)
+		}
+		hosts = hostsOf(ts)
+	}
+	result := "succeeded"
+	if err != nil {
+		result = "FAILED"
+		if errors.Is(err, context.Canceled) {
+			result = "CANCELLED"
+		}
+	}
+	s.out.Summary("%s of %s %s to %d host(s) %s in %s (shipped %s)", verb, s.Cfg.Service, version, len(hosts), result, s.out.Elapsed().Round(100*time.Millisecond), humanBytes(shipped))
+	if rep != nil && err != nil {
+		for _, o := range rep.Outcomes {
+			line := fmt.Sprintf("  %s: %s", o.Target, o.Status)
+			if o.Err != nil {
+				line += ": " + firstLine(o.Err.Error())
+			}
+			s.out.Summary("%s", line)
+		}
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,142 @@
+package fleetops
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/build"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/fleet"
+	"github.com/dockerkamal/docker-kamal/pkg/traefik/routes"
+)
+
+// sidecarDeployer is pkg/fleet's Deployer: it drives each host's sidecar.
+type sidecarDeployer struct {
+	s       *Session
+	version string
+	image   string
+	imageID string
+}
+
+var _ fleet.Deployer = (*sidecarDeployer)(nil)
+
+func (d *sidecarDeployer) Deploy(ctx context.Context, t fleet.Target) error {
+	wire, err := d.s.wireSpec(t, d.version, d.image, d.imageID)
+	if err != nil {
+		return err
+	}
+	c, err := d.s.sidecar(ctx, t.Host)
+	if err != nil {
+		return err
+	}
+	res, err := c.Apply(ctx, wire, d.progress(t))
+	if err != nil {
+		return fmt.Errorf("deploy %s on %s: %w", t.Role, t.Host, err)
+	}
+	if res.Cutover > 0 {
+		d.s.out.Verbose("[%s] %s cutover %s", t.Host, t.Role, res.Cutover.D().Round(time.Millisecond))
+	}
+	return nil
+}
+
+func (d *sidecarDeployer) Rollback(ctx context.Context, t fleet.Target, version string) error {
+	c, err := d.s.sidecar(ctx, t.Host)
+	if err != nil {
+		return err
+	}
+	_, err = c.Rollback(ctx, contract.RollbackRequest{Role: d.s.role(t.Role), Version: version, Who: performer()}, d.progress(t))
+	if err != nil {
+		return fmt.Errorf("roll back %s on %s to %s: %w", t.Role, t.Host, version, err)
+	}
+	return nil
+}
+
+func (d *sidecarDeployer) LiveVersion(ctx context.Context, t fleet.Target) (string, error) {
+	return d.s.liveVersion(ctx, t)
+}
+
+func (d *sidecarDeployer) progress(t fleet.Target) func(contract.Event) {
+	return func(e contract.Event) {
+		switch e.Status {
+		case contract.EventDone, contract.EventFail:
+			d.s.out.Verbose("[%s] %s %s: %s (%s) %s", t.Host, t.Role, e.Step, e.Status, e.Elapsed.D().Round(time.Millisecond), e.Message)
+		default:
+			d.s.out.Verbose("[%s] %s %s: %s %s", t.Host, t.Role, e.Step, e.Status, e.Message)
+		}
+	}
+}
+
+// pinnedImageDeployer pins the image ID the sidecars must run, read once
+// after the build.
+type pinnedImageDeployer struct {
+	*sidecarDeployer
+	dockerFlags []string
+	once        sync.Once
+}
+
+func (d *pinnedImageDeployer) Deploy(ctx context.Context, t fleet.Target) error {
+	d.once.Do(func() {
+		if id, err := build.ImageID(ctx, d.dockerFlags, d.image); err == nil {
+			d.imageID = id
+		}
+	})
+	return d.sidecarDeployer.Deploy(ctx, t)
+}
+
+// liveVersion is the version the sidecar routes to for t ("" if none).
+func (s *Session) liveVersion(ctx context.Context, t fleet.Target) (string, error) {
+	c, err := s.sidecar(ctx, t.Host)
+	if err != nil {
+		return "", err
+	}
+	cctx, cancel := context.WithTimeout(ctx, sidecarCallTimeout)
+	defer cancel()
+	vs, err := c.Versions(cctx, s.role(t.Role))
+	if err != nil {
+		return "", fmt.Errorf("list versions of %s on %s: %w", t.Role, t.Host, err)
+	}
+	for _, v := range vs.Versions {
+		if v.Live {
+			return v.Version, nil
+		}
+	}
+	return "", nil
+}
+
+// wireSpec is what a sidecar gets to deploy t: the config's spec of the
+// role on the host, with its Traefik routing built here, with Traefik's own
+// types, so the sidecar need not link them.
+func (s *Session) wireSpec(t fleet.Target, version, image, imageID string) (*contract.Deploy, error) {
+	d, err := s.Cfg.Deploy(t.Role, t.Host, version, image, imageID)
+	if err != nil {
+		return nil, err
+	}
+	if err := routes.Attach(d); err != nil {
+		return nil, fmt.Errorf("role %s: %w", t.Role, err)
+	}
+	return d, nil
+}
+
+// checkRouting builds every target's routing before anything happens on a
+// host, so bad traefik labels fail the command before the lock and build.
+func (s *Session) checkRouting(plan fleet.Plan, version string) error {
+	for _, t := range plan.Targets() {
+		if _, err := s.wireSpec(t, version, s.imageRef(version), ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reporter prints fleet progress lines.
+type reporter struct{ s *Session }
+
+func (r reporter) Event(t fleet.Target, phase, status string, d time.Duration, err error) {
+	if err != nil {
+		r.s.out.Error("  [%s] %s %s: %s: %v", t.Host, phase, t.Role, status, err)
+		return
+	}
+	r.s.out.Step(t.Host, phase+" "+t.Role, status, d)
+}

@@ -1,0 +1,135 @@
+package fleetops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/imageship"
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
+)
+
+// EnvShipCompress set to "0" ships image layers uncompressed.
+const EnvShipCompress = "DOCKER_KAMAL_SHIP_COMPRESS"
+
+// Ship modes of the app image (--ship).
+const (
+	// ShipDirect streams the layers a host lacks over SSH.
+	ShipDirect = "direct"
+	// ShipRegistry pushes once and has every host pull.
+	ShipRegistry = "registry"
+)
+
+// Errors of --ship.
+var (
+	// ErrNoRegistry is --ship registry with no registry: in the config.
+	ErrNoRegistry = errors.New("--ship registry needs a registry: section in the config")
+	// ErrUnknownShipMode is a --ship that is neither mode.
+	ErrUnknownShipMode = errors.New("want " + ShipDirect + " or " + ShipRegistry)
+)
+
+// shipMode resolves the --ship flag against the config: registry when one
+// is configured, else direct.
+func shipMode(flag string, r *spec.Registry) (string, error) {
+	switch flag {
+	case "":
+		if r != nil {
+			return ShipRegistry, nil
+		}
+		return ShipDirect, nil
+	case ShipDirect:
+		return ShipDirect, nil
+	case ShipRegistry:
+		if r == nil {
+			return "", ErrNoRegistry
+		}
+		return ShipRegistry, nil
+	}
+	return "", fmt.Errorf("--ship %q: %w", flag, ErrUnknownShipMode)
+}
+
+// shipper puts images on hosts, sending only the layers each one lacks.
+type shipper struct {
+	s     *Session
+	ship  *imageship.Shipper
+	hosts []string
+
+	mu      sync.Mutex
+	results []imageship.Result
+}
+
+func newShipper(s *Session, hosts []string) *shipper {
+	sh := &shipper{s: s, hosts: hosts}
+	var lastReport sync.Map
+	sh.ship = imageship.New(imageship.Options{
+		DockerFlags: s.Opts.DockerFlags,
+		// gzip wins on real links; on a LAN (or local test hosts) the CPU
+		// it costs is slower than sending the bytes.
+		NoGzip: os.Getenv(EnvShipCompress) == "0",
+		Progress: func(host string, sent int64) {
+			// One line per host per second at most, with -v.
+			now := time.Now()
+			if v, ok := lastReport.Load(host); ok && now.Sub(v.(time.Time)) < time.Second {
+				return
+			}
+			lastReport.Store(host, now)
+			s.out.Verbose("[%s] sent %s", host, humanBytes(sent))
+		},
+	})
+	return sh
+}
+
+// Ship implements deploy.Shipper for the app image.
+func (sh *shipper) Ship(ctx context.Context, image string) error {
+	return sh.shipTo(ctx, image, sh.hosts)
+}
+
+func (sh *shipper) shipTo(ctx context.Context, image string, hosts []string) error {
+	results := sh.ship.ShipAll(ctx, image, hosts, func(ctx context.Context, host string) (imageship.Remote, error) {
+		return sh.s.pool.Get(ctx, host)
+	})
+	var errs []error
+	for _, r := range results {
+		if r.Err != nil {
+			errs = append(errs, r.Err)
+			continue
+		}
+		status := fmt.Sprintf("%s in %d of %d layers", humanBytes(r.Bytes), r.Layers-r.LayersSkipped, r.Layers)
+		if r.Present {
+			status = "already present"
+		}
+		sh.s.out.Step(r.Host, "ship "+image, status, r.Duration)
+	}
+	sh.mu.Lock()
+	sh.results = append(sh.results, results...)
+	sh.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// BytesSent is the total shipped over the wire so far.
+func (sh *shipper) BytesSent() int64 {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	var n int64
+	for _, r := range sh.results {
+		n += r.Bytes
+	}
+	return n
+}
+
+func (sh *shipper) Close() { _ = sh.ship.Close() }
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
