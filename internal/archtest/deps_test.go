@@ -114,3 +114,25 @@ func TestContractIsALeaf(t *testing.T) {
 		}
 	}
 }
+
+// Every package says its one job in a doc comment.
+func TestEveryPackageHasADocComment(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "list", "-f", "{{.ImportPath}}\t{{.Doc}}", "./pkg/...", "./plugin", "./sidecar", "./internal/...")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 10 {
+		t.Fatalf("go list listed %d packages", len(lines))
+	}
+	for _, l := range lines {
+		pkg, doc, _ := strings.Cut(l, "\t")
+		if strings.TrimSpace(doc) == "" {
+			t.Errorf("%s has no package doc comment", pkg)
+		}
+	}
+}

@@ -97,7 +97,7 @@ func (c *Client) stream(ctx context.Context, path string, body io.Reader, emit f
 	if err != nil {
 		return nil, fmt.Errorf("call sidecar %s: %w", path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // the body was read or the error says more
 	if resp.StatusCode/100 != 2 {
 		return nil, readError(resp)
 	}
@@ -152,7 +152,7 @@ func (c *Client) LoadImage(ctx context.Context, archive io.Reader, expectID stri
 	if err != nil {
 		return nil, fmt.Errorf("call sidecar %s: %w", contract.PathImageLoad, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // the body was read or the error says more
 	if resp.StatusCode/100 != 2 {
 		return nil, readError(resp)
 	}
@@ -256,7 +256,7 @@ func (c *Client) call(ctx context.Context, method, path string, q url.Values, in
 	if err != nil {
 		return fmt.Errorf("call sidecar %s: %w", path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // the body was read or the error says more
 	if resp.StatusCode/100 != 2 {
 		return readError(resp)
 	}
