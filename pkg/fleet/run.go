@@ -31,6 +31,9 @@ const (
 	// RollbackTimeout bounds the fleet rollback after a failure or Ctrl-C;
 	// it runs on a fresh context so a cancelled command still cleans up.
 	RollbackTimeout = 5 * time.Minute
+	// LiveCheckTimeout bounds asking a failed host what it serves before
+	// the fleet rollback.
+	LiveCheckTimeout = 10 * time.Second
 )
 
 // Statuses of an Outcome.
@@ -188,6 +191,17 @@ func (r *Runner) runStages(ctx context.Context, p Plan, outcomes map[Target]*Out
 	return nil, nil
 }
 
+// servesNew reports whether a target whose deploy failed serves version
+// anyway: a swap cancelled or failing after its cutover leaves green
+// routed, and that host must roll back with the others. A host that cannot
+// say (cut off) is left as failed; it never switched as far as we know.
+func (r *Runner) servesNew(ctx context.Context, t Target, version string) bool {
+	ctx, cancel := context.WithTimeout(ctx, LiveCheckTimeout)
+	defer cancel()
+	live, err := r.Deployer.LiveVersion(ctx, t)
+	return err == nil && live == version
+}
+
 // undo returns every target the deploy switched to its previous version,
 // all at once, and says so in fe. It runs on a fresh context: a cancelled
 // command still has to leave the fleet on one version.
@@ -198,16 +212,21 @@ func (r *Runner) undo(ctx context.Context, targets []Target, outcomes map[Target
 	var wg sync.WaitGroup
 	for _, t := range targets {
 		o := outcomes[t]
-		if o.Status != StatusDeployed {
+		if o.Status != StatusDeployed && o.Status != StatusFailed {
 			continue
 		}
 		if o.Previous == "" || o.Previous == version {
-			o.Status = StatusUnchanged
+			if o.Status == StatusDeployed {
+				o.Status = StatusUnchanged
+			}
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if o.Status == StatusFailed && !r.servesNew(rbCtx, t, version) {
+				return
+			}
 			t0 := time.Now()
 			r.report(t, "rollback", "started", 0, nil)
 			err := r.Deployer.Rollback(rbCtx, t, o.Previous)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +21,10 @@ type fakeDeployer struct {
 	rollbackFails map[Target]error
 	cancelOn      Target
 	cancel        context.CancelFunc
-	calls         []string
+	// afterCutover makes the cancelled deploy behave like a sidecar
+	// cancelled during drain: green already serves when the error returns.
+	afterCutover bool
+	calls        []string
 }
 
 func (f *fakeDeployer) Deploy(ctx context.Context, t Target) error {
@@ -28,6 +32,9 @@ func (f *fakeDeployer) Deploy(ctx context.Context, t Target) error {
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "deploy "+t.String())
 	if t == f.cancelOn && f.cancel != nil {
+		if f.afterCutover {
+			f.live[t] = f.version
+		}
 		f.cancel()
 		return ctx.Err()
 	}
@@ -196,5 +203,35 @@ func TestRollbackFleet(t *testing.T) {
 		if f.live[tg] != "v1" {
 			t.Fatalf("%s on %s", tg, f.live[tg])
 		}
+	}
+}
+
+// A swap cancelled after its cutover returns an error while green serves;
+// that host must roll back with the others or the fleet stays mixed.
+func TestCancelAfterCutoverRollsThatHostBackToo(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &fakeDeployer{live: fleetOf(all, "v1"), version: "v2", cancelOn: j3, cancel: cancel, afterCutover: true}
+	_, err := (&Runner{Deployer: f}).Deploy(ctx, NewPlan(PlanOptions{Targets: all, Primary: w1, Limit: 1, ParallelRoles: true}), "v2")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled in chain, got %v", err)
+	}
+	for _, tg := range all {
+		if f.live[tg] != "v1" {
+			t.Fatalf("%s left on %s after Ctrl-C during drain: %v", tg, f.live[tg], f.live)
+		}
+	}
+	if !slices.Contains(f.calls, "rollback "+j3.String()+" v1") {
+		t.Errorf("the cancelled host was not rolled back: %v", f.calls)
+	}
+}
+
+// A failed host that still serves the old version is not rolled back.
+func TestFailureBeforeCutoverIsNotRolledBack(t *testing.T) {
+	f := &fakeDeployer{live: fleetOf(all, "v1"), version: "v4", failOn: map[Target]error{j3: errors.New("never healthy")}}
+	if _, err := (&Runner{Deployer: f}).Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, Limit: 1, ParallelRoles: true}), "v4"); err == nil {
+		t.Fatal("deploy succeeded")
+	}
+	if slices.Contains(f.calls, "rollback "+j3.String()+" v1") {
+		t.Errorf("a host that never switched was rolled back: %v", f.calls)
 	}
 }
