@@ -57,3 +57,7 @@ func (e *StepError) Unwrap() error { return e.Err }
 // ErrNoAssetBridge: a spec with an asset path reached an engine built
 // without an Assets implementation.
 var ErrNoAssetBridge = errors.New("this engine has no asset bridge")
+
+// ErrGreenStillRouted: after a failure the proxy could not be pointed back
+// at blue (or the route removed), so green was left running and serving.
+var ErrGreenStillRouted = errors.New("the proxy still routes to the new container, which was left running")

@@ -98,7 +98,9 @@ func (r *run) transition(st Step, status, msg string, dur time.Duration) {
 // fail handles a failure before or at cutover: the proxy goes back to
 // blue, green is stopped and kept, and the error carries its logs.
 func (r *run) fail(st Step, err error) error {
-	r.undo(r.undoPlan(false))
+	if uerr := r.undo(r.undoPlan(false)); uerr != nil {
+		err = errors.Join(err, uerr)
+	}
 	r.log.Error("swap failed", "step", st.Name(), "err", err)
 	return &StepError{Step: st.Name(), Container: r.plan.Green, Logs: r.greenLogs, Err: err}
 }
@@ -111,7 +113,9 @@ func (r *run) abort(ctx context.Context, st Step, err error) (*Result, error) {
 		err = fmt.Errorf("%w: %w", err, cause)
 	}
 	r.log.Warn("swap cancelled", "step", st.Name(), "routed", r.routed)
-	r.undo(r.undoPlan(true))
+	if uerr := r.undo(r.undoPlan(true)); uerr != nil {
+		err = errors.Join(err, uerr)
+	}
 	if !r.routed {
 		return nil, &StepError{Step: st.Name(), Container: r.plan.Green, Err: err}
 	}

@@ -2,6 +2,7 @@ package swap
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
@@ -46,18 +47,33 @@ func (r *run) undoPlan(cancelled bool) []Step {
 }
 
 // undo runs steps on a fresh context (ctx may be cancelled already): each
-// failure is logged and the next step runs regardless.
-func (r *run) undo(steps []Step) {
+// failure is logged and the next step runs regardless, but for one rule:
+// when the proxy could not be pointed away from green, green keeps running,
+// so the proxy never routes to a stopped container. That failure is
+// returned, wrapping ErrGreenStillRouted.
+func (r *run) undo(steps []Step) error {
 	if len(steps) == 0 {
-		return
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
+	var stillRouted error
 	for _, st := range steps {
-		if err := st.Execute(ctx, r); err != nil {
-			r.log.Error("undo step failed", "step", st.Name(), "detail", st.Format(), "err", err)
+		if _, stop := st.(stopGreen); stop && stillRouted != nil {
+			r.log.Error("green left running: the proxy still routes to it", "container", r.plan.Green)
+			continue
+		}
+		err := st.Execute(ctx, r)
+		if err == nil {
+			continue
+		}
+		r.log.Error("undo step failed", "step", st.Name(), "detail", st.Format(), "err", err)
+		switch st.(type) {
+		case routeBack, unroute:
+			stillRouted = fmt.Errorf("%s: %w: %w", st.Name(), ErrGreenStillRouted, err)
 		}
 	}
+	return stillRouted
 }
 
 // routeBack points the proxy at blue again and waits until it serves it.
