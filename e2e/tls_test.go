@@ -9,12 +9,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/e2e/harness"
+	"github.com/dockerkamal/docker-kamal/e2e/loadgen"
 )
 
 // tlsHostName is the app's public host name; Pebble's mock DNS resolves
@@ -54,7 +56,8 @@ const acmeStorage = "/var/lib/kamal/traefik/acme/letsencrypt.json"
 
 // TestTLS deploys a proxy ssl: true app against a real ACME server (Pebble)
 // and checks the certificate Traefik obtained over HTTP-01, the HTTP to
-// HTTPS redirect, and that the certificate survives `proxy reboot`.
+// HTTPS redirect, that the certificate survives `proxy reboot`, and that a
+// deploy and a rollback under HTTPS load fail no request.
 func TestTLS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
@@ -162,6 +165,42 @@ func TestTLS(t *testing.T) {
 		}
 		if n := strings.Count(pb.Logs(ctx), "Issued certificate serial"); n != 1 {
 			t.Errorf("Pebble issued %d certificates, want 1", n)
+		}
+	})
+
+	t.Run("deploy and rollback under HTTPS load", func(t *testing.T) {
+		if _, err := harness.BuildSampleApp(ctx, "v2"); err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range []struct {
+			args    []string
+			version string
+		}{{[]string{"deploy", "--skip-push", "--version", "v2"}, "v2"}, {[]string{"rollback", "v1"}, "v1"}} {
+			g, err := loadgen.Start(ctx, loadgen.Config{
+				URL: "https://" + h.Addr.String() + "/", Host: tlsHostName, Rate: 50, Duration: 5 * time.Minute, Count: 15000,
+				Allow: []netip.Prefix{f.Subnet}, TLS: &tls.Config{RootCAs: root, ServerName: tlsHostName},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := kamal(step.args...)
+			rep := g.Stop()
+			r.must(t)
+			s := rep.Summary
+			t.Logf("%s took %v; HTTPS load: %d requests, %d ok, %d non-2xx, %d errors, p99 %v",
+				strings.Join(step.args, " "), r.took.Round(time.Millisecond), s.Total, s.OK, s.Non2xx, s.Errors, s.P99)
+			if s.Total == 0 || s.Non2xx != 0 || s.Errors != 0 {
+				t.Errorf("%s: want every HTTPS request 2xx:\n%s", step.args[0], s)
+			}
+			if n := len(rep.Results); n == 0 || rep.Results[n-1].Version != step.version {
+				t.Errorf("%s: the load's last answer was not from %s", step.args[0], step.version)
+			}
+		}
+		if _, body := get(t, ctx, https, "https://"+tlsHostName+"/"); !strings.Contains(body, "v1") {
+			t.Errorf("after rollback the app answers %q, want v1", body)
+		}
+		if n := strings.Count(pb.Logs(ctx), "Issued certificate serial"); n != 1 {
+			t.Errorf("Pebble issued %d certificates, want 1: deploys reuse the stored one", n)
 		}
 	})
 }
