@@ -116,7 +116,7 @@ func (s *Session) TraefikImage() string {
 
 // traefikRequest maps the config's traefik/proxy settings to the sidecar's.
 func (s *Session) traefikRequest() contract.TraefikRequest {
-	req := contract.TraefikRequest{Image: s.TraefikImage(), Who: Performer()}
+	req := contract.TraefikRequest{Image: s.TraefikImage(), Who: Performer(), ACME: s.Cfg.ACME()}
 	if t := s.Cfg.Traefik; t != nil {
 		req.Args = t.Args
 		req.Options = t.Options
