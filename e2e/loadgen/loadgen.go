@@ -7,6 +7,7 @@ package loadgen
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -58,6 +59,9 @@ type Config struct {
 	MaxInFlight int
 	// Allow lists prefixes besides loopback that may be targeted.
 	Allow []netip.Prefix
+	// TLS is the client configuration for https URLs (RootCAs, and
+	// ServerName when the URL's host is an address); nil uses Go's default.
+	TLS *tls.Config
 }
 
 // Result is what one request got.
@@ -198,8 +202,9 @@ func (g *Generator) run(ctx context.Context) {
 	defer g.cancel()
 	cfg := g.cfg
 	dialer := &net.Dialer{Timeout: cfg.Timeout}
-	keep := &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: cfg.MaxInFlight, IdleConnTimeout: 30 * time.Second}
-	fresh := &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true}
+	keep := &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: cfg.MaxInFlight, IdleConnTimeout: 30 * time.Second,
+		TLSClientConfig: cfg.TLS.Clone()}
+	fresh := &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true, TLSClientConfig: cfg.TLS.Clone()}
 	defer keep.CloseIdleConnections()
 	clients := [2]*http.Client{
 		{Transport: keep, Timeout: cfg.Timeout},

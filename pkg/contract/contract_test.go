@@ -78,6 +78,10 @@ func TestValidateNamesFields(t *testing.T) {
 		{&AuditEntry{Who: "a", Action: "x", Details: map[string]string{"k": strings.Repeat("v", MaxAuditText)}}, "details.k"},
 		{&TraefikRequest{Image: "t", ACME: &ACME{Resolver: "le", Email: "a@b", Challenge: "dns"}}, "acme.challenge"},
 		{&TraefikRequest{Image: "t", Env: map[string]string{"A=B": "x"}}, "env.A=B"},
+		{&TraefikRequest{Image: "t", ACME: &ACME{Resolver: "le", Email: "a@b", CAServer: "http://ca/dir"}}, "acme.caServer"},
+		{&TraefikRequest{Image: "t", ACME: &ACME{Resolver: "le", Email: "a@b", CACertificates: "not pem"}}, "acme.caCertificates"},
+		{&TraefikRequest{Image: "t", ACME: &ACME{Resolver: "le", Email: "a@b",
+			CACertificates: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n"}}, "acme.caCertificates"},
 	}
 	for _, tt := range tests {
 		err := tt.v.Validate()

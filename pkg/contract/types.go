@@ -2,6 +2,7 @@ package contract
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -218,7 +219,14 @@ type ACME struct {
 	CAServer string `json:"caServer,omitempty"`
 	// Challenge is "http" (default) or "tls".
 	Challenge string `json:"challenge,omitempty"`
+	// CACertificates is a PEM bundle of CA certificates that Traefik trusts
+	// for the CA server's own HTTPS (a private ACME server such as Pebble
+	// or step-ca); empty trusts the system roots. Public data, no keys.
+	CACertificates string `json:"caCertificates,omitempty"`
 }
+
+// MaxACMECACertificates bounds ACME.CACertificates.
+const MaxACMECACertificates = 256 << 10
 
 // TraefikRequest boots (or reboots) the host's Traefik container.
 type TraefikRequest struct {
@@ -264,6 +272,9 @@ func (r *TraefikRequest) Validate() error {
 		case "", "http", "tls":
 		default:
 			return &FieldError{Field: "acme.challenge", Reason: fmt.Sprintf("%q must be http or tls", r.ACME.Challenge)}
+		}
+		if err := r.ACME.validateCA(); err != nil {
+			return err
 		}
 	}
 	for k := range r.Args {
@@ -341,4 +352,24 @@ type Status struct {
 	Roles []RoleStatus `json:"roles"`
 	// Lock is the deploy lock.
 	Lock LockStatus `json:"lock"`
+}
+
+// validateCA checks the CA server URL and the CA bundle's shape (the
+// sidecar only stores the bundle; Traefik parses it).
+func (a *ACME) validateCA() error {
+	if a.CAServer != "" {
+		u, err := url.Parse(a.CAServer)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return &FieldError{Field: "acme.caServer", Reason: fmt.Sprintf("%q must be an https:// URL", a.CAServer)}
+		}
+	}
+	if c := a.CACertificates; c != "" {
+		if len(c) > MaxACMECACertificates {
+			return &FieldError{Field: "acme.caCertificates", Reason: fmt.Sprintf("longer than %d bytes", MaxACMECACertificates)}
+		}
+		if !strings.Contains(c, "-----BEGIN CERTIFICATE-----") || strings.Contains(c, "PRIVATE KEY") {
+			return &FieldError{Field: "acme.caCertificates", Reason: "must be PEM certificates (and no key)"}
+		}
+	}
+	return nil
 }

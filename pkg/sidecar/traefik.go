@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/dockerkamal/docker-kamal/pkg/atomicfile"
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
 	"github.com/dockerkamal/docker-kamal/pkg/traefik"
@@ -51,6 +52,14 @@ func traefikContainerSpec(stateDir, network string, req contract.TraefikRequest)
 		st.ACMEDir = traefikACMEDir(stateDir)
 		if err := os.MkdirAll(st.ACMEDir, 0o700); err != nil {
 			return docker.ContainerSpec{}, fmt.Errorf("create acme dir: %w", err)
+		}
+		if a.CACertificates != "" {
+			// Written before the container is (re)created, so Traefik
+			// finds it on start; public certificates, no keys.
+			ca := filepath.Join(st.ACMEDir, traefik.ACMECAFile(*a))
+			if err := atomicfile.WriteFile(ca, []byte(a.CACertificates), 0o644); err != nil {
+				return docker.ContainerSpec{}, fmt.Errorf("write acme ca certificates: %w", err)
+			}
 		}
 		st.ACME = []contract.ACME{*a}
 	}

@@ -87,6 +87,9 @@ type Config struct {
 	Migrations *Migrations `yaml:"migrations,omitempty"`
 	// Sidecar (extension): settings of the per-host sidecar.
 	Sidecar Sidecar `yaml:"sidecar"`
+	// ACMESettings (extension): the ACME account and directory of the
+	// certificate resolver automatic SSL uses; nil when acme: is unset.
+	ACMESettings *ACMESettings `yaml:"acme,omitempty"`
 
 	// secrets holds every resolved secret value by secret name.
 	secrets map[string]string

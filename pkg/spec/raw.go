@@ -52,6 +52,7 @@ type rawConfig struct {
 	// Extensions.
 	Migrations *rawMigrations `kamal:"migrations"`
 	Sidecar    *rawSidecar    `kamal:"sidecar"`
+	ACME       *yaml.Node     `kamal:"acme"`
 }
 
 type rawRegistry struct {

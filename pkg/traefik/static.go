@@ -1,6 +1,8 @@
 package traefik
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -136,6 +138,9 @@ func (s Static) CommandArgs() ([]string, error) {
 		if a.CAServer != "" {
 			args[p+"caServer"] = a.CAServer
 		}
+		if a.CACertificates != "" {
+			args[p+"caCertificates"] = ACMEDirInContainer + "/" + ACMECAFile(a)
+		}
 	}
 	// Traefik's flags are case-insensitive; let a user key replace ours
 	// whatever its case.
@@ -229,6 +234,14 @@ func (s Static) ContainerSpec() (docker.ContainerSpec, error) {
 		}
 	}
 	return cs, nil
+}
+
+// ACMECAFile is the name, in the ACME directory, of resolver a's CA bundle
+// (contract.ACME.CACertificates). It carries a hash of the bundle so that a
+// new bundle changes Traefik's command line, and so its container.
+func ACMECAFile(a contract.ACME) string {
+	sum := sha256.Sum256([]byte(a.CACertificates))
+	return a.Resolver + "-ca-" + hex.EncodeToString(sum[:6]) + ".pem"
 }
 
 func last(vs []string) string {
