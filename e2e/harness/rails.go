@@ -9,7 +9,7 @@ import (
 // redis, sidekiq and jemalloc as system gems (no bundler, no gems from the
 // network), and PostgreSQL 17 and Redis accessories from the same release.
 const (
-	railsPackages     = "ruby,ruby-rails,puma,ruby-pg,ruby-redis,ruby-sidekiq,libjemalloc2,curl,ca-certificates"
+	railsPackages     = "ruby,ruby-rails,puma,ruby-pg,ruby-redis,ruby-sidekiq,libjemalloc2,postgresql-client,curl,ca-certificates"
 	trixieSvcPackages = "postgresql,redis-server,ca-certificates,procps"
 
 	// RailsBaseRef is the tag of the Rails base image that
