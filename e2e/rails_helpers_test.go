@@ -353,7 +353,7 @@ func (r *railsFleet) console(t *testing.T, expr, want string) (int, string) {
 	}
 	slave.Close()
 	screen := &syncBuffer{}
-	go func() { _, _ = io.Copy(screen, master) }()
+	go answerTerminal(master, screen)
 	// Rails 7.2's console prompt names the app and the environment.
 	waitUntil(t, 90*time.Second, func() bool { return strings.Contains(screen.String(), "(prod)>") },
 		func() string { return "no console prompt:\n" + screen.String() })
@@ -376,6 +376,30 @@ func (r *railsFleet) console(t *testing.T, expr, want string) (int, string) {
 	}
 	t.Fatalf("console: %v\n%s", err, screen.String())
 	return -1, ""
+}
+
+// answerTerminal copies what the program on the pty prints to screen and,
+// as a terminal does, answers its cursor position queries (ESC [ 6 n): irb's
+// line editor (reline) waits for the answer before its first prompt.
+func answerTerminal(master *os.File, screen *syncBuffer) {
+	buf := make([]byte, 4096)
+	var tail []byte // a query may straddle two reads
+	for {
+		n, err := master.Read(buf)
+		if n > 0 {
+			_, _ = screen.Write(buf[:n])
+			seen := append(tail, buf[:n]...)
+			for i := 0; i < bytes.Count(seen, []byte("\x1b[6n")); i++ {
+				if _, werr := master.Write([]byte("\x1b[1;1R")); werr != nil {
+					return
+				}
+			}
+			tail = append([]byte(nil), seen[max(0, len(seen)-3):]...)
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // backupRestore dumps the production database through `accessory exec db
