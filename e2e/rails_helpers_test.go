@@ -126,10 +126,15 @@ func (r *railsFleet) url(h *harness.Host, path string) string {
 	return "http://" + h.Addr.String() + path
 }
 
-// startLoad runs constant load on "/" through both web hosts' Traefik.
-func (r *railsFleet) startLoad(t *testing.T) *fleetLoad {
+// railsLoad is constant load on "/" through both web hosts' Traefik.
+type railsLoad struct {
+	r    *railsFleet
+	gens []*loadgen.Generator
+}
+
+func (r *railsFleet) startLoad(t *testing.T) *railsLoad {
 	t.Helper()
-	l := &fleetLoad{}
+	l := &railsLoad{r: r}
 	for _, h := range r.webHosts() {
 		g, err := loadgen.Start(r.ctx, loadgen.Config{
 			URL: r.url(h, "/"), Host: r.host, Rate: 40, Duration: 8 * time.Minute, Count: 20000,
@@ -141,6 +146,48 @@ func (r *railsFleet) startLoad(t *testing.T) *fleetLoad {
 		l.gens = append(l.gens, g)
 	}
 	return l
+}
+
+// served counts the 2xx responses so far from version.
+func (l *railsLoad) served(version string) int {
+	n := 0
+	for _, g := range l.gens {
+		n += g.Served(version)
+	}
+	return n
+}
+
+// stop ends the load and fails the test on any non-2xx or transport error,
+// showing when the first failures happened and the proxy's last log lines;
+// it returns the version each host served last.
+func (l *railsLoad) stop(t *testing.T, what string) []string {
+	t.Helper()
+	var last []string
+	for i, g := range l.gens {
+		rep := g.Stop()
+		s := rep.Summary
+		t.Logf("%s: load on %s: %d requests, %d ok, %d non-2xx, %d errors, p99 %v", what, s.URL, s.Total, s.OK, s.Non2xx, s.Errors, s.P99)
+		if s.Total == 0 || s.Non2xx != 0 || s.Errors != 0 {
+			var first []string
+			for _, f := range rep.Failures() {
+				if len(first) == 10 {
+					break
+				}
+				first = append(first, fmt.Sprintf("+%v status %d %s %s", f.Start.Sub(s.Start).Round(time.Millisecond), f.Status, f.Version, f.Err))
+			}
+			h := l.r.webHosts()[i]
+			proxy, _ := h.Exec(l.r.ctx, "sh", "-c", "docker logs --tail 30 kamal-traefik 2>&1")
+			t.Errorf("%s: load on %s: want every request 2xx:\n%s\nfirst failures:\n%s\n%s's proxy log:\n%s",
+				what, s.URL, s, strings.Join(first, "\n"), h.Name, proxy)
+		}
+		for j := len(rep.Results) - 1; j >= 0; j-- {
+			if rep.Results[j].OK() {
+				last = append(last, rep.Results[j].Version)
+				break
+			}
+		}
+	}
+	return last
 }
 
 // get does one bounded request through Traefik with the app's Host header.

@@ -149,10 +149,7 @@ func TestRails(t *testing.T) {
 		r.kamal("build", "push", "--version", "v3").must(t)
 		load := r.startLoad(t)
 		res := r.kamal("deploy", "--skip-push", "--version", "v3")
-		var served int
-		for _, g := range load.gens {
-			served += g.Served("v3")
-		}
+		served := load.served("v3")
 		last := load.stop(t, "deploy v3")
 		if res.err == nil {
 			t.Fatalf("deploy of v3 (Redis unreachable) succeeded:\n%s", res.out)
@@ -225,15 +222,21 @@ func TestRailsKamal1(t *testing.T) {
 
 	t.Run("memory options are real limits", func(t *testing.T) {
 		for _, c := range []struct {
-			h          *harness.Host
-			role, want string
-		}{{r.web1, "web", "1073741824"}, {r.web2, "web", "1073741824"}, {r.job, "job", "805306368"}} {
-			out, err := c.h.Docker(ctx, "inspect", "--format", "{{.HostConfig.Memory}}", railsService+"-"+c.role+"-v2")
+			h               *harness.Host
+			container, want string
+		}{
+			{r.web1, railsService + "-web-v2", "1073741824"},
+			{r.web2, railsService + "-web-v2", "1073741824"},
+			{r.job, railsService + "-job-v2", "805306368"},
+			{r.job, railsService + "-db", "536870912"},
+			{r.job, railsService + "-redis", "268435456"},
+		} {
+			out, err := c.h.Docker(ctx, "inspect", "--format", "{{.HostConfig.Memory}}", c.container)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if strings.TrimSpace(out) != c.want {
-				t.Errorf("%s %s memory limit = %s, want %s", c.h.Name, c.role, out, c.want)
+				t.Errorf("%s %s memory limit = %s, want %s", c.h.Name, c.container, out, c.want)
 			}
 		}
 	})
