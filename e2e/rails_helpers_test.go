@@ -176,9 +176,8 @@ func (l *railsLoad) stop(t *testing.T, what string) []string {
 				first = append(first, fmt.Sprintf("+%v status %d %s %s", f.Start.Sub(s.Start).Round(time.Millisecond), f.Status, f.Version, f.Err))
 			}
 			h := l.r.webHosts()[i]
-			proxy, _ := h.Exec(l.r.ctx, "sh", "-c", "docker logs --tail 30 kamal-traefik 2>&1")
-			t.Errorf("%s: load on %s: want every request 2xx:\n%s\nfirst failures:\n%s\n%s's proxy log:\n%s",
-				what, s.URL, s, strings.Join(first, "\n"), h.Name, proxy)
+			t.Errorf("%s: load on %s: want every request 2xx:\n%s\nfirst failures (since %s):\n%s\n%s",
+				what, s.URL, s, s.Start.UTC().Format(time.RFC3339Nano), strings.Join(first, "\n"), l.r.diagnose(h))
 		}
 		for j := len(rep.Results) - 1; j >= 0; j-- {
 			if rep.Results[j].OK() {
@@ -188,6 +187,18 @@ func (l *railsLoad) stop(t *testing.T, what string) []string {
 		}
 	}
 	return last
+}
+
+// diagnose shows what a failed request may have met on h: its containers,
+// their last log lines (timestamped), the sidecar's and the proxy's.
+func (r *railsFleet) diagnose(h *harness.Host) string {
+	script := `docker ps -a --format '{{.Names}} {{.Status}}'; ` +
+		`for c in $(docker ps -a --format '{{.Names}}'); do echo "--- $c"; docker logs --timestamps --tail 25 "$c" 2>&1 | cut -c1-300; done`
+	out, err := h.Exec(r.ctx, "sh", "-c", script)
+	if err != nil {
+		out += err.Error()
+	}
+	return h.Name + ":\n" + out
 }
 
 // get does one bounded request through Traefik with the app's Host header.
