@@ -137,7 +137,9 @@ func (r *railsFleet) startLoad(t *testing.T) *railsLoad {
 	l := &railsLoad{r: r}
 	for _, h := range r.webHosts() {
 		g, err := loadgen.Start(r.ctx, loadgen.Config{
-			URL: r.url(h, "/"), Host: r.host, Rate: 40, Duration: 8 * time.Minute, Count: 20000,
+			// 20 req/s per host: three puma threads per host on a
+			// shared 2-core machine, while the next version boots.
+			URL: r.url(h, "/"), Host: r.host, Rate: 20, Duration: 8 * time.Minute, Count: 10000,
 			Allow: []netip.Prefix{r.f.Subnet},
 		})
 		if err != nil {
@@ -412,14 +414,16 @@ func (r *railsFleet) console(t *testing.T, expr, want string) (int, string) {
 	slave.Close()
 	screen := &syncBuffer{}
 	go answerTerminal(master, screen)
-	// Rails 7.2's console prompt names the app and the environment.
-	waitUntil(t, 90*time.Second, func() bool { return strings.Contains(screen.String(), "(prod)>") },
-		func() string { return "no console prompt:\n" + screen.String() })
+	// Rails 7.2's console prompt names the app and the environment (in
+	// colour: the escape sequences go before matching).
+	plain := func() string { return ansiRE.ReplaceAllString(screen.String(), "") }
+	waitUntil(t, 90*time.Second, func() bool { return strings.Contains(plain(), "(prod)>") },
+		func() string { return "no console prompt:\n" + plain() })
 	if _, err := io.WriteString(master, expr+"\r"); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 30*time.Second, func() bool { return strings.Contains(screen.String(), want) },
-		func() string { return "never saw " + want + ":\n" + screen.String() })
+	waitUntil(t, 30*time.Second, func() bool { return strings.Contains(plain(), want) },
+		func() string { return "never saw " + want + ":\n" + plain() })
 	if _, err := io.WriteString(master, "exit\r"); err != nil {
 		t.Fatal(err)
 	}
@@ -435,6 +439,9 @@ func (r *railsFleet) console(t *testing.T, expr, want string) (int, string) {
 	t.Fatalf("console: %v\n%s", err, screen.String())
 	return -1, ""
 }
+
+// ansiRE matches the terminal control sequences irb prints.
+var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
 
 // answerTerminal copies what the program on the pty prints to screen and,
 // as a terminal does, answers its cursor position queries (ESC [ 6 n): irb's

@@ -153,7 +153,7 @@ func (d *demo) deploy(ctx context.Context) error {
 	if err := d.kamal(ctx, "build", "push", "--version", "v2"); err != nil {
 		return err
 	}
-	step("docker kamal deploy --skip-push --version v2   under 50 req/s on each web host")
+	step("docker kamal deploy --skip-push --version v2   under 20 req/s on each web host")
 	gens, err := d.startLoad(ctx)
 	if err != nil {
 		return err
@@ -193,7 +193,7 @@ func (d *demo) startLoad(ctx context.Context) ([]*loadgen.Generator, error) {
 	var gens []*loadgen.Generator
 	for _, h := range d.fleet.Hosts[:2] {
 		g, err := loadgen.Start(ctx, loadgen.Config{URL: "http://" + h.Addr.String() + "/", Host: harness.RailsHost,
-			Rate: 50, Duration: 5 * time.Minute, Count: 15000, Allow: []netip.Prefix{d.fleet.Subnet}})
+			Rate: 20, Duration: 5 * time.Minute, Count: 6000, Allow: []netip.Prefix{d.fleet.Subnet}})
 		if err != nil {
 			for _, g := range gens {
 				g.Stop()
