@@ -21,8 +21,8 @@ const (
 	RailsRedisRef    = "kamal-e2e-redis:8"
 )
 
-// trixieRemove slims the trixie PostgreSQL/Redis root: the JIT (LLVM) is
-// optional, as on bookworm.
+// trixieServices is the trixie root of the Rails stack's PostgreSQL and Redis,
+// slimmed like bookworm's: the JIT (LLVM) is optional.
 var trixieServices = serviceRoot{"svc-trixie", trixie, trixieSvcPackages, []string{
 	"usr/lib/x86_64-linux-gnu/libLLVM*.so*",
 	"usr/lib/llvm-*",
