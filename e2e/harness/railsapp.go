@@ -144,7 +144,7 @@ func railsCredentials(ctx context.Context, app string) error {
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(tmp)
+		defer func() { _ = os.RemoveAll(tmp) }() // best effort: a temp dir
 		// bin/new-credentials writes into ../config beside itself.
 		for _, d := range []string{"bin", "config"} {
 			if err := os.Mkdir(filepath.Join(tmp, d), 0o700); err != nil {

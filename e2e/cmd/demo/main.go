@@ -101,7 +101,8 @@ func run(ctx context.Context, keep bool) error {
 	}
 	reg, err := fleet.StartRegistry(ctx, "rails-demo", demoRegistryPassword)
 	if reg != nil {
-		defer reg.Close(context.WithoutCancel(ctx)) //nolint:errcheck // the fleet's removal takes it too
+		// Best effort: removing the fleet removes the registry too.
+		defer func() { _ = reg.Close(context.WithoutCancel(ctx)) }()
 	}
 	if err != nil {
 		return err
@@ -110,7 +111,7 @@ func run(ctx context.Context, keep bool) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	defer func() { _ = os.RemoveAll(work) }() // best effort: a temp dir
 	app, err := harness.NewRailsApp(ctx, work, fleet, reg.Server)
 	if err != nil {
 		return err
@@ -249,7 +250,7 @@ func (d *demo) get(ctx context.Context, url string) (int, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end or not, nothing to report
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	return resp.StatusCode, string(body), err
 }
