@@ -24,6 +24,12 @@ const (
 	// TraefikVersion is the Traefik release built from its Go module.
 	TraefikVersion = "3.6.12"
 
+	// Debian releases the roots are built from: bookworm for the host and
+	// the Go sample app's stack, trixie for the Rails stack (Ruby 3.3,
+	// Rails 7.2, PostgreSQL 17).
+	bookworm = "bookworm"
+	trixie   = "trixie"
+
 	hostPackages = "openssh-server,docker.io,ca-certificates,iproute2,curl,procps,iptables"
 	svcPackages  = "postgresql-15,redis-server,ca-certificates,procps"
 	appPackages  = "ca-certificates,curl"
@@ -150,12 +156,7 @@ func dockerBuild(ctx context.Context, dir string, buildArgs map[string]string, t
 		dir = filepath.Join(ImagesDir(), dir)
 	}
 	args := []string{"build", "-q", "--label", "kamal-e2e-image=1"}
-	keys := make([]string, 0, len(buildArgs))
-	for k := range buildArgs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(buildArgs) {
 		args = append(args, "--build-arg", k+"="+buildArgs[k])
 	}
 	for _, t := range tags {
@@ -168,11 +169,12 @@ func dockerBuild(ctx context.Context, dir string, buildArgs map[string]string, t
 	return nil
 }
 
-// rootfsImage returns a debootstrap bookworm minbase root with the given
-// packages, imported as an image (about a minute to build cold).
-// Paths matching remove (globs relative to the root) are deleted.
-func rootfsImage(ctx context.Context, name, packages string, remove ...string) (string, error) {
-	h, err := recipeHash([]string{"build-rootfs.sh"}, append([]string{packages}, remove...)...)
+// rootfsImage returns a debootstrap minbase root of the Debian release
+// suite with the given packages, imported as an image (one to two minutes
+// to build cold). Paths matching remove (globs relative to the root) are
+// deleted.
+func rootfsImage(ctx context.Context, name, suite, packages string, remove ...string) (string, error) {
+	h, err := recipeHash([]string{"build-rootfs.sh"}, append([]string{suite, packages}, remove...)...)
 	if err != nil {
 		return "", err
 	}
@@ -180,7 +182,7 @@ func rootfsImage(ctx context.Context, name, packages string, remove ...string) (
 	return ensure(ctx, ref, func() error {
 		// One debootstrap at a time: they share the .deb cache.
 		return withLock("debootstrap", func() error {
-			return runScript(ctx, "build-rootfs.sh", append([]string{ref, packages}, remove...)...)
+			return runScript(ctx, "build-rootfs.sh", append([]string{"-s", suite, ref, packages}, remove...)...)
 		})
 	})
 }
@@ -188,7 +190,7 @@ func rootfsImage(ctx context.Context, name, packages string, remove ...string) (
 // HostImage returns the harness host image (Debian bookworm with OpenSSH and
 // Docker), building it when missing.
 func HostImage(ctx context.Context) (string, error) {
-	base, err := rootfsImage(ctx, "host", hostPackages, "etc/ssh/ssh_host_*")
+	base, err := rootfsImage(ctx, "host", bookworm, hostPackages, "etc/ssh/ssh_host_*")
 	if err != nil {
 		return "", err
 	}
@@ -231,32 +233,60 @@ func TraefikImage(ctx context.Context) (string, error) {
 // official image, with data in /var/lib/postgresql/data and port 5432.
 // It is tagged kamal-e2e-postgres:15.
 func PostgresImage(ctx context.Context) (string, error) {
-	return serviceImage(ctx, "postgres", "kamal-e2e-postgres:15")
+	return serviceImage(ctx, bookwormServices, "postgres", "kamal-e2e-postgres:15", map[string]string{"PG_MAJOR": "15"})
 }
 
 // RedisImage returns a Redis 7 image from Debian packages (port 6379, data
 // in /data, arguments after the image passed to redis-server), tagged
 // kamal-e2e-redis:7.
 func RedisImage(ctx context.Context) (string, error) {
-	return serviceImage(ctx, "redis", "kamal-e2e-redis:7")
+	return serviceImage(ctx, bookwormServices, "redis", "kamal-e2e-redis:7", nil)
 }
 
-func serviceImage(ctx context.Context, dir, alias string) (string, error) {
-	base, err := rootfsImage(ctx, "svc", svcPackages, svcRemove...)
+// serviceRoot is the root the PostgreSQL and Redis images of one Debian
+// release share.
+type serviceRoot struct {
+	name, suite, packages string
+	remove                []string
+}
+
+var bookwormServices = serviceRoot{"svc", bookworm, svcPackages, svcRemove}
+
+// serviceImage builds the recipe in dir over root with buildArgs, tagged
+// with alias (and alias-<recipe hash>).
+func serviceImage(ctx context.Context, root serviceRoot, dir, alias string, buildArgs map[string]string) (string, error) {
+	base, err := rootfsImage(ctx, root.name, root.suite, root.packages, root.remove...)
 	if err != nil {
 		return "", err
 	}
-	h, err := recipeHash([]string{dir}, base)
+	extra := []string{base}
+	for _, k := range sortedKeys(buildArgs) {
+		extra = append(extra, k+"="+buildArgs[k])
+	}
+	h, err := recipeHash([]string{dir}, extra...)
 	if err != nil {
 		return "", err
 	}
 	pinned := alias + "-" + h
+	args := map[string]string{"BASE": base}
+	for k, v := range buildArgs {
+		args[k] = v
+	}
 	if _, err := ensure(ctx, pinned, func() error {
-		return dockerBuild(ctx, dir, map[string]string{"BASE": base}, pinned)
+		return dockerBuild(ctx, dir, args, pinned)
 	}); err != nil {
 		return "", err
 	}
 	return tagAlias(ctx, pinned, alias)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // tagAlias points alias at pinned (when it does not already) and returns alias.
@@ -295,7 +325,7 @@ func copyFile(src, dst string, mode os.FileMode) error {
 // appBaseImage is the sample app's base: Debian minbase with curl and CA
 // certificates, one layer of about 100 MB.
 func appBaseImage(ctx context.Context) (string, error) {
-	return rootfsImage(ctx, "app", appPackages)
+	return rootfsImage(ctx, "app", bookworm, appPackages)
 }
 
 // BuildSampleApp builds the sample app (e2e/sampleapp) with version baked in
@@ -364,11 +394,15 @@ func validTag(s string) bool {
 // Images are the references of the images the e2e suite uses.
 type Images struct {
 	Host, Traefik, Postgres, Redis, App string
+	// RailsBase, RailsPostgres and RailsRedis are the Rails stack's (see
+	// RailsBaseImage).
+	RailsBase, RailsPostgres, RailsRedis string
 }
 
-// BuildAll builds (or reuses) the host, Traefik, PostgreSQL, Redis and
-// sample app ("v1") images in parallel. Cold, it takes about as long as the
-// Traefik build (5 to 8 minutes on 2 cores); warm, under a second.
+// BuildAll builds (or reuses) the host, Traefik, PostgreSQL, Redis, sample
+// app ("v1") and Rails stack images in parallel. Cold, it takes about as
+// long as the Traefik build (5 to 8 minutes on 2 cores; the five
+// debootstraps run one at a time beside it); warm, under a second.
 func BuildAll(ctx context.Context) (Images, error) {
 	var imgs Images
 	jobs := []struct {
@@ -380,6 +414,9 @@ func BuildAll(ctx context.Context) (Images, error) {
 		{&imgs.Postgres, PostgresImage},
 		{&imgs.Redis, RedisImage},
 		{&imgs.App, func(ctx context.Context) (string, error) { return BuildSampleApp(ctx, "v1") }},
+		{&imgs.RailsBase, RailsBaseImage},
+		{&imgs.RailsPostgres, RailsPostgresImage},
+		{&imgs.RailsRedis, RailsRedisImage},
 	}
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Builds a Debian bookworm minbase root with debootstrap and imports it as a
-# Docker image. Usage: build-rootfs.sh IMAGE_TAG [PACKAGE,PACKAGE,...]
-# Env: KAMAL_E2E_CACHE (work dir, default /var/tmp/kamal-e2e),
+# Builds a Debian minbase root with debootstrap and imports it as a Docker
+# image. Usage: build-rootfs.sh [-s SUITE] IMAGE_TAG [PACKAGE,PACKAGE,...] [REMOVE_GLOB...]
+# SUITE is the Debian release (default bookworm; bookworm's debootstrap also
+# knows trixie). Env: KAMAL_E2E_CACHE (work dir, default /var/tmp/kamal-e2e),
 #      KAMAL_E2E_MIRROR (default http://deb.debian.org/debian).
 set -euo pipefail
 
+suite=bookworm
+if [ "${1:-}" = -s ]; then
+	suite="$2"
+	shift 2
+fi
 tag="$1"
 include="${2:-}"
 shift $(( $# < 2 ? $# : 2 ))
@@ -23,7 +29,7 @@ trap 'rm -rf "$root" "$root.log"' EXIT
 
 args=(--variant=minbase --cache-dir="$cache/debs")
 [ -n "$include" ] && args+=(--include="$include")
-debootstrap "${args[@]}" bookworm "$root" "$mirror" >"$root.log" 2>&1 ||
+debootstrap "${args[@]}" "$suite" "$root" "$mirror" >"$root.log" 2>&1 ||
 	{ tail -50 "$root.log" >&2; rm -f "$root.log"; exit 1; }
 rm -f "$root.log"
 
@@ -36,7 +42,7 @@ for glob in "$@"; do
 	rm -rf "$root"/$glob
 done
 cat >"$root/etc/apt/sources.list" <<SOURCES
-deb $mirror bookworm main
+deb $mirror $suite main
 SOURCES
 # Containers get their own resolv.conf and hostname from Docker.
 : >"$root/etc/resolv.conf"

@@ -1,6 +1,7 @@
 // Command images builds (or reuses) every image and binary the tests need:
 // the Debian host image, Traefik v3.6.12 from its Go module, PostgreSQL,
-// Redis and the sample app. `make images` runs it before the tests so a cold
+// Redis, the sample app, and the Rails stack (Rails base, PostgreSQL 17 and
+// Redis from Debian trixie). `make images` runs it before the tests so a cold
 // machine builds them once, up front.
 package main
 
@@ -32,8 +33,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "images:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("images ready in %s:\n  host     %s\n  traefik  %s\n  postgres %s\n  redis    %s\n  app      %s\n",
-		time.Since(start).Round(time.Second), imgs.Host, imgs.Traefik, imgs.Postgres, imgs.Redis, imgs.App)
+	fmt.Printf("images ready in %s:\n  host     %s\n  traefik  %s\n  postgres %s\n  redis    %s\n  app      %s\n"+
+		"  rails    %s (with %s, %s)\n",
+		time.Since(start).Round(time.Second), imgs.Host, imgs.Traefik, imgs.Postgres, imgs.Redis, imgs.App,
+		imgs.RailsBase, imgs.RailsPostgres, imgs.RailsRedis)
 }
 
 // ensureTraefikBinary puts the Traefik binary where pkg/traefik's
