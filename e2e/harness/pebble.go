@@ -33,7 +33,7 @@ var (
 // PebbleImage returns an image of Debian's pebble package (Pebble 2.4.0 and
 // pebble-challtestsrv in bookworm), tagged kamal-e2e-pebble.
 func PebbleImage(ctx context.Context) (string, error) {
-	base, err := rootfsImage(ctx, "pebble", "pebble")
+	base, err := rootfsImage(ctx, "pebble", bookworm, "pebble")
 	if err != nil {
 		return "", err
 	}

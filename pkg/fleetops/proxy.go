@@ -42,7 +42,7 @@ func (s *Session) traefikImage() string {
 
 // traefikRequest maps the config's traefik/proxy settings to the sidecar's.
 func (s *Session) traefikRequest() contract.TraefikRequest {
-	req := contract.TraefikRequest{Image: s.traefikImage(), Who: performer()}
+	req := contract.TraefikRequest{Image: s.traefikImage(), Who: performer(), ACME: s.Cfg.ACME()}
 	if t := s.Cfg.Traefik; t != nil {
 		req.Args = t.Args
 		req.Options = t.Options
