@@ -397,6 +397,8 @@ type Images struct {
 	// RailsBase, RailsPostgres and RailsRedis are the Rails stack's (see
 	// RailsBaseImage).
 	RailsBase, RailsPostgres, RailsRedis string
+	// Pebble is the test ACME server (see PebbleImage).
+	Pebble string
 }
 
 // BuildAll builds (or reuses) the host, Traefik, PostgreSQL, Redis, sample
@@ -417,6 +419,7 @@ func BuildAll(ctx context.Context) (Images, error) {
 		{&imgs.RailsBase, RailsBaseImage},
 		{&imgs.RailsPostgres, RailsPostgresImage},
 		{&imgs.RailsRedis, RailsRedisImage},
+		{&imgs.Pebble, PebbleImage},
 	}
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
