@@ -254,8 +254,8 @@ func (r *railsFleet) assets(t *testing.T, h *harness.Host, version string) []str
 }
 
 // checkAssets asserts every path answers 200 on every web host, with the
-// content of its version. It depends on asset bridging (issue 13 part 3):
-// without it public/assets is an empty mount and every asset is a 404.
+// content of its version: asset bridging gives each version's container
+// both versions' fingerprinted files.
 func (r *railsFleet) checkAssets(t *testing.T, byVersion map[string][]string) {
 	t.Helper()
 	for _, h := range r.webHosts() {
@@ -263,7 +263,7 @@ func (r *railsFleet) checkAssets(t *testing.T, byVersion map[string][]string) {
 			for _, p := range paths {
 				status, _, body := r.get(t, http.MethodGet, r.url(h, p))
 				if status != http.StatusOK || !strings.Contains(body, `"`+version+`"`) {
-					t.Errorf("ASSET BRIDGING: %s %s (%s) answered %d %.80q; want 200 with the %s content", h.Name, p, version, status, body, version)
+					t.Errorf("asset: %s %s (%s) answered %d %.80q; want 200 with the %s content", h.Name, p, version, status, body, version)
 				}
 			}
 		}

@@ -30,8 +30,7 @@ Rails.application.config.x.redis_url = "redis://127.0.0.1:6399/0"
 // TestRails deploys the example Rails app (examples/rails) with the config
 // Rails 8 generates (config/deploy.yml: proxy, asset_path, volumes,
 // builder.arch, aliases, a registry) to three hosts, under load through
-// Traefik: issue 13's checks, in order. Subtests named "(needs asset
-// bridging)" hold the assertions that fail until asset bridging lands.
+// Traefik: issue 13's checks, in order.
 func TestRails(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 35*time.Minute)
 	defer cancel()
@@ -72,7 +71,7 @@ func TestRails(t *testing.T) {
 		return
 	}
 
-	t.Run("assets of v1 and v2 answer 200 after the deploy (needs asset bridging)", func(t *testing.T) {
+	t.Run("assets of v1 and v2 answer 200 after the deploy", func(t *testing.T) {
 		r.checkAssets(t, versions)
 	})
 
@@ -140,7 +139,7 @@ func TestRails(t *testing.T) {
 		return
 	}
 
-	t.Run("assets of v1 and v2 answer 200 after the rollback (needs asset bridging)", func(t *testing.T) {
+	t.Run("assets of v1 and v2 answer 200 after the rollback", func(t *testing.T) {
 		r.checkAssets(t, versions)
 	})
 
@@ -210,7 +209,7 @@ func TestRailsKamal1(t *testing.T) {
 		return
 	}
 
-	t.Run("assets of v1 and v2 answer 200 (needs asset bridging)", func(t *testing.T) {
+	t.Run("assets of v1 and v2 answer 200", func(t *testing.T) {
 		r.checkAssets(t, versions)
 	})
 

@@ -232,7 +232,7 @@ func (d *demo) checkAssets(ctx context.Context, paths []string) error {
 		}
 	}
 	if bad > 0 {
-		return fmt.Errorf("%d of %d asset requests did not answer 200 (asset bridging)", bad, 2*len(paths))
+		return fmt.Errorf("%d of %d asset requests did not answer 200", bad, 2*len(paths))
 	}
 	fmt.Printf("all %d asset requests answered 200\n", 2*len(paths))
 	return nil
