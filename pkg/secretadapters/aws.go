@@ -30,7 +30,7 @@ func (awsSecretsManager) Fetch(ctx context.Context, r Request) (map[string]strin
 	}
 	b, err := aws.output(ctx, append(args, "--output", "json")...)
 	if err != nil {
-		return nil, fmt.Errorf("could not read %s from AWS Secrets Manager: %w", strings.Join(items, ", "), notFound(err, "ResourceNotFoundException"))
+		return nil, fmt.Errorf("could not read %s from AWS Secrets Manager: %w", strings.Join(items, ", "), awsErr(err))
 	}
 	var resp struct {
 		SecretValues []struct {
@@ -85,4 +85,10 @@ func jsonString(raw json.RawMessage) string {
 		return s
 	}
 	return strings.TrimSpace(string(raw))
+}
+
+// awsErr classifies a failed aws call by what the CLI documents printing.
+func awsErr(err error) error {
+	err = vendorSaid(err, ErrNotLoggedIn, "Unable to locate credentials", "ExpiredToken", "Token has expired", "InvalidClientTokenId")
+	return notFound(err, "ResourceNotFoundException")
 }

@@ -167,10 +167,16 @@ func isExit(err error) bool {
 	return errors.As(err, &ee)
 }
 
-// notFound marks err ErrNotFound when the CLI ran, failed, and said so in
-// one of the vendor's documented phrases (its only way of telling a
-// missing item from a failed call).
+// notFound marks err ErrNotFound when the vendor CLI said so in one of
+// its documented phrases: its only way of telling a missing item from a
+// failed call.
 func notFound(err error, phrases ...string) error {
+	return vendorSaid(err, ErrNotFound, phrases...)
+}
+
+// vendorSaid wraps err in sentinel when the CLI ran, failed, and its
+// stderr holds one of phrases.
+func vendorSaid(err, sentinel error, phrases ...string) error {
 	var ce *CLIError
 	if !errors.As(err, &ce) || !isExit(ce.Err) {
 		return err
@@ -178,7 +184,7 @@ func notFound(err error, phrases ...string) error {
 	low := strings.ToLower(ce.Stderr)
 	for _, p := range phrases {
 		if strings.Contains(low, strings.ToLower(p)) {
-			return fmt.Errorf("%w: %w", ErrNotFound, err)
+			return fmt.Errorf("%w: %w", sentinel, err)
 		}
 	}
 	return err

@@ -55,7 +55,7 @@ func (onePassword) Fetch(ctx context.Context, r Request) (map[string]string, err
 		}
 		b, err := get(vi.vault, vi.item, "--fields", strings.Join(labels, ","))
 		if err != nil {
-			return nil, fmt.Errorf("could not read %s from %s in the %s 1Password vault: %w", strings.Join(vi.fields, ", "), vi.item, vi.vault, err)
+			return nil, fmt.Errorf("could not read %s from %s in the %s 1Password vault: %w", strings.Join(vi.fields, ", "), vi.item, vi.vault, notFound(err, "isn't an item", "isn't a vault", "isn't a field"))
 		}
 		fields, err := opFields(b)
 		if err != nil {
