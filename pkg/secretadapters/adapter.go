@@ -43,7 +43,7 @@ type Adapter interface {
 	Fetch(ctx context.Context, r Request) (map[string]string, error)
 }
 
-// RequiresAccount is implemented by adapters that refuse a fetch without
+// accountRequirer is implemented by adapters that refuse a fetch without
 // --account, as Kamal's do.
 type accountRequirer interface{ requiresAccount() bool }
 
