@@ -95,7 +95,7 @@ func Fetch(ctx context.Context, name string, r Request) (map[string]string, erro
 		return nil, err
 	}
 	if ar, ok := a.(accountRequirer); ok && ar.requiresAccount() && r.Account == "" {
-		return nil, fmt.Errorf("secrets fetch --adapter %s: %w: missing required option --account", name, ErrUsage)
+		return nil, fmt.Errorf("%w: missing required option --account", ErrUsage)
 	}
 	return a.Fetch(ctx, r)
 }
