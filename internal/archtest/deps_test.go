@@ -55,6 +55,7 @@ func TestEachBinaryLinksOnlyItsSide(t *testing.T) {
 		{"./sidecar", map[string]string{
 			module + "/pkg/spec":               "the config loader (YAML, ERB)",
 			module + "/pkg/secrets":            "secrets run $(command) substitutions",
+			module + "/pkg/secretadapters":     "password-manager CLIs run on the laptop",
 			module + "/pkg/transport":          "SSH is the plugin's",
 			module + "/pkg/sidecarclient":      "the plugin's client",
 			module + "/pkg/traefik/routes":     "routing is built in the plugin",

@@ -13,7 +13,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockerkamal/docker-kamal/pkg/cmdline"
-	"github.com/dockerkamal/docker-kamal/pkg/output"
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
@@ -42,8 +41,8 @@ func runConfig(ctx context.Context, g *cmdline.Globals, _ *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("print config: %w", err)
 	}
-	// Redacted by construction; masking what slipped through is defence
-	// in depth.
-	_, err = fmt.Fprint(g.Stdout, output.NewRedactor(c.SecretValues()).Redact(string(out)))
+	// Redacted whole, by type and by value: never a substring of other
+	// text, which would mangle it and show where a secret occurs.
+	_, err = fmt.Fprint(g.Stdout, string(out))
 	return err
 }

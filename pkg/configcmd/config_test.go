@@ -84,3 +84,48 @@ func TestConfigErrorNamesFileAndLine(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+// Redaction replaces secret values whole where they are values: text that
+// merely contains one (RAILS_ENV: production, with a secret "prod") is
+// printed as it is, and a plain-text field holding a secret (a registry
+// username given as a secret) is masked whole.
+func TestConfigRedactsWholeValuesOnly(t *testing.T) {
+	dir := t.TempDir()
+	for path, body := range map[string]string{
+		"config/deploy.yml": `service: app
+image: acme/app
+servers: [1.2.3.4]
+registry:
+  server: ghcr.io
+  username: [REG_USER]
+  password: [REG_PASS]
+env:
+  clear:
+    RAILS_ENV: production
+    NOTE: prod-and-more
+  secret: [DB_PASSWORD]
+`,
+		".kamal/secrets": "DB_PASSWORD=prod\nREG_USER=acme-bot\nREG_PASS=ghp_0123456789\n",
+	} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, path), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, errOut, code := run(t, dir, "config")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"RAILS_ENV: production", "NOTE: prod-and-more", "username: '[REDACTED]'", "password: '[REDACTED]'", "DB_PASSWORD: '[REDACTED]'"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, leak := range []string{"[REDACTED]uction", "acme-bot", "ghp_0123456789", ": prod\n"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("output has %q:\n%s", leak, out)
+		}
+	}
+}

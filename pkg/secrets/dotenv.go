@@ -342,6 +342,14 @@ func (p *parser) run(ctx context.Context, cmd string) (string, error) {
 		env = append(env, k+"="+v)
 	}
 	run := p.opts.Run
+	if args, ok, err := kamalSecretsArgs(cmd); ok {
+		if err != nil {
+			return "", err
+		}
+		run = func(ctx context.Context, _ string, env []string) (string, error) {
+			return p.opts.inline(ctx, args, env)
+		}
+	}
 	if run == nil {
 		dir := p.opts.Dir
 		run = func(ctx context.Context, command string, env []string) (string, error) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -148,6 +149,10 @@ func FuzzParseSecrets(f *testing.F) {
 	opts := Options{
 		Lookup: func(k string) (string, bool) { return "env-" + k, k != "UNSET" },
 		Run:    func(_ context.Context, cmd string, _ []string) (string, error) { return "out:" + cmd, nil },
+		// Never a vendor CLI or the command adapter's shell from fuzz input.
+		Inline: func(_ context.Context, args, _ []string) (string, error) {
+			return "inline:" + strings.Join(args, " "), nil
+		},
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		vals, err := Parse(context.Background(), "fuzz", []byte(in), opts)

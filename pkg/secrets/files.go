@@ -30,6 +30,9 @@ type Options struct {
 	// Run runs a $(command) and returns its stdout. Default: `sh -c` in Dir
 	// with Timeout.
 	Run func(ctx context.Context, command string, env []string) (string, error)
+	// Inline runs `kamal secrets ARGS...` (and bin/kamal) commands, which
+	// never reach Run: default secretadapters.Inline, in this process.
+	Inline func(ctx context.Context, args []string, env []string) (string, error)
 	// Dir is the working directory of commands (the app root).
 	Dir string
 	// Timeout bounds each command; DefaultCommandTimeout when zero.
