@@ -21,7 +21,10 @@ func TestKamalSecretsRunInProcess(t *testing.T) {
 			}
 			return "extracted", nil
 		},
-		Run: func(_ context.Context, cmd string, _ []string) (string, error) { shell = append(shell, cmd); return "shell", nil },
+		Run: func(_ context.Context, cmd string, _ []string) (string, error) {
+			shell = append(shell, cmd)
+			return "shell", nil
+		},
 	}
 	in := "S=$(kamal secrets fetch -a 1password --from v/i A)\n" +
 		"A=$(kamal secrets extract A $S)\n" +
