@@ -3,10 +3,8 @@ package configcmd
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -66,7 +64,7 @@ func Init(dir string, w io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("read template %s: %w", path.Base(f.tmpl), err)
 		}
-		created, err := writeNew(filepath.Join(dir, f.dest), data, f.mode)
+		created, err := railsinit.WriteNew(filepath.Join(dir, f.dest), data, f.mode)
 		if err != nil {
 			return fmt.Errorf("init %s: %w", f.dest, err)
 		}
@@ -79,29 +77,4 @@ func Init(dir string, w io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// writeNew creates path with data unless it exists (O_EXCL, so a file
-// created concurrently is not clobbered either).
-func writeNew(p string, data []byte, mode os.FileMode) (bool, error) {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return false, err
-	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if errors.Is(err, fs.ErrExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if _, err := f.Write(data); err != nil {
-		// The write error is the one to report; the half-written file goes.
-		_ = f.Close()
-		_ = os.Remove(p)
-		return false, err
-	}
-	if err := f.Close(); err != nil {
-		return false, err
-	}
-	return true, os.Chmod(p, mode)
 }

@@ -152,7 +152,7 @@ func Write(root string, w io.Writer) error {
 			return err
 		}
 		path := filepath.Join(root, filepath.FromSlash(f.Path))
-		created, err := writeNew(path, data, f.Mode)
+		created, err := WriteNew(path, data, f.Mode)
 		if err != nil {
 			return fmt.Errorf("write %s: %w", f.Path, err)
 		}
@@ -239,9 +239,10 @@ func hasUpRoute(routes string) bool {
 	return false
 }
 
-// writeNew creates path with data unless it exists (O_EXCL: a file created
-// meanwhile is not clobbered either).
-func writeNew(path string, data []byte, mode os.FileMode) (bool, error) {
+// WriteNew creates path with data unless it exists (O_EXCL: a file created
+// meanwhile is not clobbered either) and reports whether it did. `init`
+// writes its starter files the same way.
+func WriteNew(path string, data []byte, mode os.FileMode) (bool, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return false, err
 	}
