@@ -487,27 +487,8 @@ func (r *railsFleet) backupRestore(t *testing.T) string {
 	fresh := "restore_check"
 	r.psql(t, "postgres", "DROP DATABASE IF EXISTS "+fresh)
 	r.psql(t, "postgres", "CREATE DATABASE "+fresh)
-	gz, err := os.Open(backup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gz.Close()
-	gunzip := exec.Command("gunzip", "-c")
-	gunzip.Stdin = gz
-	pipe, err := gunzip.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := gunzip.Start(); err != nil {
-		t.Fatal(err)
-	}
 	restore := fmt.Sprintf("psql -U %s -d %s -v ON_ERROR_STOP=1 -q", railsService, fresh)
-	if stderr, err := a.kamalIO(t, pipe, io.Discard, r.withConfig([]string{"accessory", "exec", "db", restore})...); err != nil {
-		t.Fatalf("restore: %v\n%s", err, stderr)
-	}
-	if err := gunzip.Wait(); err != nil {
-		t.Fatalf("backup.sql.gz is not a valid gzip stream: %v", err)
-	}
+	a.restoreGzip(t, backup, r.withConfig([]string{"accessory", "exec", "db", restore})...)
 	return fresh
 }
 

@@ -92,6 +92,32 @@ func (a *surfaceApp) kamal(args ...string) kamalRun {
 
 // kamalIO runs `docker kamal args...` with the given stdin and stdout and
 // returns stderr; stdout is left untouched (byte-exact checks).
+// restoreGzip runs the plugin with args, feeding it the gunzipped backup
+// on stdin (a restore through `accessory exec db "psql ..."`).
+func (a *surfaceApp) restoreGzip(t testing.TB, backup string, args ...string) {
+	t.Helper()
+	gz, err := os.Open(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gz.Close()
+	gunzip := exec.Command("gunzip", "-c")
+	gunzip.Stdin = gz
+	pipe, err := gunzip.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gunzip.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if stderr, err := a.kamalIO(t, pipe, io.Discard, args...); err != nil {
+		t.Fatalf("restore: %v\n%s", err, stderr)
+	}
+	if err := gunzip.Wait(); err != nil {
+		t.Fatalf("%s is not a valid gzip stream: %v", backup, err)
+	}
+}
+
 func (a *surfaceApp) kamalIO(t testing.TB, stdin io.Reader, stdout io.Writer, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(a.ctx, 5*time.Minute)
@@ -288,26 +314,7 @@ func TestSurface(t *testing.T) {
 			t.Fatalf("dump lacks the table:\n%.500s", dump)
 		}
 		a.kamal("accessory", "exec", "db", `psql -U app -d app_production -c "DROP TABLE notes"`).must(t)
-		gz, err := os.Open(backup)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer gz.Close()
-		gunzip := exec.Command("gunzip", "-c")
-		gunzip.Stdin = gz
-		pipe, err := gunzip.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := gunzip.Start(); err != nil {
-			t.Fatal(err)
-		}
-		if stderr, err := a.kamalIO(t, pipe, io.Discard, "accessory", "exec", "db", "psql -U app -d app_production -v ON_ERROR_STOP=1"); err != nil {
-			t.Fatalf("restore: %v\n%s", err, stderr)
-		}
-		if err := gunzip.Wait(); err != nil {
-			t.Fatal(err)
-		}
+		a.restoreGzip(t, backup, "accessory", "exec", "db", "psql -U app -d app_production -v ON_ERROR_STOP=1")
 		if got := dbChecksum(t, a); got != want {
 			t.Errorf("after restore the table is %q, want %q", got, want)
 		}

@@ -155,7 +155,7 @@ func dockerBuild(ctx context.Context, dir string, buildArgs map[string]string, t
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(ImagesDir(), dir)
 	}
-	args := []string{"build", "-q", "--label", "kamal-e2e-image=1"}
+	args := []string{"build", "-q", "--force-rm", "--label", "kamal-e2e-image=1"}
 	for _, k := range sortedKeys(buildArgs) {
 		args = append(args, "--build-arg", k+"="+buildArgs[k])
 	}
@@ -369,7 +369,7 @@ func BuildSampleApp(ctx context.Context, version string) (string, error) {
 		if out, err := build.CombinedOutput(); err != nil {
 			return &CommandError{Args: build.Args, Stdout: string(out), Err: err}
 		}
-		_, err = docker(ctx, "build", "-q", "--label", "kamal-e2e-image=1", "--label", "kamal-e2e.recipe="+h,
+		_, err = docker(ctx, "build", "-q", "--force-rm", "--label", "kamal-e2e-image=1", "--label", "kamal-e2e.recipe="+h,
 			"--build-arg", "BASE="+base, "--build-arg", "VERSION="+version, "-t", ref, dir)
 		return err
 	})
