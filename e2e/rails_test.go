@@ -53,6 +53,7 @@ func TestRails(t *testing.T) {
 		build := r.kamal("build", "push", "--version", "v2").must(t)
 		t.Logf("build + push v2 took %v", build.took.Round(time.Millisecond))
 		load := r.startLoad(t)
+		probe := r.startAssetProbe(map[string][]string{"v1": versions["v1"]})
 		res := r.kamal("deploy", "--skip-push", "--version", "v2")
 		last := load.stop(t, "deploy v2")
 		res.must(t)
@@ -67,6 +68,7 @@ func TestRails(t *testing.T) {
 		if versions["v1"][0] == versions["v2"][0] {
 			t.Errorf("v1 and v2 link the same stylesheet %s; each version's assets must differ", versions["v1"][0])
 		}
+		probe.finish(t, "deploy v2", versions["v1"], versions["v2"])
 	}) {
 		return
 	}
@@ -126,8 +128,10 @@ func TestRails(t *testing.T) {
 
 	if !t.Run("rollback to v1 under load, 0 failed requests", func(t *testing.T) {
 		load := r.startLoad(t)
+		probe := r.startAssetProbe(versions)
 		res := r.kamal("rollback", "v1")
 		last := load.stop(t, "rollback v1")
+		probe.finish(t, "rollback v1", versions["v1"], versions["v2"])
 		res.must(t)
 		t.Logf("rollback to v1 took %v", res.took.Round(time.Millisecond))
 		for _, v := range last {

@@ -53,6 +53,7 @@ const (
 	PathTraefikBoot   = "/v1/traefik/boot"   // POST TraefikRequest → TraefikStatus
 	PathTraefikReboot = "/v1/traefik/reboot" // POST TraefikRequest → TraefikStatus
 	PathMaintenance   = "/v1/maintenance"    // POST MaintenanceRequest → MaintenanceResponse
+	PathAssetsPrepare = "/v1/assets/prepare" // POST AssetsRequest → AssetsResponse
 )
 
 // Query parameter names.

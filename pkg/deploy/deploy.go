@@ -36,6 +36,11 @@ type Migrator interface {
 	Migrate(ctx context.Context, image, version string) error
 }
 
+// AssetPreparer bridges asset_path on every host before the first swap.
+type AssetPreparer interface {
+	Prepare(ctx context.Context, version string) error
+}
+
 // Auditor appends an audit line on every host.
 type Auditor interface {
 	Audit(ctx context.Context, action, version, result string) error
@@ -54,6 +59,7 @@ type Steps struct {
 	Ship     Shipper
 	Hooks    HookRunner
 	Migrate  Migrator
+	Assets   AssetPreparer // nil when no role has an asset path
 	Fleet    *fleet.Runner
 	Audit    Auditor
 	Out      *output.Printer
@@ -100,6 +106,11 @@ func Run(ctx context.Context, s Steps, version string) (rep *fleet.Report, err e
 	}
 	if _, err := s.Hooks.Run(ctx, "pre-deploy", env); err != nil {
 		return nil, err
+	}
+	if s.Assets != nil {
+		if err := s.Assets.Prepare(ctx, version); err != nil {
+			return nil, fmt.Errorf("prepare assets: %w", err)
+		}
 	}
 	if err := s.migrate(ctx, image, version); err != nil {
 		return nil, err

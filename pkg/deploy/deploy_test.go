@@ -41,6 +41,7 @@ func (r *recorder) Ship(context.Context, string) error { return r.step("ship") }
 func (r *recorder) Migrate(context.Context, string, string) error {
 	return r.step("migrate")
 }
+func (r *recorder) Prepare(context.Context, string) error { return r.step("assets") }
 func (r *recorder) Audit(_ context.Context, action, _, result string) error {
 	r.log = append(r.log, "audit "+action+" "+strings.SplitN(result, ":", 2)[0])
 	return nil
@@ -67,7 +68,7 @@ func steps(r *recorder) Steps {
 	t := fleet.Target{Host: "h1", Role: "web"}
 	var buf bytes.Buffer
 	return Steps{
-		Lock: r, Build: r, Ship: r, Hooks: r, Migrate: r, Audit: r,
+		Lock: r, Build: r, Ship: r, Hooks: r, Assets: r, Migrate: r, Audit: r,
 		Fleet: &fleet.Runner{Deployer: r},
 		Plan:  fleet.NewPlan(fleet.PlanOptions{Targets: []fleet.Target{t}, Primary: t}),
 		Out:   output.New(&buf, &buf, output.Normal, nil),
@@ -79,7 +80,7 @@ func TestOrder(t *testing.T) {
 	if _, err := Run(context.Background(), steps(r), "v2"); err != nil {
 		t.Fatal(err)
 	}
-	want := "lock,hook pre-build,build,ship,hook pre-deploy,migrate,swap h1/web,hook post-deploy,audit deploy success,unlock"
+	want := "lock,hook pre-build,build,ship,hook pre-deploy,assets,migrate,swap h1/web,hook post-deploy,audit deploy success,unlock"
 	if got := strings.Join(r.log, ","); got != want {
 		t.Fatalf("order\n got %s\nwant %s", got, want)
 	}
@@ -91,7 +92,8 @@ func TestEarlyFailuresStopAndUnlock(t *testing.T) {
 		{"build", "lock,hook pre-build,build,audit deploy failed,unlock"},
 		{"ship", "lock,hook pre-build,build,ship,audit deploy failed,unlock"},
 		{"hook pre-deploy", "lock,hook pre-build,build,ship,hook pre-deploy,audit deploy failed,unlock"},
-		{"migrate", "lock,hook pre-build,build,ship,hook pre-deploy,migrate,audit deploy failed,unlock"},
+		{"assets", "lock,hook pre-build,build,ship,hook pre-deploy,assets,audit deploy failed,unlock"},
+		{"migrate", "lock,hook pre-build,build,ship,hook pre-deploy,assets,migrate,audit deploy failed,unlock"},
 	} {
 		t.Run(tt.failAt, func(t *testing.T) {
 			r := &recorder{live: map[fleet.Target]string{}, failAt: tt.failAt}

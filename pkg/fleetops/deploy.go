@@ -140,6 +140,9 @@ func (s *Session) deploySteps(verb string, o DeployOptions, plan fleet.Plan, ver
 	if !o.SkipPush {
 		steps.Build = appBuilder{s}
 	}
+	if s.Cfg.HasAssets() {
+		steps.Assets = assetPreparer{s: s, plan: plan, image: d.image}
+	}
 	if s.Cfg.Migrations != nil && s.Cfg.Migrations.Cmd != "" {
 		steps.Migrate = migrator{s}
 	}

@@ -27,8 +27,12 @@ func (s *Session) Rollback(ctx context.Context, version string, lockWait time.Du
 	if err := lk.Acquire(ctx, "rollback to "+version, version); err != nil {
 		return fmt.Errorf("acquire deploy lock: %w", err)
 	}
-	runner := &fleet.Runner{Deployer: &sidecarDeployer{s: s}, Reporter: reporter{s}}
-	rep, err := runner.Rollback(ctx, fleet.AllAtOnce(plan.Targets()), version)
+	var rep *fleet.Report
+	err = s.prepareRollbackAssets(ctx, plan, version)
+	if err == nil {
+		runner := &fleet.Runner{Deployer: &sidecarDeployer{s: s}, Reporter: reporter{s}}
+		rep, err = runner.Rollback(ctx, fleet.AllAtOnce(plan.Targets()), version)
+	}
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	result := "success"
@@ -96,4 +100,16 @@ func (s *Session) retainedVersions(ctx context.Context, plan fleet.Plan) ([]stri
 		common = slices.DeleteFunc(common, func(v string) bool { return !slices.Contains(list, v) })
 	}
 	return common, nil
+}
+
+// prepareRollbackAssets bridges the target version's assets on every host
+// before any host switches back (see assetPreparer).
+func (s *Session) prepareRollbackAssets(ctx context.Context, plan fleet.Plan, version string) error {
+	if !s.Cfg.HasAssets() {
+		return nil
+	}
+	if err := (assetPreparer{s: s, plan: plan}).Prepare(ctx, version); err != nil {
+		return fmt.Errorf("prepare assets: %w", err)
+	}
+	return nil
 }

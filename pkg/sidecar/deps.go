@@ -16,6 +16,7 @@ type Swaps interface {
 	Deploy(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*swap.Result, error)
 	Rollback(ctx context.Context, role contract.Role, version string, emit func(contract.Event)) (*swap.Result, error)
 	Versions(ctx context.Context, role contract.Role) ([]contract.Version, error)
+	PrepareAssets(ctx context.Context, req contract.AssetsRequest) (*contract.AssetsResponse, error)
 }
 
 // Containers starts, stops and inspects containers by name outside a swap

@@ -212,6 +212,14 @@ func (h *fakeHost) Rollback(ctx context.Context, role contract.Role, version str
 	return h.swap(ctx, d, emit)
 }
 
+// PrepareAssets records the call; the fake host has no asset directories.
+func (h *fakeHost) PrepareAssets(_ context.Context, req contract.AssetsRequest) (*contract.AssetsResponse, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls = append(h.calls, "assets "+req.Role.Role+" "+req.Version)
+	return &contract.AssetsResponse{Dir: "/assets/" + req.Version}, nil
+}
+
 func (h *fakeHost) Versions(_ context.Context, r contract.Role) ([]contract.Version, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

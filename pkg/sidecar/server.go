@@ -147,6 +147,7 @@ func (s *Server) APIHandler() http.Handler {
 	mux.HandleFunc("POST "+contract.PathTraefikBoot, s.handleTraefik(false))
 	mux.HandleFunc("POST "+contract.PathTraefikReboot, s.handleTraefik(true))
 	mux.HandleFunc("POST "+contract.PathMaintenance, s.handleMaintenance)
+	mux.HandleFunc("POST "+contract.PathAssetsPrepare, s.handleAssetsPrepare)
 	return jsonErrors(mux)
 }
 

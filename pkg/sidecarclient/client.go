@@ -116,6 +116,12 @@ func (c *Client) Maintenance(ctx context.Context, req contract.MaintenanceReques
 	return &out, c.call(ctx, http.MethodPost, contract.PathMaintenance, nil, req, &out)
 }
 
+// PrepareAssets bridges a role's assets for a version before any swap.
+func (c *Client) PrepareAssets(ctx context.Context, req contract.AssetsRequest) (*contract.AssetsResponse, error) {
+	var out contract.AssetsResponse
+	return &out, c.call(ctx, http.MethodPost, contract.PathAssetsPrepare, nil, req, &out)
+}
+
 // StartRole starts a role's live container again and routes to it once
 // healthy.
 func (c *Client) StartRole(ctx context.Context, req contract.RoleRequest) (*contract.RoleResponse, error) {

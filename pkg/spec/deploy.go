@@ -252,3 +252,14 @@ func wireProxy(p *ProxyConfig) *contract.Proxy {
 	}
 	return w
 }
+
+// HasAssets is whether any role bridges assets (asset_path behind the
+// proxy), so a deploy prepares them on every host before the first swap.
+func (c *Config) HasAssets() bool {
+	for _, r := range c.Roles {
+		if r.AssetPath != "" && r.Proxy != nil {
+			return true
+		}
+	}
+	return false
+}

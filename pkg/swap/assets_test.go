@@ -3,6 +3,7 @@ package swap
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 
@@ -112,5 +113,69 @@ func TestAssetsNeedABridge(t *testing.T) {
 	_, err := h.engine.Deploy(context.Background(), withAssets(testDeploy("v2")), h.emit)
 	if !errors.Is(err, ErrNoAssetBridge) {
 		t.Fatalf("err %v, want ErrNoAssetBridge", err)
+	}
+}
+
+func TestPrepareAssetsAheadOfDeploy(t *testing.T) {
+	h := newHarness(t)
+	fa := &fakeAssets{}
+	h.engine.Assets = fa
+	v1 := withAssets(testDeploy("v1"))
+	v1.ApplyDefaults()
+	blue := h.docker.add(v1, "app-web-v1", docker.StateRunning)
+	h.router.live = []Server{{Container: blue.Name, Address: blue.IPs["kamal"] + ":3000"}}
+	before := h.docker.states()
+
+	req := contract.AssetsRequest{Role: contract.Role{Service: "app", Role: "web"}, Version: "v2",
+		Image: "app:v2", Assets: &contract.Assets{Path: "/rails/public/assets"}}
+	resp, err := h.engine.PrepareAssets(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Merged != "v1" || resp.Dir == "" {
+		t.Errorf("response %+v, want v2's directory merged with v1", resp)
+	}
+	if want := []string{"prepare v2<-v1"}; !slices.Equal(fa.calls, want) {
+		t.Errorf("bridge calls %v, want %v", fa.calls, want)
+	}
+	if after := h.docker.states(); !maps.Equal(before, after) {
+		t.Errorf("containers changed from %v to %v; preparing assets must touch only directories", before, after)
+	}
+}
+
+func TestPrepareAssetsForRollbackUsesRetainedSpec(t *testing.T) {
+	h := newHarness(t)
+	fa := &fakeAssets{}
+	h.engine.Assets = fa
+	v1 := withAssets(testDeploy("v1"))
+	v1.ApplyDefaults()
+	h.docker.add(v1, "app-web-v1", docker.StateExited)
+	v2 := withAssets(testDeploy("v2"))
+	v2.ApplyDefaults()
+	h.docker.add(v2, "app-web-v2", docker.StateRunning)
+	role := contract.Role{Service: "app", Role: "web"}
+
+	if _, err := h.engine.PrepareAssets(context.Background(), contract.AssetsRequest{Role: role, Version: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"prepare v1<-v2"}; !slices.Equal(fa.calls, want) {
+		t.Errorf("bridge calls %v, want %v", fa.calls, want)
+	}
+	_, err := h.engine.PrepareAssets(context.Background(), contract.AssetsRequest{Role: role, Version: "v0"})
+	if !errors.Is(err, ErrNotRetained) {
+		t.Errorf("prepare of a version not retained: %v, want ErrNotRetained", err)
+	}
+}
+
+func TestPrepareAssetsWithoutAssetPathDoesNothing(t *testing.T) {
+	h := newHarness(t)
+	fa := &fakeAssets{}
+	h.engine.Assets = fa
+	v1 := testDeploy("v1")
+	v1.ApplyDefaults()
+	h.docker.add(v1, "app-web-v1", docker.StateExited)
+	resp, err := h.engine.PrepareAssets(context.Background(), contract.AssetsRequest{Role: contract.Role{Service: "app", Role: "web"}, Version: "v1"})
+	if err != nil || resp.Dir != "" || len(fa.calls) != 0 {
+		t.Errorf("got %+v, %v, calls %v; want nothing prepared", resp, err, fa.calls)
 	}
 }
