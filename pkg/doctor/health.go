@@ -20,6 +20,11 @@ var checkHealthConfig = Check{
 				p.loc.Has(kp(key, "proxy", "healthcheck")) || p.loc.Has(kp(key, "healthcheck")) {
 				continue
 			}
+			// The default path is the right one when the app routes it:
+			// Rails 7.1+ generates /up, and health-route checks the rest.
+			if p.Routes != nil && routes(p.Routes, healthPath(r)) {
+				continue
+			}
 			pos := p.at("proxy", "traefik", key)
 			out = append(out, Finding{
 				Severity: Warn, File: pos.File, Line: pos.Line,

@@ -11,41 +11,69 @@ import (
 
 var migrateRE = regexp.MustCompile(`\bdb:(migrate|prepare)\b`)
 
-// bootMigration returns where the image migrates on boot: a line of
-// bin/docker-entrypoint, or the final stage's CMD/ENTRYPOINT.
-func (p *Project) bootMigration() (file string, line int, text string, ok bool) {
-	if m, found := p.Entrypoint.First(migrateRE); found {
-		return p.Entrypoint.Path, m.Line, m.Text, true
-	}
-	for _, s := range p.finalChain() {
-		for _, in := range s.Instructions {
-			if (in.Cmd == "CMD" || in.Cmd == "ENTRYPOINT") && migrateRE.MatchString(in.Args) {
-				return p.Dockerfile.Path, in.Line, in.Args, true
-			}
-		}
-	}
-	return "", 0, "", false
-}
-
+// The primary host boots first, alone (here as in Kamal 2), so a migration
+// the entrypoint runs for the server finishes before any other host boots.
+// What races is a migration the entrypoint runs for every container: `app
+// exec`, the console and the job role start one on each host at once.
 var checkMigrationsRace = Check{
 	ID:    "migrations-race",
-	Title: "migrations run once, not on every host of the primary role",
+	Title: "migrations run once, not in every container the image starts",
 	Run: func(p *Project) []Finding {
-		r := p.primaryRole()
-		if r == nil || len(r.Hosts) < 2 || p.Config.Migrations != nil {
+		hosts := p.appHosts()
+		if hosts < 2 || p.Config.Migrations != nil {
 			return nil
 		}
-		file, line, text, ok := p.bootMigration()
-		if !ok {
+		m, ok := p.Entrypoint.First(migrateRE)
+		if !ok || p.Entrypoint.guardedByServer(m.Line) {
 			return nil
 		}
-		task := "db:" + migrateRE.FindStringSubmatch(text)[1]
+		task := "db:" + migrateRE.FindStringSubmatch(m.Text)[1]
 		return []Finding{{
-			Severity: Error, File: file, Line: line,
-			Message: fmt.Sprintf("the image runs %s on boot and role %s boots %d hosts at once: they race to migrate (Rails raises ConcurrentMigrationError on all but one)", task, r.Name, len(r.Hosts)),
-			Fix:     "add a migrations: section (cmd: bin/rails db:prepare) to config/deploy.yml so it runs once on the primary host before any swap, and drop the migration from the entrypoint (or run it only on the primary host)",
+			Severity: Error, File: p.Entrypoint.Path, Line: m.Line,
+			Message: fmt.Sprintf("the entrypoint runs %s in every container, not only the server's: `app exec` and the job role start containers on %d hosts at once, and they race to migrate (Rails raises ConcurrentMigrationError on all but one)", task, hosts),
+			Fix:     `run it only for the server, as Rails generates (if [ "${@: -2:1}" == "./bin/rails" ] && [ "${@: -1:1}" == "server" ]; then ./bin/rails db:prepare; fi): the primary host boots first, alone, and migrates before any other; or move it to a migrations: section (cmd: bin/rails db:prepare)`,
 		}}
 	},
+}
+
+// appHosts counts the distinct hosts of the app's roles.
+func (p *Project) appHosts() int {
+	if p.Config == nil {
+		return 0
+	}
+	seen := map[string]bool{}
+	for _, r := range p.Config.Roles {
+		for _, h := range r.Hosts {
+			seen[h] = true
+		}
+	}
+	return len(seen)
+}
+
+var (
+	shellIfRE = regexp.MustCompile(`^\s*(if|elif)\b`)
+	shellFiRE = regexp.MustCompile(`^\s*fi\b`)
+)
+
+// guardedByServer reports whether line (1-based) sits inside an if whose
+// condition names the server command, as Rails' generated entrypoint does.
+func (f *SourceFile) guardedByServer(line int) bool {
+	var open []string
+	for i := 0; i < line-1 && i < len(f.Lines); i++ {
+		l := f.Lines[i]
+		switch {
+		case shellIfRE.MatchString(l):
+			open = append(open, l)
+		case shellFiRE.MatchString(l) && len(open) > 0:
+			open = open[:len(open)-1]
+		}
+	}
+	for _, cond := range open {
+		if strings.Contains(cond, "server") {
+			return true
+		}
+	}
+	return false
 }
 
 var checkMigrationsPrepare = Check{

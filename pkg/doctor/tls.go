@@ -72,6 +72,10 @@ var checkTLSProxy = Check{
 				pos = p.at(kp(key, "labels"), "labels", key)
 				msg = fmt.Sprintf("role %s's Traefik labels use cert resolver %q, which traefik.args does not define", r.Name, undefined)
 			}
+			if undefined == "" && len(r.Hosts) > 1 {
+				out = append(out, behindLoadBalancer(r, pos))
+				continue
+			}
 			out = append(out, Finding{
 				Severity: Warn, File: pos.File, Line: pos.Line,
 				Message: msg,
@@ -108,4 +112,15 @@ var checkTLSForceSSL = Check{
 		}
 		return []Finding{f}
 	},
+}
+
+// behindLoadBalancer is tls-proxy's note for a role on several hosts: an
+// automatic (ACME) certificate needs a single host, as Kamal says, so TLS
+// there ends at a load balancer in front, which doctor cannot see.
+func behindLoadBalancer(r *spec.Role, pos Pos) Finding {
+	return Finding{
+		Severity: Info, File: pos.File, Line: pos.Line,
+		Message: fmt.Sprintf("role %s runs on %d hosts and its proxy serves plain HTTP: TLS must end at a load balancer in front of them", r.Name, len(r.Hosts)),
+		Fix:     "terminate TLS at the load balancer (and keep config.assume_ssl and config.force_ssl on in Rails), or give every host the certificate with proxy.ssl.certificate_pem and private_key_pem",
+	}
 }

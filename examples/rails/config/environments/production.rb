@@ -26,10 +26,12 @@ Rails.application.configure do
   config.public_file_server.enabled = true
   config.public_file_server.headers = { "cache-control" => "public, max-age=#{1.year.to_i}" }
 
-  # TLS terminates at the proxy. Turn these on with proxy.ssl in
-  # config/deploy.yml: the proxy then sends X-Forwarded-Proto: https.
-  config.assume_ssl = ENV["RAILS_ASSUME_SSL"] == "1"
-  config.force_ssl = ENV["RAILS_FORCE_SSL"] == "1"
+  # TLS ends in front of the app: at a load balancer before the two web
+  # hosts (or at the proxy, with proxy.ssl on a single host). assume_ssl
+  # makes Rails treat every request as HTTPS, so the plain HTTP hop from
+  # there is not redirected; force_ssl marks cookies secure and sends HSTS.
+  config.assume_ssl = true
+  config.force_ssl = true
 
   # Skip http-to-https redirect for the default health check endpoint.
   config.ssl_options = { redirect: { exclude: ->(request) { request.path == "/up" } } }
