@@ -337,7 +337,7 @@ func (p *parser) run(ctx context.Context, cmd string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	env := os.Environ()
+	env := commandEnv(os.Environ(), p.opts.SetEnv)
 	for k, v := range p.vals {
 		env = append(env, k+"="+v)
 	}
@@ -363,4 +363,25 @@ func (p *parser) run(ctx context.Context, cmd string) (string, error) {
 	out = strings.TrimSuffix(out, "\n")
 	out = strings.TrimSuffix(out, "\r")
 	return out, nil
+}
+
+// commandEnv is environ with set applied: each name replaced, or removed
+// when its value is empty.
+func commandEnv(environ []string, set map[string]string) []string {
+	if len(set) == 0 {
+		return environ
+	}
+	out := make([]string, 0, len(environ)+len(set))
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if _, ok := set[name]; !ok {
+			out = append(out, kv)
+		}
+	}
+	for k, v := range set {
+		if v != "" {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
 }

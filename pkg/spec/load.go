@@ -59,6 +59,7 @@ func (o *LoadOptions) defaults() {
 	if o.Env == nil {
 		o.Env = os.LookupEnv
 	}
+	o.Env = withKamalEnv(o.Env, o.Destination)
 	if o.Arch == "" {
 		o.Arch = localArch()
 	}

@@ -34,6 +34,7 @@ func (b *builder) resolveSecrets(ctx context.Context) error {
 		var err error
 		vals, found, err = secrets.LoadFiles(ctx, files, secrets.Options{
 			Lookup: b.opts.Env, Run: b.opts.RunCommand, Dir: b.opts.Dir, Timeout: b.opts.CommandTimeout,
+			SetEnv: kamalSetEnv(c.Destination),
 		})
 		if err != nil {
 			return err
