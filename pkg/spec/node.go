@@ -92,6 +92,9 @@ func (t *tree) expand(file string, n *yaml.Node, budget *int, depth int) (*yaml.
 		return t.expand(file, n.Alias, budget, depth+1)
 	case yaml.ScalarNode:
 		c := &yaml.Node{Kind: n.Kind, Tag: n.ShortTag(), Value: n.Value, Style: n.Style, Line: n.Line, Column: n.Column}
+		if n.Style&(yaml.TaggedStyle|yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 {
+			c.Value, c.Tag = psychScalar(n.Value)
+		}
 		t.origin[c] = file
 		return c, nil
 	case yaml.SequenceNode:
@@ -134,6 +137,11 @@ func (t *tree) expand(file string, n *yaml.Node, budget *int, depth int) (*yaml.
 			kx, err := t.expand(file, k, budget, depth+1)
 			if err != nil {
 				return nil, err
+			}
+			if k.Kind == yaml.ScalarNode {
+				// Keys name things (keys of sections, env names, labels):
+				// kept as written rather than read as Psych values.
+				kx.Value, kx.Tag = k.Value, k.ShortTag()
 			}
 			vx, err := t.expand(file, v, budget, depth+1)
 			if err != nil {
