@@ -80,6 +80,9 @@ func Load(ctx context.Context, opts LoadOptions) (*Config, error) {
 	if opts.Destination != "" && !contract.ValidName(opts.Destination) {
 		return nil, &Error{Msg: fmt.Sprintf("destination %q must match %s", opts.Destination, contract.NamePattern)}
 	}
+	if err := withKamal1Env(ctx, &opts); err != nil {
+		return nil, err
+	}
 	t := newTree()
 	files := []string{opts.ConfigFile}
 	if opts.Destination != "" {
