@@ -119,6 +119,9 @@ func SSHOptions(cfg *spec.Config) transport.Options {
 		Proxy:             cfg.SSH.Proxy,
 		ProxyCommand:      cfg.SSH.ProxyCommand,
 		AcceptNewHostKeys: accept == "1" || accept == "true",
+		KeyData:           keyData(cfg.SSH.KeyData),
+		ForwardAgent:      cfg.SSH.ForwardAgent == nil || *cfg.SSH.ForwardAgent,
+		Logger:            sshLogger(cfg.SSH.LogLevel, os.Stderr),
 	}
 	if cfg.SSH.Config != nil {
 		if len(cfg.SSH.Config) == 0 {

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"log/slog"
 	"time"
 )
 
@@ -73,6 +74,19 @@ type Options struct {
 	// MaxSessions bounds concurrent command sessions (Run, Output, RunTTY) on one
 	// connection.
 	MaxSessions int
+	// KeyData are private keys held in memory (Kamal's ssh.key_data, PEM
+	// or OpenSSH format), offered with the key files on every hop. They
+	// count as configured keys for KeysOnly.
+	KeyData [][]byte
+	// ForwardAgent forwards the ssh-agent to the host (not to jump hosts)
+	// for every command, as Kamal's ssh.forward_agent (default true there,
+	// sshkit's default). Without an agent there is nothing to forward.
+	ForwardAgent bool
+	// Logger receives the connection's progress (dial, hops, auth, agent
+	// forwarding) at debug and info, and its failures at warn and error;
+	// nil logs nothing (Kamal's default ssh.log_level, fatal). Key material
+	// is never logged.
+	Logger *slog.Logger
 }
 
 func (o Options) withDefaults() Options {
