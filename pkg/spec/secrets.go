@@ -40,6 +40,7 @@ func (b *builder) resolveSecrets(ctx context.Context) error {
 			return err
 		}
 	}
+	c.hookSecrets = newHookSecrets(files, vals, !b.opts.NoSecretsFiles && len(b.needs) > 0, b.opts)
 	c.secrets = map[string]string{}
 	for _, need := range b.needs {
 		v, ok := vals[need.name]

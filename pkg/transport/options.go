@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"log/slog"
 	"time"
 )
@@ -87,6 +88,9 @@ type Options struct {
 	// nil logs nothing (Kamal's default ssh.log_level, fatal). Key material
 	// is never logged.
 	Logger *slog.Logger
+	// BeforeConnect runs once, before a Pool's first dial (Kamal's
+	// pre-connect hook); its error fails that dial and every later one.
+	BeforeConnect func(ctx context.Context) error
 }
 
 func (o Options) withDefaults() Options {
