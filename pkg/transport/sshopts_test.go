@@ -108,3 +108,41 @@ func TestLogLevel(t *testing.T) {
 		t.Errorf("error level logged a successful connect: %q", logs.String())
 	}
 }
+
+// BeforeConnect (Kamal's pre-connect hook) runs once before the pool's
+// first dial, however many hosts dial at once; its error fails the dials.
+func TestPoolBeforeConnectOnce(t *testing.T) {
+	cl := newClient(t)
+	a, b := newTestServer(t, cl.pub), newTestServer(t, cl.pub)
+	cl.trust(t, a, b)
+	calls := 0
+	opts := cl.opts()
+	opts.BeforeConnect = func(context.Context) error { calls++; return nil }
+	p, err := NewPool(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, e := range p.Each(context.Background(), []string{a.addr, b.addr}, func(context.Context, *Conn) error { return nil }) {
+		if e != nil {
+			t.Fatal(e)
+		}
+	}
+	if calls != 1 {
+		t.Fatalf("BeforeConnect ran %d times, want once", calls)
+	}
+
+	errHook := errors.New("pre-connect failed")
+	opts.BeforeConnect = func(context.Context) error { return errHook }
+	p2, err := NewPool(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close()
+	if _, err := p2.Get(context.Background(), a.addr); !errors.Is(err, errHook) {
+		t.Fatalf("got %v, want the hook's error", err)
+	}
+	if a.conns.Load() != 1 {
+		t.Errorf("a dial happened after the hook failed (%d connections)", a.conns.Load())
+	}
+}
