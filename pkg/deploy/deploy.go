@@ -65,7 +65,7 @@ type Steps struct {
 	Ship     Shipper
 	Hooks    HookRunner
 	Migrate  Migrator
-	Prepare  Preparer // nil: nothing to ready after pre-deploy
+	Prepare  Preparer      // nil: nothing to ready after pre-deploy
 	Assets   AssetPreparer // nil when no role has an asset path
 	Fleet    *fleet.Runner
 	Audit    Auditor

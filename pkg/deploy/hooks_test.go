@@ -44,7 +44,7 @@ func TestHookMoments(t *testing.T) {
 	if _, err := Run(context.Background(), s, "v2"); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"lock", "hook pre-build", "build", "ship", "hook pre-deploy", "prepare", "migrate",
+	want := []string{"lock", "hook pre-build", "build", "ship", "hook pre-deploy", "prepare", "assets", "migrate",
 		"hook pre-app-boot", "swap h1/web", "hook post-app-boot", "hook post-deploy", "audit deploy success", "unlock"}
 	if !slices.Equal(r.log, want) {
 		t.Fatalf("order\n%q\nwant\n%q", r.log, want)
