@@ -192,6 +192,10 @@ func (b setupBoot) Prepare(ctx context.Context) error {
 // aroundProxyReboot runs pre-proxy-reboot, fn, then post-proxy-reboot for
 // hosts, as Kamal does around each reboot group.
 func (s *Session) aroundProxyReboot(ctx context.Context, hosts []string, fn func() error) error {
+	// Kamal connects (taking the lock) before its first reboot hook.
+	if err := s.preConnect(ctx); err != nil {
+		return err
+	}
 	if err := s.runHook(ctx, "pre-proxy-reboot", hosts, false); err != nil {
 		return err
 	}

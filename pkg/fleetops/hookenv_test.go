@@ -97,7 +97,7 @@ func TestFailingPreHookAborts(t *testing.T) {
 	if !errors.As(err, &he) || he.Name != "pre-proxy-reboot" || he.Code != 3 {
 		t.Fatalf("got %v, want the HookError of pre-proxy-reboot", err)
 	}
-	if rebooted || len(readLog(t, log)) != 1 {
+	if rebooted || len(readLog(t, log)) != 2 { // pre-connect, then the failed pre-proxy-reboot
 		t.Errorf("rebooted=%v after the failed hook; log %q", rebooted, readLog(t, log))
 	}
 	s, _ = hookApp(t, "pre-connect")
