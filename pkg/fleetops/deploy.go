@@ -165,7 +165,7 @@ func (s *Session) hookRunner() *hooks.Runner {
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(s.appDir(), dir)
 	}
-	return &hooks.Runner{Dir: dir, Skip: s.Opts.SkipHooks, Stdout: s.Opts.Stdout, Stderr: s.Opts.Stderr, WorkDir: s.appDir()}
+	return &hooks.Runner{Dir: dir, Skip: s.Opts.SkipHooks, Stdout: s.Opts.Stdout, Stderr: s.Opts.Stderr, WorkDir: s.appDir(), Quiet: s.hookQuiet}
 }
 
 // appBuilder builds the app image with `docker build`.

@@ -231,3 +231,20 @@ func (s *Session) rollbackWithHooks(ctx context.Context, plan fleet.Plan, versio
 	_, err = run.Run(ctx, "post-deploy", env)
 	return rep, err
 }
+
+// hookQuiet is Kamal's hooks_output: -q hides every hook's output and -v
+// shows it; otherwise hooks_output (per hook, or "*" for all) decides, and
+// a hook it does not name shows its output.
+func (s *Session) hookQuiet(name string) bool {
+	switch {
+	case s.Opts.Quiet:
+		return true
+	case s.Opts.Verbose:
+		return false
+	}
+	level, ok := s.Cfg.HooksOutput[name]
+	if !ok {
+		level = s.Cfg.HooksOutput["*"]
+	}
+	return level == "quiet"
+}

@@ -105,3 +105,38 @@ func TestFailingPreHookAborts(t *testing.T) {
 		t.Fatalf("got %v, want the HookError of pre-connect", err)
 	}
 }
+
+// hooks_output: quiet hides a hook's output (per hook or for all), verbose
+// or unset shows it; -q and -v override the config, as in Kamal.
+func TestHooksOutput(t *testing.T) {
+	s := &Session{Cfg: &spec.Config{HooksOutput: map[string]string{"*": "quiet", "pre-deploy": "verbose"}}}
+	if !s.hookQuiet("pre-build") || s.hookQuiet("pre-deploy") {
+		t.Errorf("hooks_output: want pre-build quiet (*), pre-deploy verbose")
+	}
+	s.Opts.Verbose = true
+	if s.hookQuiet("pre-build") {
+		t.Errorf("-v must show every hook's output")
+	}
+	s.Opts.Verbose, s.Opts.Quiet = false, true
+	if !s.hookQuiet("pre-deploy") {
+		t.Errorf("-q must hide every hook's output")
+	}
+	s = &Session{Cfg: &spec.Config{}}
+	if s.hookQuiet("pre-build") {
+		t.Errorf("no hooks_output: want the output shown")
+	}
+
+	var out bytes.Buffer
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pre-build"), []byte("#!/bin/sh\necho from-hook\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := &hooks.Runner{Dir: dir, Stdout: &out, Stderr: &out, Quiet: func(string) bool { return true }}
+	if _, err := r.Run(context.Background(), "pre-build", hooks.Env{}); err != nil || out.Len() != 0 {
+		t.Errorf("quiet hook printed %q (err %v)", out.String(), err)
+	}
+	r.Quiet = nil
+	if _, err := r.Run(context.Background(), "pre-build", hooks.Env{}); err != nil || !strings.Contains(out.String(), "from-hook") {
+		t.Errorf("shown hook printed %q (err %v)", out.String(), err)
+	}
+}

@@ -95,6 +95,9 @@ type Runner struct {
 	Timeout time.Duration
 	// WorkDir is the hook's working directory; "" for ours.
 	WorkDir string
+	// Quiet reports whether hook name's output is hidden (captured only,
+	// still shown when it fails); nil shows every hook's.
+	Quiet func(name string) bool
 }
 
 // ErrNotExecutable is a hook file that exists but may not be run: the
@@ -149,7 +152,11 @@ func (r *Runner) Run(ctx context.Context, name string, env Env) (ran bool, err e
 	// Kamal runs hooks from the app directory (where .kamal/ is).
 	cmd.Dir = r.WorkDir
 	var captured bytes.Buffer
-	cmd.Stdout, cmd.Stderr = tee(r.Stdout, &captured), tee(r.Stderr, &captured)
+	stdout, stderr := r.Stdout, r.Stderr
+	if r.Quiet != nil && r.Quiet(name) {
+		stdout, stderr = nil, nil
+	}
+	cmd.Stdout, cmd.Stderr = tee(stdout, &captured), tee(stderr, &captured)
 	cmd.WaitDelay = 5 * time.Second
 	err = cmd.Run()
 	var ee *exec.ExitError
