@@ -31,7 +31,7 @@ func newApp(g *Globals, tree []*Command) *cli.App {
 		HideVersion:          true,
 		HideHelp:             true,
 		Flags:                append(globalFlags(), helpFlag()),
-		Commands:             append(urfaveCommands(g, tree), helpCommand()),
+		Commands:             append(urfaveCommands(g, tree, nil), helpCommand()),
 		Writer:               g.Stdout,
 		ErrWriter:            g.Stderr,
 		EnableBashCompletion: false,
@@ -40,16 +40,17 @@ func newApp(g *Globals, tree []*Command) *cli.App {
 	}
 }
 
-func urfaveCommands(g *Globals, cmds []*Command) []*cli.Command {
+func urfaveCommands(g *Globals, cmds []*Command, parents []string) []*cli.Command {
 	out := make([]*cli.Command, 0, len(cmds))
 	for _, c := range cmds {
+		path := append(append([]string(nil), parents...), c.Name)
 		uc := &cli.Command{
 			Name:         c.Name,
 			Usage:        c.Usage,
 			ArgsUsage:    c.Args,
 			Flags:        append(append([]cli.Flag{}, c.Flags...), helpFlag()),
 			HideHelp:     true,
-			Subcommands:  append(urfaveCommands(g, c.Subcommands), helpCommand()),
+			Subcommands:  append(urfaveCommands(g, c.Subcommands, path), helpCommand()),
 			OnUsageError: usageError,
 		}
 		if len(c.Subcommands) == 0 {
@@ -59,7 +60,11 @@ func urfaveCommands(g *Globals, cmds []*Command) []*cli.Command {
 		}
 		if c.Run != nil {
 			run := c.Run
-			uc.Action = func(cc *cli.Context) error { return run(cc.Context, globalsFrom(cc, g), cc) }
+			uc.Action = func(cc *cli.Context) error {
+				gs := globalsFrom(cc, g)
+				gs.Command = path
+				return run(cc.Context, gs, cc)
+			}
 		}
 		out = append(out, uc)
 	}

@@ -47,6 +47,9 @@ type Globals struct {
 	Verbose     bool
 	Quiet       bool
 	SkipHooks   bool
+	// Command is the path of the command running, e.g. ["proxy",
+	// "reboot"] (hooks get it as KAMAL_COMMAND and KAMAL_SUBCOMMAND).
+	Command []string
 	// DockerFlags are passed to every local `docker` invocation so that
 	// `docker --context x kamal build` builds on context x.
 	DockerFlags []string

@@ -51,6 +51,12 @@ type HookRunner interface {
 	Run(ctx context.Context, name string, env hooks.Env) (bool, error)
 }
 
+// Preparer readies the hosts once pre-deploy has passed (setup boots the
+// proxy and the accessories there, as Kamal does after pre-deploy).
+type Preparer interface {
+	Prepare(ctx context.Context) error
+}
+
 // Steps are the parts of a deploy. Nil Builder skips the build
 // (--skip-push), nil Migrator means no migrations configured.
 type Steps struct {
@@ -59,6 +65,7 @@ type Steps struct {
 	Ship     Shipper
 	Hooks    HookRunner
 	Migrate  Migrator
+	Prepare  Preparer      // nil: nothing to ready after pre-deploy
 	Assets   AssetPreparer // nil when no role has an asset path
 	Fleet    *fleet.Runner
 	Audit    Auditor
@@ -85,7 +92,10 @@ func Run(ctx context.Context, s Steps, version string) (rep *fleet.Report, err e
 	}
 	env := s.HookEnv
 	env.Version = version
-	env.Command = s.Verb
+	if env.Command == "" {
+		env.Command = s.Verb
+	}
+	env.Lock = "true" // held from here on, by us or by the caller
 	if !s.SkipLock {
 		if err := s.lock(ctx, version); err != nil {
 			return nil, err
@@ -106,6 +116,11 @@ func Run(ctx context.Context, s Steps, version string) (rep *fleet.Report, err e
 	}
 	if _, err := s.Hooks.Run(ctx, "pre-deploy", env); err != nil {
 		return nil, err
+	}
+	if s.Prepare != nil {
+		if err := s.Prepare.Prepare(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if s.Assets != nil {
 		if err := s.Assets.Prepare(ctx, version); err != nil {
@@ -170,6 +185,7 @@ func (s Steps) build(ctx context.Context, env hooks.Env, version string) (string
 	if s.Build == nil {
 		return s.Image, nil
 	}
+	env.Secrets = nil // Kamal gives pre-build no secrets
 	if _, err := s.Hooks.Run(ctx, "pre-build", env); err != nil {
 		return "", err
 	}

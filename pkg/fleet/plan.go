@@ -24,6 +24,10 @@ type Stage struct {
 	Targets []Target
 	// WaitBefore is true when boot.wait applies before this stage starts.
 	WaitBefore bool
+	// Group numbers the boot group (a batch of hosts, Kamal's host boot
+	// group) the stage belongs to; consecutive stages of one group share
+	// it, and the hooks around app boot run once per group.
+	Group int
 }
 
 // Plan is the ordered list of stages of a fleet operation. It is computed
@@ -51,7 +55,9 @@ func NewPlan(o PlanOptions) Plan {
 	var rest []Target
 	for _, t := range o.Targets {
 		if t == o.Primary {
-			p.Stages = append(p.Stages, Stage{Name: "primary " + t.String(), Targets: []Target{t}})
+			// The primary boots within the first group, as in Kamal, where
+			// it is simply the first host of the first group.
+			p.Stages = append(p.Stages, Stage{Name: "primary " + t.String(), Targets: []Target{t}, Group: 1})
 			continue
 		}
 		rest = append(rest, t)
@@ -78,7 +84,7 @@ func NewPlan(o PlanOptions) Plan {
 		}
 		waitBefore := batch > 1
 		if o.ParallelRoles {
-			p.Stages = append(p.Stages, Stage{Name: fmt.Sprintf("batch %d", batch), Targets: targets, WaitBefore: waitBefore})
+			p.Stages = append(p.Stages, Stage{Name: fmt.Sprintf("batch %d", batch), Targets: targets, WaitBefore: waitBefore, Group: batch})
 			continue
 		}
 		for i, role := range rolesInOrder(targets) {
@@ -88,7 +94,7 @@ func NewPlan(o PlanOptions) Plan {
 					rt = append(rt, t)
 				}
 			}
-			p.Stages = append(p.Stages, Stage{Name: fmt.Sprintf("batch %d role %s", batch, role), Targets: rt, WaitBefore: waitBefore && i == 0})
+			p.Stages = append(p.Stages, Stage{Name: fmt.Sprintf("batch %d role %s", batch, role), Targets: rt, WaitBefore: waitBefore && i == 0, Group: batch})
 		}
 	}
 	return p

@@ -71,6 +71,8 @@ type Runner struct {
 	Reporter Reporter
 	// BootWait is slept between batches (boot.wait); cancelled by ctx.
 	BootWait time.Duration
+	// Hooks run around each boot group; nil for none.
+	Hooks BootHooks
 }
 
 // Error says the fleet operation failed and what was undone.
@@ -150,13 +152,17 @@ func (r *Runner) previousVersions(ctx context.Context, targets []Target) (map[Ta
 // once, and stops after a stage where a target failed or when ctx ends
 // (its error is the cause).
 func (r *Runner) runStages(ctx context.Context, p Plan, outcomes map[Target]*Outcome) (failed []Outcome, cause error) {
-	for _, stage := range p.Stages {
+	var group []string
+	for i, stage := range p.Stages {
 		if stage.WaitBefore && r.BootWait > 0 {
 			if err := sleepCtx(ctx, r.BootWait); err != nil {
 				return failed, err
 			}
 		}
 		if err := ctx.Err(); err != nil {
+			return failed, err
+		}
+		if err := r.beforeStage(ctx, p, i, &group); err != nil {
 			return failed, err
 		}
 		var wg sync.WaitGroup
@@ -186,6 +192,9 @@ func (r *Runner) runStages(ctx context.Context, p Plan, outcomes map[Target]*Out
 		wg.Wait()
 		if len(failed) > 0 {
 			return failed, nil
+		}
+		if err := r.afterStage(ctx, p, i, group); err != nil {
+			return nil, err
 		}
 	}
 	return nil, nil
@@ -255,8 +264,13 @@ func (r *Runner) Rollback(ctx context.Context, p Plan, version string) (*Report,
 	start := time.Now()
 	rep := &Report{Version: version}
 	var errs []error
-	for _, stage := range p.Stages {
+	var group []string
+	for i, stage := range p.Stages {
 		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		if err := r.beforeStage(ctx, p, i, &group); err != nil {
 			errs = append(errs, err)
 			break
 		}
@@ -285,6 +299,10 @@ func (r *Runner) Rollback(ctx context.Context, p Plan, version string) (*Report,
 		}
 		wg.Wait()
 		if len(errs) > 0 {
+			break
+		}
+		if err := r.afterStage(ctx, p, i, group); err != nil {
+			errs = append(errs, err)
 			break
 		}
 	}

@@ -64,7 +64,16 @@ func withSession(fn func(ctx context.Context, s *fleetops.Session, c *cli.Contex
 
 // options are the fleet options of the global ones.
 func options(g *cmdline.Globals) fleetops.Options {
+	var command, subcommand string
+	if len(g.Command) > 0 {
+		command = g.Command[0]
+	}
+	if len(g.Command) > 1 {
+		subcommand = g.Command[1]
+	}
 	return fleetops.Options{
+		Command:     command,
+		Subcommand:  subcommand,
 		ConfigFile:  g.ConfigFile,
 		Destination: g.Destination,
 		Filter:      spec.Filter{Hosts: g.Hosts, Roles: g.Roles, Primary: g.Primary},

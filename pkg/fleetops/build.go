@@ -73,8 +73,13 @@ func (s *Session) build(ctx context.Context, doBuild, deliver bool, ship string)
 
 // buildImage runs the pre-build hook and builds the app image of version.
 func (s *Session) buildImage(ctx context.Context, plan fleet.Plan, version string) (string, error) {
-	env := s.hookEnv(plan)
-	env.Version, env.Command, env.Subcommand = version, "build", "push"
+	// Kamal runs pre-connect before the build (a remote builder or the
+	// pre-build hook may need it).
+	if err := s.preConnect(ctx); err != nil {
+		return "", err
+	}
+	env := s.baseHookEnv(ctx, hostsOf(plan.Targets()))
+	env.Version = version
 	if _, err := s.hookRunner().Run(ctx, "pre-build", env); err != nil {
 		return "", err
 	}

@@ -71,10 +71,8 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 	hosts := hostsOf(plan.Targets())
 	s.out.Phase("%s %s %s to %s", verbTitle(verb), s.Cfg.Service, version, strings.Join(hosts, ", "))
 	s.out.Verbose("plan:\n%s", plan)
-	hookRunner := s.hookRunner()
-	env := s.hookEnv(plan)
-	env.Version = version
-	if _, err := hookRunner.Run(ctx, "pre-connect", env); err != nil {
+	s.setHookVersion(version)
+	if err := s.preConnect(ctx); err != nil {
 		return err
 	}
 	sh := newShipper(s, hosts)
@@ -83,7 +81,9 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 		return err
 	}
 	steps := s.deploySteps(verb, o, plan, version, mode, sh, hosts)
-	steps.Hooks, steps.HookEnv = hookRunner, env
+	if err := s.deployHooks(ctx, &steps, verb, plan, sh, hosts); err != nil {
+		return err
+	}
 	rep, err := deploy.Run(ctx, steps, version)
 	s.summary(verb, version, rep, shippedBytes(sh, steps.Ship), err)
 	return err
@@ -117,10 +117,9 @@ func (s *Session) prepareFor(ctx context.Context, verb string, sh *shipper, host
 	if verb != verbSetup {
 		return nil
 	}
-	if err := s.bootTraefik(ctx, sh, hosts); err != nil {
-		return err
-	}
-	return s.bootAccessories(ctx, sh)
+	// Kamal's docker-setup moment: Docker is ready on every host. The proxy
+	// and the accessories boot after pre-deploy (setupBoot).
+	return s.runHook(ctx, "docker-setup", hosts, false)
 }
 
 // deploySteps wires pkg/deploy's sequence to this session (hooks aside).
@@ -166,14 +165,7 @@ func (s *Session) hookRunner() *hooks.Runner {
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(s.appDir(), dir)
 	}
-	return &hooks.Runner{Dir: dir, Skip: s.Opts.SkipHooks, Stdout: s.Opts.Stdout, Stderr: s.Opts.Stderr}
-}
-
-func (s *Session) hookEnv(p fleet.Plan) hooks.Env {
-	return hooks.Env{
-		Service: s.Cfg.Service, Hosts: hostsOf(p.Targets()), Roles: rolesOf(p.Targets()),
-		Performer: performer(), Destination: s.Cfg.Destination,
-	}
+	return &hooks.Runner{Dir: dir, Skip: s.Opts.SkipHooks, Stdout: s.Opts.Stdout, Stderr: s.Opts.Stderr, WorkDir: s.appDir(), Quiet: s.hookQuiet}
 }
 
 // appBuilder builds the app image with `docker build`.

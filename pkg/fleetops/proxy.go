@@ -208,12 +208,17 @@ func (s *Session) ProxyReboot(ctx context.Context, hosts []string, rolling bool)
 	}
 	if rolling {
 		for _, h := range hosts {
-			if err := reboot(ctx, h); err != nil {
+			if err := s.aroundProxyReboot(ctx, []string{h}, func() error { return reboot(ctx, h) }); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+	return s.aroundProxyReboot(ctx, hosts, func() error { return rebootAll(ctx, hosts, reboot) })
+}
+
+// rebootAll reboots the proxy on every host at once.
+func rebootAll(ctx context.Context, hosts []string, reboot func(context.Context, string) error) error {
 	var mu sync.Mutex
 	var errs []error
 	var wg sync.WaitGroup

@@ -27,12 +27,7 @@ func (s *Session) Rollback(ctx context.Context, version string, lockWait time.Du
 	if err := lk.Acquire(ctx, "rollback to "+version, version); err != nil {
 		return fmt.Errorf("acquire deploy lock: %w", err)
 	}
-	var rep *fleet.Report
-	err = s.prepareRollbackAssets(ctx, plan, version)
-	if err == nil {
-		runner := &fleet.Runner{Deployer: &sidecarDeployer{s: s}, Reporter: reporter{s}}
-		rep, err = runner.Rollback(ctx, fleet.AllAtOnce(plan.Targets()), version)
-	}
+	rep, err := s.rollbackWithHooks(ctx, plan, version)
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	result := "success"

@@ -91,7 +91,7 @@ func (s *Session) ServerBootstrap(ctx context.Context) error {
 		return err
 	}
 	script := bootstrapScript(contract.DefaultNetwork)
-	return s.eachHost(ctx, hosts, func(ctx context.Context, c *transport.Conn) error {
+	err = s.eachHost(ctx, hosts, func(ctx context.Context, c *transport.Conn) error {
 		ctx, cancel := context.WithTimeout(ctx, bootstrapTimeout)
 		defer cancel()
 		var out, errb strings.Builder
@@ -101,4 +101,8 @@ func (s *Session) ServerBootstrap(ctx context.Context) error {
 		s.out.Step(c.Host(), "bootstrap", strings.TrimSpace(out.String()), 0)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return s.runHook(ctx, "docker-setup", hosts, false)
 }

@@ -51,6 +51,10 @@ type Options struct {
 	Verbose   bool
 	Quiet     bool
 	SkipHooks bool
+	// Command and Subcommand name the command running, as Kamal names
+	// them for hooks (KAMAL_COMMAND "proxy", KAMAL_SUBCOMMAND "reboot").
+	Command    string
+	Subcommand string
 	// DockerFlags are passed to every local `docker` invocation.
 	DockerFlags []string
 	Stdout      io.Writer
@@ -76,6 +80,12 @@ type Session struct {
 	connect  func(ctx context.Context, host string) (unixDialer, error)
 	mu       sync.Mutex
 	sidecars map[string]*sidecarclient.Client
+
+	// version is the version a deploy acts on, once known (hooks).
+	version string
+	// preConnectOnce runs the pre-connect hook before the first dial.
+	preConnectOnce sync.Once
+	preConnectErr  error
 }
 
 // Open loads the config for o and prepares (lazily dialled) SSH
@@ -93,11 +103,15 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		level = output.Verbose
 	}
 	out := output.New(o.Stdout, o.Stderr, level, cfg.SecretValues())
-	pool, err := transport.NewPool(SSHOptions(cfg))
+	var s *Session
+	sshOpts := SSHOptions(cfg)
+	sshOpts.BeforeConnect = func(ctx context.Context) error { return s.preConnect(ctx) }
+	pool, err := transport.NewPool(sshOpts)
 	if err != nil {
 		return nil, fmt.Errorf("set up ssh: %w", err)
 	}
-	return newSession(o, cfg, out, pool), nil
+	s = newSession(o, cfg, out, pool)
+	return s, nil
 }
 
 func newSession(o Options, cfg *spec.Config, out *output.Printer, pool *transport.Pool) *Session {
@@ -119,6 +133,9 @@ func SSHOptions(cfg *spec.Config) transport.Options {
 		Proxy:             cfg.SSH.Proxy,
 		ProxyCommand:      cfg.SSH.ProxyCommand,
 		AcceptNewHostKeys: accept == "1" || accept == "true",
+		KeyData:           keyData(cfg.SSH.KeyData),
+		ForwardAgent:      cfg.SSH.ForwardAgent == nil || *cfg.SSH.ForwardAgent,
+		Logger:            sshLogger(cfg.SSH.LogLevel, os.Stderr),
 	}
 	if cfg.SSH.Config != nil {
 		if len(cfg.SSH.Config) == 0 {

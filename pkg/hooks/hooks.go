@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,42 +23,67 @@ import (
 // DefaultTimeout bounds one hook run.
 const DefaultTimeout = 10 * time.Minute
 
-// Env is the information Kamal exports to hooks.
+// Env is the information Kamal exports to hooks (Kamal's Tags plus the
+// details of run_hook).
 type Env struct {
 	Service     string
 	Version     string
 	Hosts       []string
-	Roles       []string
+	Roles       []string // only when --roles selected them, as in Kamal
 	Performer   string
 	Destination string
 	Command     string
 	Subcommand  string
-	Runtime     time.Duration // set for post-* hooks
+	// Lock is "true" when the command holds the deploy lock, "false" when
+	// not, "" to leave KAMAL_LOCK out.
+	Lock    string
+	Runtime time.Duration // set for post-deploy
+	// Secrets are exported too for pre-connect, pre-deploy and post-deploy,
+	// as Kamal does (run_hook secrets: true). Never printed.
+	Secrets map[string]string
 }
 
-// Vars renders Env as KAMAL_* variables.
+// Vars renders Env as the hook's variables: the secrets, then the KAMAL_*
+// variables that are set (Kamal compacts away the unset ones).
 func (e Env) Vars() []string {
-	v := []string{
-		"KAMAL_RECORDED_AT=" + time.Now().UTC().Format(time.RFC3339),
-		"KAMAL_PERFORMER=" + e.Performer,
-		"KAMAL_SERVICE=" + e.Service,
-		"KAMAL_SERVICE_VERSION=" + e.Service + "@" + e.Version,
-		"KAMAL_VERSION=" + e.Version,
-		"KAMAL_HOSTS=" + strings.Join(e.Hosts, ","),
-		"KAMAL_COMMAND=" + e.Command,
-		"KAMAL_SUBCOMMAND=" + e.Subcommand,
+	var v []string
+	for k, val := range e.Secrets {
+		v = append(v, k+"="+val)
 	}
-	if len(e.Roles) > 0 {
-		v = append(v, "KAMAL_ROLES="+strings.Join(e.Roles, ","))
+	add := func(name, val string) {
+		if val != "" {
+			v = append(v, "KAMAL_"+name+"="+val)
+		}
 	}
-	if e.Destination != "" {
-		v = append(v, "KAMAL_DESTINATION="+e.Destination)
-	}
+	add("RECORDED_AT", time.Now().UTC().Format(time.RFC3339))
+	add("PERFORMER", e.Performer)
+	add("SERVICE", e.Service)
+	add("VERSION", e.Version)
+	add("SERVICE_VERSION", serviceVersion(e.Service, e.Version))
+	add("DESTINATION", e.Destination)
+	add("HOSTS", strings.Join(e.Hosts, ","))
+	add("ROLES", strings.Join(e.Roles, ","))
+	add("LOCK", e.Lock)
+	add("COMMAND", e.Command)
+	add("SUBCOMMAND", e.Subcommand)
 	if e.Runtime > 0 {
-		v = append(v, fmt.Sprintf("KAMAL_RUNTIME=%d", int(e.Runtime.Round(time.Second).Seconds())))
+		add("RUNTIME", strconv.Itoa(int(e.Runtime.Round(time.Second).Seconds())))
 	}
 	sort.Strings(v)
 	return v
+}
+
+// serviceVersion is Kamal's service@abbreviated-version: the first 7
+// characters of a version, unless it holds an underscore (an
+// <sha>_uncommitted_<random> version is kept whole).
+func serviceVersion(service, version string) string {
+	if version == "" {
+		return service
+	}
+	if !strings.Contains(version, "_") && len(version) > 7 {
+		version = version[:7]
+	}
+	return service + "@" + version
 }
 
 // Runner runs hooks from one directory.
@@ -67,6 +93,11 @@ type Runner struct {
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Timeout time.Duration
+	// WorkDir is the hook's working directory; "" for ours.
+	WorkDir string
+	// Quiet reports whether hook name's output is hidden (captured only,
+	// still shown when it fails); nil shows every hook's.
+	Quiet func(name string) bool
 }
 
 // ErrNotExecutable is a hook file that exists but may not be run: the
@@ -118,8 +149,14 @@ func (r *Runner) Run(ctx context.Context, name string, env Env) (ran bool, err e
 	}
 	cmd := exec.CommandContext(ctx, abs)
 	cmd.Env = append(os.Environ(), env.Vars()...)
+	// Kamal runs hooks from the app directory (where .kamal/ is).
+	cmd.Dir = r.WorkDir
 	var captured bytes.Buffer
-	cmd.Stdout, cmd.Stderr = tee(r.Stdout, &captured), tee(r.Stderr, &captured)
+	stdout, stderr := r.Stdout, r.Stderr
+	if r.Quiet != nil && r.Quiet(name) {
+		stdout, stderr = nil, nil
+	}
+	cmd.Stdout, cmd.Stderr = tee(stdout, &captured), tee(stderr, &captured)
 	cmd.WaitDelay = 5 * time.Second
 	err = cmd.Run()
 	var ee *exec.ExitError

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func writeHook(t *testing.T, dir, name, body string, mode os.FileMode) {
@@ -54,5 +55,37 @@ func TestRunMissingSkippedAndNonExecutable(t *testing.T) {
 	writeHook(t, dir, "pre-deploy", "exit 1", 0o755)
 	if ran, err := (&Runner{Dir: dir, Skip: true}).Run(context.Background(), "pre-deploy", Env{}); ran || err != nil {
 		t.Fatalf("skip: ran=%v err=%v", ran, err)
+	}
+}
+
+// Kamal's variables: KAMAL_SERVICE_VERSION abbreviates the version to 7
+// characters (not an _uncommitted_ one), unset details are left out,
+// KAMAL_LOCK and the secrets are passed.
+func TestVarsAsKamal(t *testing.T) {
+	vars := func(e Env) map[string]string {
+		m := map[string]string{}
+		for _, kv := range e.Vars() {
+			k, v, _ := strings.Cut(kv, "=")
+			m[k] = v
+		}
+		return m
+	}
+	m := vars(Env{Service: "app", Version: "0123456789abcdef", Hosts: []string{"h1"}, Lock: "true",
+		Command: "deploy", Runtime: 1500 * time.Millisecond, Secrets: map[string]string{"GITHUB_TOKEN": "tok"}})
+	for k, want := range map[string]string{
+		"KAMAL_SERVICE_VERSION": "app@0123456", "KAMAL_VERSION": "0123456789abcdef", "KAMAL_LOCK": "true",
+		"KAMAL_COMMAND": "deploy", "KAMAL_RUNTIME": "2", "GITHUB_TOKEN": "tok", "KAMAL_HOSTS": "h1",
+	} {
+		if m[k] != want {
+			t.Errorf("%s = %q, want %q", k, m[k], want)
+		}
+	}
+	for _, k := range []string{"KAMAL_ROLES", "KAMAL_DESTINATION", "KAMAL_SUBCOMMAND"} {
+		if _, ok := m[k]; ok {
+			t.Errorf("%s set although unset in Env", k)
+		}
+	}
+	if got := vars(Env{Service: "app", Version: "abc1234def_uncommitted_xyz"})["KAMAL_SERVICE_VERSION"]; got != "app@abc1234def_uncommitted_xyz" {
+		t.Errorf("uncommitted version abbreviated: %q", got)
 	}
 }

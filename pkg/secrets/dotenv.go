@@ -233,7 +233,10 @@ func (p *parser) expand(ctx context.Context, s string, double bool, line int) (s
 			if !ok {
 				return "", p.errf(line, "unterminated $( command substitution")
 			}
-			cmd := p.substituteVars(s[i+2 : end])
+			cmd, err := p.substituteVars(s[i+2:end], line)
+			if err != nil {
+				return "", err
+			}
 			out, err := p.run(ctx, cmd)
 			if err != nil {
 				e := p.errf(line, "command substitution failed: %v", err)
@@ -247,7 +250,11 @@ func (p *parser) expand(ctx context.Context, s string, double bool, line int) (s
 			if end < 0 {
 				return "", p.errf(line, "unterminated ${ variable")
 			}
-			b.WriteString(p.lookup(s[i+2 : i+2+end]))
+			name := s[i+2 : i+2+end]
+			if err := p.checkBraced(name, line); err != nil {
+				return "", err
+			}
+			b.WriteString(p.lookup(name))
 			i = i + 2 + end
 		case c == '$' && i+1 < len(s) && isNameByte(s[i+1]):
 			j := i + 1
@@ -263,23 +270,28 @@ func (p *parser) expand(ctx context.Context, s string, double bool, line int) (s
 	return b.String(), nil
 }
 
-// substituteVars expands $VAR and ${VAR} inside a command, as Kamal does
-// before running it.
-func (p *parser) substituteVars(s string) string {
+// substituteVars expands $VAR and ${VAR} inside a command before it runs,
+// as Kamal does; \$ passes a literal $ to the shell (Kamal drops the
+// backslash), so `$(echo \${VAR:-default})` leaves the default to sh.
+func (p *parser) substituteVars(s string, line int) (string, error) {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == '\\' && i+1 < len(s) && s[i+1] == '$':
-			b.WriteString(`\$`)
+			b.WriteByte('$')
 			i++
 		case c == '$' && i+1 < len(s) && s[i+1] == '{':
 			end := strings.IndexByte(s[i+2:], '}')
 			if end < 0 {
 				b.WriteString(s[i:])
-				return b.String()
+				return b.String(), nil
 			}
-			b.WriteString(p.lookup(s[i+2 : i+2+end]))
+			name := s[i+2 : i+2+end]
+			if err := p.checkBraced(name, line); err != nil {
+				return "", err
+			}
+			b.WriteString(p.lookup(name))
 			i = i + 2 + end
 		case c == '$' && i+1 < len(s) && isNameByte(s[i+1]):
 			j := i + 1
@@ -292,7 +304,7 @@ func (p *parser) substituteVars(s string) string {
 			b.WriteByte(c)
 		}
 	}
-	return b.String()
+	return b.String(), nil
 }
 
 func isNameByte(c byte) bool {
@@ -337,7 +349,7 @@ func (p *parser) run(ctx context.Context, cmd string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	env := os.Environ()
+	env := commandEnv(os.Environ(), p.opts.SetEnv)
 	for k, v := range p.vals {
 		env = append(env, k+"="+v)
 	}
@@ -363,4 +375,25 @@ func (p *parser) run(ctx context.Context, cmd string) (string, error) {
 	out = strings.TrimSuffix(out, "\n")
 	out = strings.TrimSuffix(out, "\r")
 	return out, nil
+}
+
+// commandEnv is environ with set applied: each name replaced, or removed
+// when its value is empty.
+func commandEnv(environ []string, set map[string]string) []string {
+	if len(set) == 0 {
+		return environ
+	}
+	out := make([]string, 0, len(environ)+len(set))
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if _, ok := set[name]; !ok {
+			out = append(out, kv)
+		}
+	}
+	for k, v := range set {
+		if v != "" {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
 }

@@ -170,3 +170,41 @@ func FuzzParseSecrets(f *testing.F) {
 		}
 	})
 }
+
+// ${NAME:-default} and other shell expansions are refused with the line,
+// never silently substituted (Kamal's dotenv would give NAME's value and
+// the literal rest); the refusal does not echo the default.
+func TestParseRefusesShellParameterExpansion(t *testing.T) {
+	opts := Options{Run: fakeRun(map[string]string{"echo x": "x"})}
+	for _, in := range []string{
+		"A=1\nB=${UNSET:-hunter2}\n",
+		"A=1\nB=\"${UNSET-hunter2}\"\n",
+		"A=1\nB=${A/x/hunter2}\n",
+		"A=1\nB=$(echo ${A:=hunter2})\n",
+	} {
+		_, err := Parse(context.Background(), ".kamal/secrets", []byte(in), opts)
+		var pe *Error
+		if !errors.Is(err, ErrUnsupportedSubstitution) || !errors.As(err, &pe) || pe.Line != 2 {
+			t.Errorf("%q: want ErrUnsupportedSubstitution at line 2, got %v", in, err)
+			continue
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: the error shows the default: %v", in, err)
+		}
+	}
+}
+
+// Kamal's way to a default: an escaped \${...} inside a command reaches the
+// shell as ${...}, so sh applies the default.
+func TestParseEscapedBraceReachesShell(t *testing.T) {
+	t.Setenv("DOCKER_KAMAL_TEST_UNSET", "")
+	os.Unsetenv("DOCKER_KAMAL_TEST_UNSET")
+	got, err := Parse(context.Background(), ".kamal/secrets",
+		[]byte("A=$(echo \\${DOCKER_KAMAL_TEST_UNSET:-fallback})\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["A"] != "fallback" {
+		t.Errorf("A = %q, want the shell's default", got["A"])
+	}
+}

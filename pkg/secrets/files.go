@@ -37,6 +37,10 @@ type Options struct {
 	Dir string
 	// Timeout bounds each command; DefaultCommandTimeout when zero.
 	Timeout time.Duration
+	// SetEnv are variables the caller sets for the run (as Kamal sets
+	// KAMAL_DESTINATION): they replace the process's in the environment of
+	// commands, and an empty value removes the variable.
+	SetEnv map[string]string
 }
 
 // Error locates a problem in a secrets file. It never carries a value.

@@ -61,14 +61,14 @@ func (c *Config) Batches(hosts []string) [][]string {
 
 func (b *builder) boot() error {
 	rb := b.raw.Boot
-	// Roles deploy in parallel unless parallel_roles is false (Kamal's
-	// default is role by role): a batch then takes as long as its slowest
-	// role, not their sum.
+	// Kamal boots a batch role by role unless parallel_roles is true
+	// (boot.parallel_roles is nil, so falsy, when unset): its order is kept,
+	// since a role may expect another to be up first.
 	if rb == nil {
-		b.c.Boot = Boot{ParallelRoles: true, hostCount: len(b.c.AllHosts())}
+		b.c.Boot = Boot{hostCount: len(b.c.AllHosts())}
 		return nil
 	}
-	bt := Boot{Wait: rb.Wait, ParallelRoles: rb.ParallelRoles == nil || *rb.ParallelRoles, hostCount: len(b.c.AllHosts())}
+	bt := Boot{Wait: rb.Wait, ParallelRoles: rb.ParallelRoles != nil && *rb.ParallelRoles, hostCount: len(b.c.AllHosts())}
 	if !isNull(rb.Limit) {
 		if rb.Limit.Kind != yaml.ScalarNode {
 			return b.t.errAt(rb.Limit, "boot.limit", "must be a number of hosts or a percentage like \"25%%\", got %s", kindName(rb.Limit))

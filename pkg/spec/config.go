@@ -93,6 +93,9 @@ type Config struct {
 
 	// secrets holds every resolved secret value by secret name.
 	secrets map[string]string
+	// hookSecrets loads every value of the secrets files (see
+	// HookSecrets); set while loading.
+	hookSecrets *hookSecrets
 	// files are the config files read, base first (for messages).
 	files []string
 }

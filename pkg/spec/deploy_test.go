@@ -120,10 +120,10 @@ func TestBootParallelRolesDefault(t *testing.T) {
 		name, boot string
 		want       bool
 	}{
-		{"no boot section", "", true},
-		{"boot without the key", "boot:\n  limit: 2\n", true},
+		{"no boot section: role by role, as Kamal", "", false},
+		{"boot without the key: role by role, as Kamal", "boot:\n  limit: 2\n", false},
 		{"explicit true", "boot:\n  parallel_roles: true\n", true},
-		{"explicit false keeps Kamal's role-by-role order", "boot:\n  parallel_roles: false\n", false},
+		{"explicit false", "boot:\n  parallel_roles: false\n", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := writeApp(t, map[string]string{"config/deploy.yml": okHead + "servers:\n  web: [1.1.1.1]\n  job: [1.1.1.2]\n" + tt.boot})

@@ -59,6 +59,7 @@ func (o *LoadOptions) defaults() {
 	if o.Env == nil {
 		o.Env = os.LookupEnv
 	}
+	o.Env = withKamalEnv(o.Env, o.Destination)
 	if o.Arch == "" {
 		o.Arch = localArch()
 	}
@@ -78,6 +79,9 @@ func Load(ctx context.Context, opts LoadOptions) (*Config, error) {
 	opts.defaults()
 	if opts.Destination != "" && !contract.ValidName(opts.Destination) {
 		return nil, &Error{Msg: fmt.Sprintf("destination %q must match %s", opts.Destination, contract.NamePattern)}
+	}
+	if err := withKamal1Env(ctx, &opts); err != nil {
+		return nil, err
 	}
 	t := newTree()
 	files := []string{opts.ConfigFile}

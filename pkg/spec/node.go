@@ -91,9 +91,7 @@ func (t *tree) expand(file string, n *yaml.Node, budget *int, depth int) (*yaml.
 		}
 		return t.expand(file, n.Alias, budget, depth+1)
 	case yaml.ScalarNode:
-		c := &yaml.Node{Kind: n.Kind, Tag: n.ShortTag(), Value: n.Value, Style: n.Style, Line: n.Line, Column: n.Column}
-		t.origin[c] = file
-		return c, nil
+		return t.copyScalar(file, n), nil
 	case yaml.SequenceNode:
 		c := &yaml.Node{Kind: n.Kind, Tag: "!!seq", Line: n.Line, Column: n.Column}
 		t.origin[c] = file
@@ -131,7 +129,7 @@ func (t *tree) expand(file string, n *yaml.Node, budget *int, depth int) (*yaml.
 				}
 				continue
 			}
-			kx, err := t.expand(file, k, budget, depth+1)
+			kx, err := t.expandKey(file, k, budget, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -236,4 +234,25 @@ func yamlErrMsg(err error) string {
 		}
 	}
 	return msg
+}
+
+// copyScalar copies a scalar; a plain one takes the value Kamal's YAML
+// loader gives it (see yaml11.go).
+func (t *tree) copyScalar(file string, n *yaml.Node) *yaml.Node {
+	c := &yaml.Node{Kind: n.Kind, Tag: n.ShortTag(), Value: n.Value, Style: n.Style, Line: n.Line, Column: n.Column}
+	if n.Style&(yaml.TaggedStyle|yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 {
+		c.Value, c.Tag = psychScalar(n.Value)
+	}
+	t.origin[c] = file
+	return c
+}
+
+// expandKey expands a mapping key. Keys name things (sections, env names,
+// labels): a scalar one is kept as written, not read as a Psych value.
+func (t *tree) expandKey(file string, k *yaml.Node, budget *int, depth int) (*yaml.Node, error) {
+	kx, err := t.expand(file, k, budget, depth)
+	if err == nil && k.Kind == yaml.ScalarNode {
+		kx.Value, kx.Tag = k.Value, k.ShortTag()
+	}
+	return kx, err
 }

@@ -34,11 +34,13 @@ func (b *builder) resolveSecrets(ctx context.Context) error {
 		var err error
 		vals, found, err = secrets.LoadFiles(ctx, files, secrets.Options{
 			Lookup: b.opts.Env, Run: b.opts.RunCommand, Dir: b.opts.Dir, Timeout: b.opts.CommandTimeout,
+			SetEnv: kamalSetEnv(c.Destination),
 		})
 		if err != nil {
 			return err
 		}
 	}
+	c.hookSecrets = newHookSecrets(files, vals, !b.opts.NoSecretsFiles && len(b.needs) > 0, b.opts)
 	c.secrets = map[string]string{}
 	for _, need := range b.needs {
 		v, ok := vals[need.name]

@@ -4,6 +4,7 @@ package spec
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -51,7 +52,14 @@ func (b *builder) ssh() error {
 		}
 		c.SSH.Port = *s.Port
 	}
-	c.SSH.Proxy, c.SSH.ProxyCommand, c.SSH.LogLevel = s.Proxy, s.ProxyCommand, s.LogLevel
+	c.SSH.Proxy, c.SSH.ProxyCommand = s.Proxy, s.ProxyCommand
+	if s.LogLevel != "" {
+		lvl, ok := sshLogLevel(s.LogLevel)
+		if !ok {
+			return b.t.errAt(mapGet(mapGet(b.root, "ssh"), "log_level"), "ssh.log_level", "must be one of %s (a Ruby Logger level), got %q", strings.Join(SSHLogLevels, ", "), s.LogLevel)
+		}
+		c.SSH.LogLevel = lvl
+	}
 	c.SSH.KeysOnly, c.SSH.Keys, c.SSH.ForwardAgent = s.KeysOnly, s.Keys, s.ForwardAgent
 	for i, kd := range s.KeyData {
 		if strings.HasPrefix(strings.TrimSpace(kd), "-----BEGIN") {
@@ -80,4 +88,20 @@ func (b *builder) sshConfig(n *yaml.Node) error {
 		b.c.SSH.Config = l
 	}
 	return nil
+}
+
+// SSHLogLevels are the Ruby Logger levels Kamal's ssh.log_level takes,
+// quietest last; "fatal" (Kamal's default) logs nothing we emit.
+var SSHLogLevels = []string{"debug", "info", "warn", "error", "fatal", "unknown"}
+
+// sshLogLevel reads a Logger level as Ruby's Logger#level= does: a name in
+// any case (":debug" as YAML symbol too) or its number, 0 (debug) to 5.
+func sshLogLevel(v string) (string, bool) {
+	v = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+	for i, l := range SSHLogLevels {
+		if v == l || v == strconv.Itoa(i) {
+			return l, true
+		}
+	}
+	return "", false
 }

@@ -68,6 +68,16 @@ func loadAuth(t *target) (*auth, error) {
 		}
 	}
 
+	for i, data := range t.KeyData {
+		s, err := parseKeyData(i, data)
+		if err != nil {
+			a.notes = append(a.notes, err.Error())
+			continue
+		}
+		fileSigners = append(fileSigners, s)
+		filePubs = append(filePubs, s.PublicKey().Marshal())
+	}
+
 	if t.AgentSocket != "" && t.AgentSocket != "none" {
 		conn, err := net.Dial("unix", t.AgentSocket)
 		if err != nil {

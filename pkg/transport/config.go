@@ -28,6 +28,7 @@ type target struct {
 	Jumps          []*target // hops before this one, first is dialled first
 	ProxyCommand   string    // ssh config ProxyCommand, used when there are no jumps
 	explicitKeyset bool      // KeyFiles came from Options or IdentityFile
+	KeyData        [][]byte  // in-memory private keys (ssh.key_data)
 }
 
 // addr is the host:port dialled.
@@ -158,6 +159,7 @@ func resolveHop(host string, opts Options, cfg sshConfig) (*target, error) {
 	if t.AgentSocket, err = agentSocket(opts, hc); err != nil {
 		return nil, err
 	}
+	t.KeyData = opts.KeyData
 	return t, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -50,6 +51,11 @@ type Conn struct {
 
 	httpMu sync.Mutex
 	http   map[string]*http.Client // by socket path
+
+	// forwardAgent requests agent forwarding for every session.
+	forwardAgent bool
+	refusedOnce  sync.Once
+	log          *slog.Logger
 }
 
 func newConn(host string, hops []*ssh.Client, opts Options) *Conn {
@@ -59,6 +65,7 @@ func newConn(host string, hops []*ssh.Client, opts Options) *Conn {
 		hops:     hops[:len(hops)-1],
 		sessions: make(chan struct{}, opts.MaxSessions),
 		done:     make(chan struct{}),
+		log:      opts.logger(),
 	}
 	go func() {
 		_ = c.client.Wait() // the connection died or was closed: either way, close it
@@ -221,6 +228,9 @@ func (c *Conn) run(ctx context.Context, cmd string, stdin io.Reader, stdout, std
 			_, _ = io.Copy(w, stdin) // the command's exit status tells whether it got its input
 			_ = w.Close()            // sends EOF; fails only when the session is gone
 		}()
+	}
+	if c.forwardAgent {
+		c.requestForwarding(sess)
 	}
 	if err := sess.Start(cmd); err != nil {
 		return fmt.Errorf("start remote command: %w", err)

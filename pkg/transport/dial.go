@@ -48,10 +48,13 @@ func dial(ctx context.Context, host string, opts Options, cfg sshConfig) (*Conn,
 			_ = hops[i].Close() // abandoning the dial: its own error is the one to report
 		}
 	}
+	log := opts.logger()
 	var prev *ssh.Client
 	for _, j := range append(append([]*target(nil), t.Jumps...), t) {
+		log.Debug("ssh connect", "host", j.Alias, "addr", j.addr(), "user", j.User, "jump", j != t)
 		client, err := dialHop(ctx, j, prev, opts)
 		if err != nil {
+			log.Error("ssh connect failed", "host", j.Alias, "err", err)
 			closeHops()
 			if j != t {
 				return nil, fmt.Errorf("connect via jump host %s: %w", j.Alias, err)
@@ -61,7 +64,12 @@ func dial(ctx context.Context, host string, opts Options, cfg sshConfig) (*Conn,
 		hops = append(hops, client)
 		prev = client
 	}
-	return newConn(host, hops, opts), nil
+	c := newConn(host, hops, opts)
+	log.Info("ssh connected", "host", t.Alias, "addr", t.addr(), "user", t.User, "jumps", len(t.Jumps))
+	if opts.ForwardAgent {
+		c.forwardAgent = forwardAgent(c.client, t, log)
+	}
+	return c, nil
 }
 
 // dialHop connects to t directly, or through prev when t is behind a jump host.

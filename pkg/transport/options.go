@@ -1,6 +1,8 @@
 package transport
 
 import (
+	"context"
+	"log/slog"
 	"time"
 )
 
@@ -73,6 +75,22 @@ type Options struct {
 	// MaxSessions bounds concurrent command sessions (Run, Output, RunTTY) on one
 	// connection.
 	MaxSessions int
+	// KeyData are private keys held in memory (Kamal's ssh.key_data, PEM
+	// or OpenSSH format), offered with the key files on every hop. They
+	// count as configured keys for KeysOnly.
+	KeyData [][]byte
+	// ForwardAgent forwards the ssh-agent to the host (not to jump hosts)
+	// for every command, as Kamal's ssh.forward_agent (default true there,
+	// sshkit's default). Without an agent there is nothing to forward.
+	ForwardAgent bool
+	// Logger receives the connection's progress (dial, hops, auth, agent
+	// forwarding) at debug and info, and its failures at warn and error;
+	// nil logs nothing (Kamal's default ssh.log_level, fatal). Key material
+	// is never logged.
+	Logger *slog.Logger
+	// BeforeConnect runs once, before a Pool's first dial (Kamal's
+	// pre-connect hook); its error fails that dial and every later one.
+	BeforeConnect func(ctx context.Context) error
 }
 
 func (o Options) withDefaults() Options {

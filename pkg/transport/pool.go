@@ -17,6 +17,9 @@ type Pool struct {
 	conns  map[string]*poolEntry
 	closed bool
 	dials  chan struct{} // bounds concurrent dials
+
+	beforeOnce sync.Once // runs Options.BeforeConnect
+	beforeErr  error
 }
 
 type poolEntry struct {
@@ -117,6 +120,12 @@ func (p *Pool) dialBounded(ctx context.Context, host string) (*Conn, error) {
 		return nil, ctx.Err()
 	}
 	defer func() { <-p.dials }()
+	if p.opts.BeforeConnect != nil {
+		p.beforeOnce.Do(func() { p.beforeErr = p.opts.BeforeConnect(ctx) })
+		if p.beforeErr != nil {
+			return nil, p.beforeErr
+		}
+	}
 	return p.dialer(ctx, host)
 }
 

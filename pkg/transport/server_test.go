@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
@@ -39,11 +40,15 @@ type testServer struct {
 	ptys      int
 	allowKeys []ssh.PublicKey
 	// cutAuth: the server drops every connection when asked about a key.
-	cutAuth   bool
-	ln        net.Listener
-	wg        sync.WaitGroup
-	serverCfg *ssh.ServerConfig
-	open      []net.Conn
+	cutAuth bool
+	// refuseAgent declines agent forwarding; otherwise, when a session asks
+	// for it, the server lists the forwarded agent's keys (agentKeys).
+	refuseAgent bool
+	agentKeys   []int
+	ln          net.Listener
+	wg          sync.WaitGroup
+	serverCfg   *ssh.ServerConfig
+	open        []net.Conn
 }
 
 func newKey(tb testing.TB) ssh.Signer {
@@ -173,7 +178,7 @@ func (s *testServer) serve(nc net.Conn) {
 				continue
 			}
 			wg.Add(1)
-			go func() { defer wg.Done(); s.session(ch, in) }()
+			go func() { defer wg.Done(); s.session(ch, in, sc) }()
 		case "direct-streamlocal@openssh.com":
 			var m struct {
 				Path      string
@@ -244,7 +249,7 @@ func closeWrite(c net.Conn) {
 }
 
 // session serves exec (via /bin/sh -c), pty-req, env and signal requests.
-func (s *testServer) session(ch ssh.Channel, in <-chan *ssh.Request) {
+func (s *testServer) session(ch ssh.Channel, in <-chan *ssh.Request, sc *ssh.ServerConn) {
 	defer ch.Close()
 	var cmd *exec.Cmd
 	exited := make(chan struct{})
@@ -270,6 +275,16 @@ func (s *testServer) session(ch ssh.Channel, in <-chan *ssh.Request) {
 			s.mu.Unlock()
 			req.Reply(true, nil)
 		case "env":
+			req.Reply(true, nil)
+		case "auth-agent-req@openssh.com":
+			s.mu.Lock()
+			refuse := s.refuseAgent
+			s.mu.Unlock()
+			if refuse {
+				req.Reply(false, nil)
+				continue
+			}
+			s.listForwardedAgent(sc)
 			req.Reply(true, nil)
 		case "signal":
 			var m struct{ Signal string }
@@ -333,4 +348,21 @@ func (s *testServer) session(ch ssh.Channel, in <-chan *ssh.Request) {
 			}
 		}
 	}
+}
+
+// listForwardedAgent opens an agent channel back to the client, as sshd
+// does for a forwarded agent, and records how many keys it lists (-1: the
+// channel was refused).
+func (s *testServer) listForwardedAgent(sc *ssh.ServerConn) {
+	n := -1
+	if ch, reqs, err := sc.OpenChannel("auth-agent@openssh.com", nil); err == nil {
+		go ssh.DiscardRequests(reqs)
+		if keys, err := agent.NewClient(ch).List(); err == nil {
+			n = len(keys)
+		}
+		ch.Close()
+	}
+	s.mu.Lock()
+	s.agentKeys = append(s.agentKeys, n)
+	s.mu.Unlock()
 }
