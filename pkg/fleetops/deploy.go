@@ -127,7 +127,7 @@ func (s *Session) prepareFor(ctx context.Context, verb string, sh *shipper, host
 func (s *Session) deploySteps(verb string, o DeployOptions, plan fleet.Plan, version, mode string, sh *shipper, hosts []string) deploy.Steps {
 	d := &sidecarDeployer{s: s, version: version, image: s.imageRef(version)}
 	steps := deploy.Steps{
-		Lock:    &locker{s: s, wait: o.LockWait},
+		Lock:    &locker{s: s, wait: o.LockWait, command: verb},
 		Ship:    s.appShipper(mode, sh, hosts, !o.SkipPush),
 		Fleet:   &fleet.Runner{Deployer: &pinnedImageDeployer{sidecarDeployer: d, dockerFlags: s.Opts.DockerFlags}, Reporter: reporter{s}, BootWait: s.Cfg.Boot.Wait.D()},
 		Audit:   auditor{s},
