@@ -2,7 +2,6 @@ package fleetops
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -85,7 +84,7 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 	steps := s.deploySteps(verb, o, plan, version, mode, sh, hosts)
 	steps.Hooks, steps.HookEnv = hookRunner, env
 	rep, err := deploy.Run(ctx, steps, version)
-	s.summary(verb, version, rep, shippedBytes(sh, steps.Ship), err)
+	s.summary(verb, version, hosts, rep, shippedBytes(sh, steps.Ship), err)
 	return err
 }
 
@@ -203,7 +202,7 @@ func (b appBuilder) Build(ctx context.Context, version string) (string, error) {
 		opts.Stdout, opts.Stderr = b.s.Opts.Stdout, b.s.Opts.Stderr
 	}
 	if _, err := build.Build(ctx, opts); err != nil {
-		return "", err
+		return "", buildError(ctx, image, err)
 	}
 	return image, nil
 }
@@ -218,36 +217,6 @@ func verbTitle(v string) string {
 		return "Rolling back"
 	}
 	return "Deploying"
-}
-
-// summary prints the command's last lines: the result, and each target's
-// outcome when it failed.
-func (s *Session) summary(verb, version string, rep *fleet.Report, shipped int64, err error) {
-	var hosts []string
-	if rep != nil {
-		var ts []fleet.Target
-		for _, o := range rep.Outcomes {
-			ts = append(ts, o.Target)
-		}
-		hosts = hostsOf(ts)
-	}
-	result := "succeeded"
-	if err != nil {
-		result = "FAILED"
-		if errors.Is(err, context.Canceled) {
-			result = "CANCELLED"
-		}
-	}
-	s.out.Summary("%s of %s %s to %d host(s) %s in %s (shipped %s)", verb, s.Cfg.Service, version, len(hosts), result, s.out.Elapsed().Round(100*time.Millisecond), humanBytes(shipped))
-	if rep != nil && err != nil {
-		for _, o := range rep.Outcomes {
-			line := fmt.Sprintf("  %s: %s", o.Target, o.Status)
-			if o.Err != nil {
-				line += ": " + firstLine(o.Err.Error())
-			}
-			s.out.Summary("%s", line)
-		}
-	}
 }
 
 func firstLine(s string) string {
