@@ -26,7 +26,9 @@ func program() cmdline.Program {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cmdline.Interrupts{Signals: sigs, Stderr: os.Stderr, Exit: os.Exit}.Context(context.Background())
 	// The Docker CLI closes its plugin socket when it exits or is
 	// interrupted; treat that like Ctrl-C so hosts are left serving.
 	socket.ConnectAndWait(stop)
