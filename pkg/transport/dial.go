@@ -49,8 +49,13 @@ func dial(ctx context.Context, host string, opts Options, cfg sshConfig) (*Conn,
 		}
 	}
 	var prev *ssh.Client
+	act := newActivity() // of the host's own stream, not its jump hosts'
 	for _, j := range append(append([]*target(nil), t.Jumps...), t) {
-		client, err := dialHop(ctx, j, prev, opts)
+		var a *activity
+		if j == t {
+			a = act
+		}
+		client, err := dialHop(ctx, j, prev, a, opts)
 		if err != nil {
 			closeHops()
 			if j != t {
@@ -61,11 +66,12 @@ func dial(ctx context.Context, host string, opts Options, cfg sshConfig) (*Conn,
 		hops = append(hops, client)
 		prev = client
 	}
-	return newConn(host, hops, opts), nil
+	return newConn(host, hops, act, opts), nil
 }
 
-// dialHop connects to t directly, or through prev when t is behind a jump host.
-func dialHop(ctx context.Context, t *target, prev *ssh.Client, opts Options) (*ssh.Client, error) {
+// dialHop connects to t directly, or through prev when t is behind a jump
+// host; act, when set, records every read from t.
+func dialHop(ctx context.Context, t *target, prev *ssh.Client, act *activity, opts Options) (*ssh.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 	defer cancel()
 
@@ -91,6 +97,9 @@ func dialHop(ctx context.Context, t *target, prev *ssh.Client, opts Options) (*s
 	nc, err := dialNet(ctx, t, prev)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", t.addr(), err)
+	}
+	if act != nil {
+		nc = &activityConn{Conn: nc, a: act}
 	}
 
 	// The handshake has no context: bound it with the deadline and close the

@@ -227,8 +227,28 @@ func TestKeepaliveClosesDeadConnection(t *testing.T) {
 	if d := time.Since(start); d < time.Duration(DefaultKeepaliveMax-1)*opts.Keepalive {
 		t.Errorf("closed after %v, before %d keepalives were missed", d, DefaultKeepaliveMax)
 	}
-	// A Run on it fails at once instead of hanging.
-	if _, err := c.Output(ctx, "true"); err == nil {
-		t.Error("Output on a dead connection succeeded")
+	detect := time.Since(start)
+	if max := time.Duration(DefaultKeepaliveMax+1) * opts.Keepalive; detect > max+time.Second {
+		t.Errorf("closed %v after the host went silent, want about %v", detect, max)
+	}
+	t.Logf("silent host detected after %v (keepalive %v, %d misses)", detect, opts.Keepalive, DefaultKeepaliveMax)
+	// A Run on it fails at once, saying which host was lost, instead of hanging.
+	_, err := c.Output(ctx, "true")
+	var lost *LostError
+	if !errors.Is(err, ErrConnectionLost) || !errors.As(err, &lost) || lost.Host != fz.addr || lost.Silent < opts.Keepalive {
+		t.Errorf("Output on a dead connection: want a LostError for %s after some silence, got %v", fz.addr, err)
+	}
+	if _, err := c.DialUnix(ctx, "/run/x.sock"); !errors.Is(err, ErrConnectionLost) {
+		t.Errorf("DialUnix on a dead connection: want ErrConnectionLost, got %v", err)
+	}
+}
+
+// TestDefaultKeepaliveDetectsWithin10s: the defaults give up on a silent
+// host well within the 10 s a partitioned deploy may take to notice.
+func TestDefaultKeepaliveDetectsWithin10s(t *testing.T) {
+	o := Options{}.withDefaults()
+	// Worst case: the host goes silent just after a tick, then max misses.
+	if worst := o.Keepalive * time.Duration(DefaultKeepaliveMax+1); worst > 10*time.Second {
+		t.Fatalf("default keepalive %v x %d gives up after up to %v, over 10 s", o.Keepalive, DefaultKeepaliveMax, worst)
 	}
 }
