@@ -83,8 +83,14 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 	}
 	steps := s.deploySteps(verb, o, plan, version, mode, sh, hosts)
 	steps.Hooks, steps.HookEnv = hookRunner, env
+	app := steps.Ship
+	steps.Ship = phaseShipper{app}
+	if steps.Migrate != nil {
+		steps.Migrate = phaseMigrator{steps.Migrate}
+	}
 	rep, err := deploy.Run(ctx, steps, version)
-	s.summary(verb, version, hosts, rep, shippedBytes(sh, steps.Ship), err)
+	err = describeLost(err, hosts, rep, version)
+	s.summary(verb, version, hosts, rep, shippedBytes(sh, app), err)
 	return err
 }
 
