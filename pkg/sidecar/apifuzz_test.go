@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -51,7 +53,8 @@ type answer struct {
 func newAPIDriver(t testing.TB) *apiDriver {
 	t.Helper()
 	h := newFakeHost()
-	s, _ := testServer(t, h)
+	s := NewServer(context.Background(), ServerConfig{StateDir: fastStateDir(t), Version: "test", Logger: slog.New(slog.DiscardHandler)}, h.deps())
+	s.markReady() // nothing to reconcile
 	d := &apiDriver{t: t, h: h, s: s}
 	h.deploy = func(ctx context.Context, dep *contract.Deploy, emit func(contract.Event)) (*swap.Result, error) {
 		if g := d.takeGate(); g != nil {
@@ -84,6 +87,23 @@ func newAPIDriver(t testing.TB) *apiDriver {
 		}
 	})
 	return d
+}
+
+// fastStateDir is a state directory in memory where the machine has one:
+// every swap step journals with an fsync, which on a busy disk would slow
+// the fuzzer to a few runs a second.
+func fastStateDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "sidecar-fuzz-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("remove state dir: %v", err)
+		}
+	})
+	return dir
 }
 
 // panicGuard fails the test on a handler panic, which net/http would
