@@ -30,7 +30,9 @@ type HostLostError struct {
 	// ("" when they differ: the per-host lines of the summary say).
 	Others  []string
 	Serving string
-	Err     error
+	// Untouched is true when no target had begun to swap.
+	Untouched bool
+	Err       error
 }
 
 func (e *HostLostError) Error() string {
@@ -40,7 +42,7 @@ func (e *HostLostError) Error() string {
 	case len(e.Others) == 0:
 	case e.Serving != "":
 		fmt.Fprintf(&b, "; the other hosts (%s) still serve %s", strings.Join(e.Others, ", "), e.Serving)
-	case e.Phase != phaseSwap:
+	case e.Untouched:
 		fmt.Fprintf(&b, "; nothing was swapped: the other hosts (%s) still serve the version they served before", strings.Join(e.Others, ", "))
 	}
 	return b.String()
@@ -91,9 +93,10 @@ func describeLost(err error, hosts []string, rep *fleet.Report, version string) 
 	if errors.As(err, &pe) {
 		e.Phase = pe.phase
 	}
-	if rep != nil { // the fleet's swap had begun
+	if rep != nil { // the fleet's swap phase had begun
 		e.Phase = phaseSwap
 	}
+	e.Untouched = rep == nil || !anyStarted(rep)
 	for _, h := range hosts {
 		if h != lost.Host {
 			e.Others = append(e.Others, h)
@@ -125,4 +128,14 @@ func othersServe(rep *fleet.Report, host, version string) string {
 		return ""
 	}
 	return vs[0]
+}
+
+// anyStarted reports whether some target of rep began its swap.
+func anyStarted(rep *fleet.Report) bool {
+	for _, o := range rep.Outcomes {
+		if o.Status != fleet.StatusNotStarted {
+			return true
+		}
+	}
+	return false
 }

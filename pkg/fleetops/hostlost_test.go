@@ -31,6 +31,8 @@ func TestDescribeLostNamesHostPhaseAndWhatTheOthersServe(t *testing.T) {
 			"nothing was swapped: the other hosts (h1, h3) still serve the version they served before"},
 		{"mid-migrate", fmt.Errorf("migrations failed, nothing was swapped: %w", tagPhase(phaseMigrate, lost)), nil, phaseMigrate, "(h1, h3)"},
 		{"mid-swap", &fleet.Error{Cause: lost}, swapped, phaseSwap, "the other hosts (h1, h3) still serve v1"},
+		{"reading live versions", fmt.Errorf("read live version of h2/web: %w", lost), &fleet.Report{}, phaseSwap,
+			"nothing was swapped: the other hosts (h1, h3)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
