@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -250,5 +251,33 @@ func TestDefaultKeepaliveDetectsWithin10s(t *testing.T) {
 	// Worst case: the host goes silent just after a tick, then max misses.
 	if worst := o.Keepalive * time.Duration(DefaultKeepaliveMax+1); worst > 10*time.Second {
 		t.Fatalf("default keepalive %v x %d gives up after up to %v, over 10 s", o.Keepalive, DefaultKeepaliveMax, worst)
+	}
+}
+
+// TestKeepaliveSparesATalkingHost: a host whose keepalive replies are late
+// but which keeps sending is not given up on; once it falls silent, it is.
+func TestKeepaliveSparesATalkingHost(t *testing.T) {
+	cl := newClient(t)
+	srv := newTestServer(t, cl.pub)
+	cl.trust(t, srv)
+	opts := cl.opts()
+	opts.Keepalive = 100 * time.Millisecond
+	c := dialTB(t, srv.addr, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv.muteKeepalives.Store(true)
+	// Output for well over DefaultKeepaliveMax intervals, keepalives unanswered.
+	out, err := c.Output(ctx, "i=0; while [ $i -lt 20 ]; do echo tick; sleep 0.05; i=$((i+1)); done")
+	if err != nil || strings.Count(string(out), "tick") != 20 {
+		t.Fatalf("a talking host was given up on: %v (%d ticks)", err, strings.Count(string(out), "tick"))
+	}
+	select {
+	case <-c.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a silent host with unanswered keepalives is still connected after 5 s")
+	}
+	var lost *LostError
+	if _, err := c.Output(ctx, "true"); !errors.As(err, &lost) || lost.Silent == 0 {
+		t.Errorf("after the silence: want a LostError with the silence, got %v", err)
 	}
 }
