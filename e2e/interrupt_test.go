@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -185,7 +186,7 @@ func runningVersions(t testing.TB, ctx context.Context, f *harness.Fleet) map[st
 
 func startInterruptApp(t *testing.T, ctx context.Context) *surfaceApp {
 	t.Helper()
-	for _, v := range []string{"v1", "v2"} {
+	for _, v := range []string{"v1", "v2", "v3"} {
 		if _, err := harness.BuildSampleApp(ctx, v); err != nil {
 			t.Fatal(err)
 		}
@@ -324,7 +325,7 @@ func TestKillPluginMidDeploy(t *testing.T) {
 	}
 	b.wait(t, time.Minute)
 	// The sidecars finish or undo their swaps on their own.
-	waitSingleVersions(t, ctx, a.fleet, "SIGKILL mid-swap")
+	waitSingleVersions(t, ctx, a.fleet, "SIGKILL mid-swap", "v1", "v2")
 
 	r := a.kamal("deploy", "--skip-push", "--version", "v2")
 	if r.err == nil {
@@ -350,8 +351,8 @@ func TestKillPluginMidDeploy(t *testing.T) {
 	}
 
 	// Double Ctrl-C to the process group during the swap.
-	b = a.start(t, "deploy", "--skip-push", "--version", "v1")
-	b.waitLine(t, "Swap to v1", 2*time.Minute)
+	b = a.start(t, "deploy", "--skip-push", "--version", "v3")
+	b.waitLine(t, "Swap to v3", 2*time.Minute)
 	pgid := -b.cmd.Process.Pid
 	if err := syscall.Kill(pgid, syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -366,16 +367,16 @@ func TestKillPluginMidDeploy(t *testing.T) {
 	if code != 130 || b.end.Sub(second) > 3*time.Second {
 		t.Errorf("second Ctrl-C: exit %d after %v, want 130 within 3 s:\n%s", code, b.end.Sub(second), b.out)
 	}
-	waitSingleVersions(t, ctx, a.fleet, "a double Ctrl-C")
+	waitSingleVersions(t, ctx, a.fleet, "a double Ctrl-C", "v2", "v3")
 }
 
 // waitSingleVersions waits until every host runs exactly one web
-// container, of v1 or v2.
-func waitSingleVersions(t *testing.T, ctx context.Context, f *harness.Fleet, after string) {
+// container, of one of the versions.
+func waitSingleVersions(t *testing.T, ctx context.Context, f *harness.Fleet, after string, versions ...string) {
 	t.Helper()
 	waitUntil(t, 60*time.Second, func() bool {
 		for _, v := range runningVersions(t, ctx, f) {
-			if v != "v1" && v != "v2" {
+			if !slices.Contains(versions, v) {
 				return false
 			}
 		}
