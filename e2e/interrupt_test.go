@@ -220,7 +220,7 @@ func TestHostFaultsMidDeploy(t *testing.T) {
 	a.kamal("setup", "--skip-push", "--version", "v1").must(t)
 
 	t.Run("full disk during ship", func(t *testing.T) {
-		if err := h2.FillDisk(ctx, "64k"); err != nil {
+		if err := h2.FillDisk(ctx, "4k"); err != nil {
 			t.Fatal(err)
 		}
 		full := true

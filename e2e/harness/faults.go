@@ -135,7 +135,7 @@ const dockerTmp = "/var/lib/docker/tmp"
 // FillDisk makes the host's disk full for image loads: a tmpfs of size
 // (e.g. "64k") over dockerd's staging directory, so `docker load` fails
 // with ENOSPC as on a full disk, while everything already on disk keeps
-// running. FreeDisk undoes it.
+// running (a tmpfs holds at least one page, 4k). FreeDisk undoes it.
 func (h *Host) FillDisk(ctx context.Context, size string) error {
 	if _, err := h.Exec(ctx, "mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dockerTmp); err != nil {
 		return fmt.Errorf("fill disk of %s: %w", h.Name, err)
