@@ -1,6 +1,7 @@
 package sidecar
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -35,6 +36,7 @@ type apiDriver struct {
 	h      *fakeHost
 	s      *Server
 	client *http.Client
+	sock   string
 
 	mu   sync.Mutex
 	gate *swapGate // the next swap to start blocks on it
@@ -78,6 +80,7 @@ func newAPIDriver(t testing.TB) *apiDriver {
 		return nd.DialContext(ctx, "unix", sock)
 	}}
 	d.client = &http.Client{Transport: tr}
+	d.sock = sock
 	t.Cleanup(func() {
 		tr.CloseIdleConnections()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -297,5 +300,41 @@ func (d *apiDriver) duringSwap(version string, fn func()) {
 		}
 	case <-time.After(apiCallTimeout):
 		d.t.Fatalf("gated deploy of %s did not finish once opened", version)
+	}
+}
+
+// rawTimeout bounds waiting for the answer to raw bytes: an incomplete
+// request gets none, which is fine.
+const rawTimeout = 500 * time.Millisecond
+
+// raw writes data to a fresh connection to the socket as it is, not
+// necessarily HTTP, and checks whatever comes back: no 5xx, and a
+// refusal changes nothing.
+func (d *apiDriver) raw(data []byte) {
+	d.t.Helper()
+	before := d.snapshot()
+	c, err := net.DialTimeout("unix", d.sock, apiCallTimeout)
+	if err != nil {
+		d.t.Fatalf("dial the socket: %v", err)
+	}
+	defer func() { _ = c.Close() }() // done with it either way
+	if err := c.SetDeadline(time.Now().Add(rawTimeout)); err != nil {
+		d.t.Fatal(err)
+	}
+	if _, err := c.Write(data); err != nil {
+		return // the server hung up on garbage: fine
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return // no answer (incomplete request) or a closed connection
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode >= 500 {
+		d.t.Fatalf("raw %q answered %d", clip(data), resp.StatusCode)
+	}
+	if resp.StatusCode >= 400 {
+		if after := d.snapshot(); after != before {
+			d.t.Fatalf("raw %q was refused (%d) but changed the host:\nbefore %s\nafter  %s", clip(data), resp.StatusCode, before, after)
+		}
 	}
 }

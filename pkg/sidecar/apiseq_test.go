@@ -35,6 +35,7 @@ const (
 	kindDuringSwap
 	kindBadRoute
 	kindSplice
+	kindRaw
 	numKinds
 )
 
@@ -90,6 +91,11 @@ func (d *apiDriver) step(kind, arg int, body string) {
 	case kindBadRoute:
 		d.want(d.send(http.MethodGet, postOnly[arg%len(postOnly)], nil), "GET on a POST endpoint", http.StatusMethodNotAllowed, contract.CodeUnsupported)
 		d.want(d.send(http.MethodPost, "/v1/nope/"+url.PathEscape(body), []byte(body)), "unknown path", http.StatusNotFound, contract.CodeNotFound)
+	case kindRaw:
+		// Raw bytes, with a request line when arg asks for one, so the
+		// fuzzer reaches both the HTTP parser and the handlers.
+		prefix := []string{"", "POST " + jsonPaths[arg%len(jsonPaths)] + " HTTP/1.1\r\nHost: s\r\n"}[arg%2]
+		d.raw([]byte(prefix + body))
 	case kindSplice:
 		at := arg * len(validApply) / (256 / numKinds)
 		d.send(http.MethodPost, contract.PathApply, []byte(validApply[:at]+body+validApply[at:]))
@@ -171,6 +177,8 @@ func FuzzAPISequence(f *testing.F) {
 	f.Add(seq([2]int{kindOversized, 0}, [2]int{kindOversized, 4}, [2]int{kindMalformed, 1}, [2]int{kindMalformed, 8},
 		[2]int{kindBadRoute, 2}), `{"role":"web"}{}`)
 	f.Add(seq([2]int{kindSplice, 3}, [2]int{kindSplice, 10}, [2]int{kindSplice, 20}), `"x":[1,{"y":`)
+	f.Add(seq([2]int{kindRaw, 0}, [2]int{kindRaw, 1}, [2]int{kindRaw, 3}), "Content-Length: 99999999999\r\n\r\n{")
+	f.Add(seq([2]int{kindApply, 0}, [2]int{kindRaw, 1}), "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}")
 	f.Fuzz(func(t *testing.T, ops []byte, body string) {
 		newAPIDriver(t).run(ops, body)
 	})
