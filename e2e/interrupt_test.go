@@ -310,8 +310,8 @@ func TestHostFaultsMidDeploy(t *testing.T) {
 // TestKillPluginMidDeploy: a plugin killed by SIGKILL mid-deploy leaves
 // every host serving and the lock held; the next deploy says who holds it,
 // since when and for what; `lock release` says whose lock it broke, and a
-// deploy then converges. A double Ctrl-C exits at once with 130 and leaves
-// every host serving.
+// deploy then converges. A double Ctrl-C, while the cleanup waits on a
+// hung host, exits at once with 130 and leaves every host serving.
 func TestKillPluginMidDeploy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -355,13 +355,31 @@ func TestKillPluginMidDeploy(t *testing.T) {
 	v3 := fmt.Sprintf("intr-v3-%x", time.Now().UnixNano()&0xffffffff)
 	buildVariant(t, ctx, v3, "")
 	t.Cleanup(func() { exec.Command("docker", "image", "rm", "kamal-e2e-app:"+v3).Run() }) //nolint:errcheck // best effort
+	// host2 hangs (paused) during the swap, so the cleanup after the first
+	// Ctrl-C waits on it until keepalives give up: the wait a user cuts
+	// short with a second Ctrl-C.
+	h2 := a.fleet.Hosts[1]
 	b = a.start(t, "deploy", "--skip-push", "--version", v3)
 	b.waitLine(t, "Swap to "+v3, 2*time.Minute)
+	if err := h2.Pause(ctx); err != nil {
+		t.Fatal(err)
+	}
+	paused := true
+	t.Cleanup(func() {
+		if paused {
+			h2.Unpause(context.Background()) //nolint:errcheck // best effort: the hosts are this test's own
+		}
+	})
 	pgid := -b.cmd.Process.Pid
 	if err := syscall.Kill(pgid, syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	b.waitLine(t, "interrupt again to exit at once", 10*time.Second)
+	select {
+	case <-b.done:
+		t.Fatalf("the first Ctrl-C finished before a second could be sent (nothing to cut short):\n%s", b.out)
+	default:
+	}
 	second := time.Now()
 	if err := syscall.Kill(pgid, syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -371,6 +389,10 @@ func TestKillPluginMidDeploy(t *testing.T) {
 	if code != 130 || b.end.Sub(second) > 3*time.Second {
 		t.Errorf("second Ctrl-C: exit %d after %v, want 130 within 3 s:\n%s", code, b.end.Sub(second), b.out)
 	}
+	if err := h2.Unpause(ctx); err != nil {
+		t.Fatal(err)
+	}
+	paused = false
 	waitSingleVersions(t, ctx, a.fleet, "a double Ctrl-C", "v2", v3)
 }
 
