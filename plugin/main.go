@@ -26,11 +26,17 @@ func program() cmdline.Program {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	watched, stop := cmdline.Interrupts{Signals: sigs, Stderr: os.Stderr, Exit: os.Exit}.Context(context.Background())
 	// The Docker CLI closes its plugin socket when it exits or is
-	// interrupted; treat that like Ctrl-C so hosts are left serving.
-	socket.ConnectAndWait(stop)
+	// interrupted; treat that like Ctrl-C so hosts are left serving. It
+	// only cancels: the watch goes on, so a second Ctrl-C still exits at
+	// once even when the socket closed before the first signal arrived.
+	ctx, cancel := context.WithCancel(watched)
+	socket.ConnectAndWait(cancel)
 	code := program().Run(ctx, os.Args, os.Stdout, os.Stderr)
+	cancel()
 	stop()
 	os.Exit(code)
 }

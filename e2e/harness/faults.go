@@ -128,3 +128,34 @@ func (h *Host) KillProcess(ctx context.Context, name, signal string) error {
 	}
 	return nil
 }
+
+// dockerTmp is where dockerd stages what `docker load` unpacks.
+const dockerTmp = "/var/lib/docker/tmp"
+
+// FillDisk makes the host's disk full for image loads: a tmpfs of size
+// (e.g. "64k") over dockerd's staging directory, so `docker load` fails
+// with ENOSPC as on a full disk, while everything already on disk keeps
+// running (a tmpfs holds at least one page, 4k). FreeDisk undoes it.
+func (h *Host) FillDisk(ctx context.Context, size string) error {
+	if _, err := h.Exec(ctx, "mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dockerTmp); err != nil {
+		return fmt.Errorf("fill disk of %s: %w", h.Name, err)
+	}
+	return nil
+}
+
+// FreeDisk removes FillDisk's tmpfs; what was staged on it goes with it.
+func (h *Host) FreeDisk(ctx context.Context) error {
+	if _, err := h.Exec(ctx, "umount", dockerTmp); err != nil {
+		return fmt.Errorf("free disk of %s: %w", h.Name, err)
+	}
+	return nil
+}
+
+// StagedFiles lists what is left in dockerd's staging directory.
+func (h *Host) StagedFiles(ctx context.Context) (string, error) {
+	out, err := h.Exec(ctx, "sh", "-c", "ls -A "+dockerTmp)
+	if err != nil {
+		return "", fmt.Errorf("list %s on %s: %w", dockerTmp, h.Name, err)
+	}
+	return strings.TrimSpace(out), nil
+}

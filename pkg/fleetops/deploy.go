@@ -2,7 +2,6 @@ package fleetops
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -84,8 +83,14 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 	if err := s.deployHooks(ctx, &steps, verb, plan, sh, hosts); err != nil {
 		return err
 	}
+	app := steps.Ship
+	steps.Ship = phaseShipper{app}
+	if steps.Migrate != nil {
+		steps.Migrate = phaseMigrator{steps.Migrate}
+	}
 	rep, err := deploy.Run(ctx, steps, version)
-	s.summary(verb, version, rep, shippedBytes(sh, steps.Ship), err)
+	err = describeLost(err, hosts, rep, version)
+	s.summary(verb, version, hosts, rep, shippedBytes(sh, app), err)
 	return err
 }
 
@@ -126,7 +131,7 @@ func (s *Session) prepareFor(ctx context.Context, verb string, sh *shipper, host
 func (s *Session) deploySteps(verb string, o DeployOptions, plan fleet.Plan, version, mode string, sh *shipper, hosts []string) deploy.Steps {
 	d := &sidecarDeployer{s: s, version: version, image: s.imageRef(version)}
 	steps := deploy.Steps{
-		Lock:    &locker{s: s, wait: o.LockWait},
+		Lock:    &locker{s: s, wait: o.LockWait, command: verb},
 		Ship:    s.appShipper(mode, sh, hosts, !o.SkipPush),
 		Fleet:   &fleet.Runner{Deployer: &pinnedImageDeployer{sidecarDeployer: d, dockerFlags: s.Opts.DockerFlags}, Reporter: reporter{s}, BootWait: s.Cfg.Boot.Wait.D()},
 		Audit:   auditor{s},
@@ -198,7 +203,7 @@ func (b appBuilder) Build(ctx context.Context, version string) (string, error) {
 		opts.Stdout, opts.Stderr = b.s.Opts.Stdout, b.s.Opts.Stderr
 	}
 	if _, err := build.Build(ctx, opts); err != nil {
-		return "", err
+		return "", buildError(ctx, image, err)
 	}
 	return image, nil
 }
@@ -213,36 +218,6 @@ func verbTitle(v string) string {
 		return "Rolling back"
 	}
 	return "Deploying"
-}
-
-// summary prints the command's last lines: the result, and each target's
-// outcome when it failed.
-func (s *Session) summary(verb, version string, rep *fleet.Report, shipped int64, err error) {
-	var hosts []string
-	if rep != nil {
-		var ts []fleet.Target
-		for _, o := range rep.Outcomes {
-			ts = append(ts, o.Target)
-		}
-		hosts = hostsOf(ts)
-	}
-	result := "succeeded"
-	if err != nil {
-		result = "FAILED"
-		if errors.Is(err, context.Canceled) {
-			result = "CANCELLED"
-		}
-	}
-	s.out.Summary("%s of %s %s to %d host(s) %s in %s (shipped %s)", verb, s.Cfg.Service, version, len(hosts), result, s.out.Elapsed().Round(100*time.Millisecond), humanBytes(shipped))
-	if rep != nil && err != nil {
-		for _, o := range rep.Outcomes {
-			line := fmt.Sprintf("  %s: %s", o.Target, o.Status)
-			if o.Err != nil {
-				line += ": " + firstLine(o.Err.Error())
-			}
-			s.out.Summary("%s", line)
-		}
-	}
 }
 
 func firstLine(s string) string {

@@ -18,6 +18,21 @@ const lockPollInterval = 2 * time.Second
 type locker struct {
 	s    *Session
 	wait time.Duration // --lock-wait; 0 fails at once
+	// command names what takes the lock ("deploy"), so whoever finds it
+	// held learns what it is held for.
+	command string
+}
+
+// lockMessage is what the lock records: the command and the user's
+// --message, either of which may be empty.
+func (l *locker) lockMessage(message string) string {
+	switch {
+	case l.command == "":
+		return message
+	case message == "":
+		return l.command
+	}
+	return l.command + ": " + message
 }
 
 func (l *locker) client(ctx context.Context) (*sidecarclient.Client, error) {
@@ -32,7 +47,7 @@ func (l *locker) Acquire(ctx context.Context, message, version string) error {
 	deadline := time.Now().Add(l.wait)
 	for {
 		cctx, cancel := context.WithTimeout(ctx, sidecarCallTimeout)
-		_, err := c.AcquireLock(cctx, contract.LockRequest{Holder: lockHolder(), Message: message, Version: version})
+		_, err := c.AcquireLock(cctx, contract.LockRequest{Holder: lockHolder(), Message: l.lockMessage(message), Version: version})
 		cancel()
 		if err == nil {
 			return nil
@@ -53,11 +68,30 @@ func (l *locker) Acquire(ctx context.Context, message, version string) error {
 	}
 }
 
+// lockHint says what the lock is held for and how to get past it; the
+// sidecar's message already says by whom and since when.
 func lockHint(st *contract.LockStatus) string {
+	held := heldFor(st)
 	if st != nil && st.Stale {
-		return " (the lock looks stale; `docker kamal lock release` breaks it)"
+		return held + " (the lock looks stale; `docker kamal lock release` breaks it)"
 	}
-	return " (wait with --lock-wait, or see `docker kamal lock status`)"
+	return held + " (wait with --lock-wait, or see `docker kamal lock status`; if that command is no longer running, `docker kamal lock release`)"
+}
+
+// heldFor is ` for "deploy" of version v2` from a lock's message and
+// version, or "" when it records neither.
+func heldFor(st *contract.LockStatus) string {
+	if st == nil {
+		return ""
+	}
+	out := ""
+	if st.Message != "" {
+		out = fmt.Sprintf(" for %q", st.Message)
+	}
+	if st.Version != "" {
+		out += " of version " + st.Version
+	}
+	return out
 }
 
 func (l *locker) Release(ctx context.Context) error {
@@ -125,10 +159,20 @@ func (s *Session) ReleaseLock(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	st, err := cl.Lock(ctx)
+	if err != nil {
+		return fmt.Errorf("read deploy lock: %w", err)
+	}
+	if !st.Locked {
+		// Nothing to do is not a failure: the lock is free, as asked.
+		_, err = fmt.Fprintf(s.Opts.Stdout, "There was no deploy lock on %s: nothing to release\n", host)
+		return err
+	}
 	if _, err := cl.ReleaseLock(ctx, contract.LockRequest{Holder: performer(), Force: true}); err != nil {
 		return fmt.Errorf("release deploy lock: %w", err)
 	}
-	_, err = fmt.Fprintf(s.Opts.Stdout, "Released the deploy lock on %s\n", host)
+	_, err = fmt.Fprintf(s.Opts.Stdout, "Released the deploy lock on %s (held by %s since %s%s)\n", host, st.Holder,
+		st.AcquiredAt.Format(time.RFC3339), heldFor(st))
 	return err
 }
 

@@ -40,7 +40,8 @@ func (s *Session) Rollback(ctx context.Context, version string, lockWait time.Du
 	if rerr := lk.Release(cleanup); rerr != nil {
 		err = errors.Join(err, fmt.Errorf("release deploy lock: %w", rerr))
 	}
-	s.summary(verbRollback, version, rep, 0, err)
+	err = describeLost(err, hostsOf(plan.Targets()), rep, version)
+	s.summary(verbRollback, version, hostsOf(plan.Targets()), rep, 0, err)
 	return err
 }
 

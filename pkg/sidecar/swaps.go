@@ -58,6 +58,14 @@ func (s *Server) handleRollback(w http.ResponseWriter, r *http.Request) {
 	defer end()
 	green := contract.ContainerName(req.Service, req.Role.Role, req.Destination, req.Version)
 	pending, err := s.specOf(r.Context(), green)
+	if isMissing(err) {
+		// Refused before anything is journaled or streamed: a rollback to
+		// a version the host no longer has changes nothing, so it is a
+		// plain 404 rather than a failed swap.
+		writeError(w, &contract.Error{Code: contract.CodeNotFound,
+			Message: fmt.Sprintf("rollback %s to %s: %v (no container %s on this host)", req.Role, req.Version, swap.ErrNotRetained, green)})
+		return
+	}
 	if err != nil {
 		// The swap will say why it cannot roll back; journal what we know.
 		s.log.Warn("read spec of rollback target", "container", green, "err", err)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -48,6 +49,10 @@ type Conn struct {
 	done     chan struct{}
 	once     sync.Once
 	closeErr error
+	// act is when the host last sent anything; lostErr says why the
+	// connection died, when it died rather than being closed.
+	act     *activity
+	lostErr atomic.Pointer[error]
 
 	httpMu sync.Mutex
 	http   map[string]*http.Client // by socket path
@@ -58,7 +63,10 @@ type Conn struct {
 	log          *slog.Logger
 }
 
-func newConn(host string, hops []*ssh.Client, opts Options) *Conn {
+func newConn(host string, hops []*ssh.Client, act *activity, opts Options) *Conn {
+	if act == nil {
+		act = newActivity()
+	}
 	c := &Conn{
 		host:     host,
 		client:   hops[len(hops)-1],
@@ -66,10 +74,13 @@ func newConn(host string, hops []*ssh.Client, opts Options) *Conn {
 		sessions: make(chan struct{}, opts.MaxSessions),
 		done:     make(chan struct{}),
 		log:      opts.logger(),
+		act:      act,
 	}
 	go func() {
-		_ = c.client.Wait() // the connection died or was closed: either way, close it
-		_ = c.Close()       // nobody to report to; Closed() tells callers
+		err := c.client.Wait() // the connection died or was closed: either way, close it
+		if !c.Closed() {
+			c.markLost(&LostError{Host: c.host, Err: err})
+		}
 	}()
 	if opts.Keepalive > 0 {
 		go c.keepalive(opts.Keepalive, DefaultKeepaliveMax)
@@ -115,8 +126,9 @@ func (c *Conn) Closed() bool {
 	}
 }
 
-// keepalive sends keepalive requests and closes the connection after max
-// consecutive ones get no answer within interval.
+// keepalive sends keepalive requests and closes the connection, as lost,
+// after max consecutive ones get no answer within interval while the host
+// sent nothing else either (a reply may wait behind a large transfer).
 func (c *Conn) keepalive(interval time.Duration, max int) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -135,14 +147,18 @@ func (c *Conn) keepalive(interval time.Duration, max int) {
 		select {
 		case err := <-reply:
 			if err != nil {
-				_ = c.Close() // the connection is dead; Closed() tells callers
+				c.markLost(&LostError{Host: c.host, Err: err})
 				return
 			}
 			missed = 0
 		case <-time.After(interval):
+			if c.act.since() < interval {
+				missed = 0 // no reply yet, but the host is talking
+				continue
+			}
 			missed++
 			if missed >= max {
-				_ = c.Close() // the connection is dead; Closed() tells callers
+				c.markLost(&LostError{Host: c.host, Silent: c.act.since()})
 				return
 			}
 		case <-c.done:
@@ -159,7 +175,7 @@ func (c *Conn) acquire(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-c.done:
-		return errors.New("connection closed")
+		return c.ifLost(errors.New("connection closed"))
 	}
 }
 
@@ -202,7 +218,7 @@ func (c *Conn) run(ctx context.Context, cmd string, stdin io.Reader, stdout, std
 	defer c.release()
 	sess, err := c.client.NewSession()
 	if err != nil {
-		return fmt.Errorf("open session: %w", err)
+		return fmt.Errorf("open session: %w", c.ifLost(err))
 	}
 	defer func() { _ = sess.Close() }() // after Wait it is closed already; nothing to report
 	if pty != nil {
@@ -250,9 +266,9 @@ func (c *Conn) run(ctx context.Context, cmd string, stdin io.Reader, stdout, std
 		}
 		return ctx.Err()
 	case <-c.done:
-		return errors.New("run remote command: connection lost")
+		return fmt.Errorf("run remote command: %w", c.lost())
 	}
-	return exitError(err)
+	return c.ifLost(exitError(err))
 }
 
 func exitError(err error) error {
@@ -278,9 +294,9 @@ func exitError(err error) error {
 func (c *Conn) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
 	nc, err := c.client.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", addr, err)
+		return nil, fmt.Errorf("dial %s: %w", addr, c.ifLost(err))
 	}
-	return nc, nil
+	return &lostAwareConn{Conn: nc, c: c}, nil
 }
 
 // DialUnix opens a stream to the unix socket at path on the host, forwarded
@@ -289,9 +305,9 @@ func (c *Conn) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
 func (c *Conn) DialUnix(ctx context.Context, path string) (net.Conn, error) {
 	nc, err := c.client.DialContext(ctx, "unix", path)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", path, err)
+		return nil, fmt.Errorf("dial %s: %w", path, c.ifLost(err))
 	}
-	return nc, nil
+	return &lostAwareConn{Conn: nc, c: c}, nil
 }
 
 // HTTPClient returns an HTTP client whose every request goes to the unix

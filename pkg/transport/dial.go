@@ -50,9 +50,14 @@ func dial(ctx context.Context, host string, opts Options, cfg sshConfig) (*Conn,
 	}
 	log := opts.logger()
 	var prev *ssh.Client
+	act := newActivity() // of the host's own stream, not its jump hosts'
 	for _, j := range append(append([]*target(nil), t.Jumps...), t) {
 		log.Debug("ssh connect", "host", j.Alias, "addr", j.addr(), "user", j.User, "jump", j != t)
-		client, err := dialHop(ctx, j, prev, opts)
+		var a *activity
+		if j == t {
+			a = act
+		}
+		client, err := dialHop(ctx, j, prev, a, opts)
 		if err != nil {
 			log.Error("ssh connect failed", "host", j.Alias, "err", err)
 			closeHops()
@@ -64,7 +69,7 @@ func dial(ctx context.Context, host string, opts Options, cfg sshConfig) (*Conn,
 		hops = append(hops, client)
 		prev = client
 	}
-	c := newConn(host, hops, opts)
+	c := newConn(host, hops, act, opts)
 	log.Info("ssh connected", "host", t.Alias, "addr", t.addr(), "user", t.User, "jumps", len(t.Jumps))
 	if opts.ForwardAgent {
 		c.forwardAgent = forwardAgent(c.client, t, log)
@@ -72,8 +77,9 @@ func dial(ctx context.Context, host string, opts Options, cfg sshConfig) (*Conn,
 	return c, nil
 }
 
-// dialHop connects to t directly, or through prev when t is behind a jump host.
-func dialHop(ctx context.Context, t *target, prev *ssh.Client, opts Options) (*ssh.Client, error) {
+// dialHop connects to t directly, or through prev when t is behind a jump
+// host; act, when set, records every read from t.
+func dialHop(ctx context.Context, t *target, prev *ssh.Client, act *activity, opts Options) (*ssh.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 	defer cancel()
 
@@ -99,6 +105,9 @@ func dialHop(ctx context.Context, t *target, prev *ssh.Client, opts Options) (*s
 	nc, err := dialNet(ctx, t, prev)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", t.addr(), err)
+	}
+	if act != nil {
+		nc = &activityConn{Conn: nc, a: act}
 	}
 
 	// The handshake has no context: bound it with the deadline and close the

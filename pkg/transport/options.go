@@ -11,13 +11,16 @@ const (
 	DefaultUser           = "root" // Kamal's default ssh.user
 	DefaultPort           = 22
 	DefaultConnectTimeout = 30 * time.Second
-	DefaultKeepalive      = 15 * time.Second
-	DefaultKeepaliveMax   = 3 // missed keepalives before the connection is closed
-	DefaultMaxParallel    = 16
-	DefaultMaxSessions    = 8 // below OpenSSH's MaxSessions (10)
-	DefaultConfigFile     = "~/.ssh/config"
-	DefaultKnownHosts     = "~/.ssh/known_hosts"
-	GlobalKnownHosts      = "/etc/ssh/ssh_known_hosts"
+	// A host that sends nothing for DefaultKeepaliveMax keepalive intervals
+	// is lost: about 6 s, so a host cut off mid-deploy is given up on within
+	// 10 s (a busy host still sends window updates, so it is not silent).
+	DefaultKeepalive    = 2 * time.Second
+	DefaultKeepaliveMax = 3 // missed keepalives before the connection is closed
+	DefaultMaxParallel  = 16
+	DefaultMaxSessions  = 8 // below OpenSSH's MaxSessions (10)
+	DefaultConfigFile   = "~/.ssh/config"
+	DefaultKnownHosts   = "~/.ssh/known_hosts"
+	GlobalKnownHosts    = "/etc/ssh/ssh_known_hosts"
 )
 
 // DefaultKeyFiles are tried, when they exist, if neither Options.KeyFiles nor

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -227,8 +228,56 @@ func TestKeepaliveClosesDeadConnection(t *testing.T) {
 	if d := time.Since(start); d < time.Duration(DefaultKeepaliveMax-1)*opts.Keepalive {
 		t.Errorf("closed after %v, before %d keepalives were missed", d, DefaultKeepaliveMax)
 	}
-	// A Run on it fails at once instead of hanging.
-	if _, err := c.Output(ctx, "true"); err == nil {
-		t.Error("Output on a dead connection succeeded")
+	detect := time.Since(start)
+	if max := time.Duration(DefaultKeepaliveMax+1) * opts.Keepalive; detect > max+time.Second {
+		t.Errorf("closed %v after the host went silent, want about %v", detect, max)
+	}
+	t.Logf("silent host detected after %v (keepalive %v, %d misses)", detect, opts.Keepalive, DefaultKeepaliveMax)
+	// A Run on it fails at once, saying which host was lost, instead of hanging.
+	_, err := c.Output(ctx, "true")
+	var lost *LostError
+	if !errors.Is(err, ErrConnectionLost) || !errors.As(err, &lost) || lost.Host != fz.addr || lost.Silent < opts.Keepalive {
+		t.Errorf("Output on a dead connection: want a LostError for %s after some silence, got %v", fz.addr, err)
+	}
+	if _, err := c.DialUnix(ctx, "/run/x.sock"); !errors.Is(err, ErrConnectionLost) {
+		t.Errorf("DialUnix on a dead connection: want ErrConnectionLost, got %v", err)
+	}
+}
+
+// TestDefaultKeepaliveDetectsWithin10s: the defaults give up on a silent
+// host well within the 10 s a partitioned deploy may take to notice.
+func TestDefaultKeepaliveDetectsWithin10s(t *testing.T) {
+	o := Options{}.withDefaults()
+	// Worst case: the host goes silent just after a tick, then max misses.
+	if worst := o.Keepalive * time.Duration(DefaultKeepaliveMax+1); worst > 10*time.Second {
+		t.Fatalf("default keepalive %v x %d gives up after up to %v, over 10 s", o.Keepalive, DefaultKeepaliveMax, worst)
+	}
+}
+
+// TestKeepaliveSparesATalkingHost: a host whose keepalive replies are late
+// but which keeps sending is not given up on; once it falls silent, it is.
+func TestKeepaliveSparesATalkingHost(t *testing.T) {
+	cl := newClient(t)
+	srv := newTestServer(t, cl.pub)
+	cl.trust(t, srv)
+	opts := cl.opts()
+	opts.Keepalive = 100 * time.Millisecond
+	c := dialTB(t, srv.addr, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv.muteKeepalives.Store(true)
+	// Output for well over DefaultKeepaliveMax intervals, keepalives unanswered.
+	out, err := c.Output(ctx, "i=0; while [ $i -lt 20 ]; do echo tick; sleep 0.05; i=$((i+1)); done")
+	if err != nil || strings.Count(string(out), "tick") != 20 {
+		t.Fatalf("a talking host was given up on: %v (%d ticks)", err, strings.Count(string(out), "tick"))
+	}
+	select {
+	case <-c.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a silent host with unanswered keepalives is still connected after 5 s")
+	}
+	var lost *LostError
+	if _, err := c.Output(ctx, "true"); !errors.As(err, &lost) || lost.Silent == 0 {
+		t.Errorf("after the silence: want a LostError with the silence, got %v", err)
 	}
 }

@@ -45,10 +45,13 @@ type testServer struct {
 	// for it, the server lists the forwarded agent's keys (agentKeys).
 	refuseAgent bool
 	agentKeys   []int
-	ln          net.Listener
-	wg          sync.WaitGroup
-	serverCfg   *ssh.ServerConfig
-	open        []net.Conn
+	// muteKeepalives: global requests get no reply, as from a host whose
+	// replies queue behind a large transfer.
+	muteKeepalives atomic.Bool
+	ln             net.Listener
+	wg             sync.WaitGroup
+	serverCfg      *ssh.ServerConfig
+	open           []net.Conn
 }
 
 func newKey(tb testing.TB) ssh.Signer {
@@ -167,7 +170,7 @@ func (s *testServer) serve(nc net.Conn) {
 	}
 	defer sc.Close()
 	s.conns.Add(1)
-	go ssh.DiscardRequests(reqs)
+	go s.globalRequests(reqs)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for nch := range chans {
@@ -365,4 +368,14 @@ func (s *testServer) listForwardedAgent(sc *ssh.ServerConn) {
 	s.mu.Lock()
 	s.agentKeys = append(s.agentKeys, n)
 	s.mu.Unlock()
+}
+
+// globalRequests refuses every global request, or leaves it unanswered
+// while muteKeepalives is set.
+func (s *testServer) globalRequests(reqs <-chan *ssh.Request) {
+	for r := range reqs {
+		if r.WantReply && !s.muteKeepalives.Load() {
+			_ = r.Reply(false, nil) // the client may be gone
+		}
+	}
 }

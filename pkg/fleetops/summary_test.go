@@ -1,0 +1,69 @@
+package fleetops
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/dockerkamal/docker-kamal/pkg/fleet"
+	"github.com/dockerkamal/docker-kamal/pkg/output"
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
+)
+
+// builderDeath is what pkg/build returns when the builder was killed.
+var builderDeath = errors.New("build image app:v2: signal: killed: DEPRECATED: The legacy builder is deprecated")
+
+func TestBuildErrorOfAnInterruptedBuildIsTheCancellation(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := buildError(ctx, "app:v2", builderDeath)
+	if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "killed") || strings.Contains(err.Error(), "DEPRECATED") {
+		t.Fatalf("interrupted build: want the cancellation without the builder's text, got %v", err)
+	}
+	if err := buildError(context.Background(), "app:v2", builderDeath); !errors.Is(err, builderDeath) {
+		t.Fatalf("a build that fails on its own keeps its error, got %v", err)
+	}
+}
+
+func TestSummarySaysWhatEachHostServes(t *testing.T) {
+	web1, web2, web3 := fleet.Target{Host: "h1", Role: "web"}, fleet.Target{Host: "h2", Role: "web"}, fleet.Target{Host: "h3", Role: "web"}
+	tests := []struct {
+		name string
+		rep  *fleet.Report
+		err  error
+		want []string
+		not  []string
+	}{
+		{"cancelled during the build", nil, fmt.Errorf("build app:v2: %w", context.Canceled),
+			[]string{"CANCELLED", "3 host(s)", "no host was changed: h1, h2, h3"}, []string{"FAILED", "killed"}},
+		{"cancelled between batches", &fleet.Report{Outcomes: []fleet.Outcome{
+			{Target: web1, Previous: "v1", Status: fleet.StatusRolledBack},
+			{Target: web2, Previous: "v1", Status: fleet.StatusNotStarted},
+			{Target: web3, Previous: "", Status: fleet.StatusNotStarted},
+		}}, context.Canceled, []string{"CANCELLED", "h1/web: rolled back, serves v1", "h2/web: not started, serves v1", "h3/web: not started, serves nothing"}, []string{"FAILED"}},
+		{"failed with every host switched", &fleet.Report{Outcomes: []fleet.Outcome{
+			{Target: web1, Previous: "v1", Status: fleet.StatusDeployed},
+			{Target: web2, Previous: "v1", Status: fleet.StatusRollbackFailed, Err: errors.New("h2 unreachable")},
+		}}, errors.New("boom"), []string{"FAILED", "h1/web: deployed, serves v2", "h2/web: rollback failed, serves an unknown version", "h2 unreachable"}, []string{"CANCELLED"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			s := &Session{Cfg: &spec.Config{Service: "app"}, out: output.New(&out, &out, output.Normal, nil)}
+			s.summary(verbDeploy, "v2", []string{"h1", "h2", "h3"}, tt.rep, 0, tt.err)
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("summary lacks %q:\n%s", w, out.String())
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(out.String(), n) {
+					t.Errorf("summary has %q:\n%s", n, out.String())
+				}
+			}
+		})
+	}
+}
