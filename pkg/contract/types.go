@@ -238,6 +238,10 @@ type TraefikRequest struct {
 	HTTPSPort int `json:"httpsPort,omitempty"`
 	// ACME enables a certificate resolver.
 	ACME *ACME `json:"acme,omitempty"`
+	// Certificates are custom certificates Traefik serves by SNI (roles
+	// with proxy.ssl certificate_pem/private_key_pem on this host); the
+	// set replaces the previous one.
+	Certificates []Certificate `json:"certificates,omitempty"`
 	// Args are extra Traefik static-config flags (Kamal 1 traefik.args),
 	// name without dashes → value.
 	Args map[string]string `json:"args,omitempty"`
@@ -276,6 +280,9 @@ func (r *TraefikRequest) Validate() error {
 		if err := r.ACME.validateCA(); err != nil {
 			return err
 		}
+	}
+	if err := validateCertificates(r.Certificates); err != nil {
+		return err
 	}
 	for k := range r.Args {
 		if k == "" || strings.HasPrefix(k, "-") || strings.ContainsAny(k, " =\t\n") {

@@ -235,7 +235,12 @@ func wireProxy(p *ProxyConfig) *contract.Proxy {
 		w.PathPrefix = p.PathPrefixes[0]
 	}
 	if p.SSL {
-		w.CertResolver = DefaultCertResolver
+		// A custom certificate is served by SNI from the host's Traefik
+		// (Config.Certificates); naming the ACME resolver too would have
+		// Traefik request a certificate it must not.
+		if p.SSLCertificatePEM == "" {
+			w.CertResolver = DefaultCertResolver
+		}
 		w.SSLRedirect = p.SSLRedirect == nil || *p.SSLRedirect
 		w.EntryPoints = []string{"web", "websecure"}
 	}
