@@ -149,6 +149,13 @@ type Proxy struct {
 	Hosts []string `json:"hosts,omitempty"`
 	// PathPrefix restricts routing to a path prefix.
 	PathPrefix string `json:"pathPrefix,omitempty"`
+	// PathPrefixes restrict routing to any of these prefixes (Kamal's
+	// path_prefix list); PathPrefix alone is an older plugin's one prefix.
+	PathPrefixes []string `json:"pathPrefixes,omitempty"`
+	// StripPathPrefix removes the matched prefix before forwarding.
+	StripPathPrefix bool `json:"stripPathPrefix,omitempty"`
+	// Buffering buffers bodies in the proxy; nil streams them.
+	Buffering *Buffering `json:"buffering,omitempty"`
 	// Rule is an explicit Traefik rule; overrides Hosts/PathPrefix.
 	Rule string `json:"rule,omitempty"`
 	// AppPort is the port the app listens on inside the container.
@@ -342,6 +349,14 @@ func (d *Deploy) Validate() error {
 		}
 		if d.Proxy.PathPrefix != "" && !strings.HasPrefix(d.Proxy.PathPrefix, "/") {
 			return &FieldError{"proxy.pathPrefix", "must start with /"}
+		}
+		for _, pp := range d.Proxy.PathPrefixes {
+			if !strings.HasPrefix(pp, "/") {
+				return &FieldError{"proxy.pathPrefixes", fmt.Sprintf("%q must start with /", pp)}
+			}
+		}
+		if b := d.Proxy.Buffering; b != nil && (b.MaxRequestBody < 0 || b.MaxResponseBody < 0 || b.Memory < 0) {
+			return &FieldError{"proxy.buffering", "sizes must not be negative"}
 		}
 		for k := range d.Proxy.TraefikLabels {
 			if !strings.HasPrefix(k, "traefik.") {

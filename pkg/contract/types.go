@@ -242,6 +242,8 @@ type TraefikRequest struct {
 	// with proxy.ssl certificate_pem/private_key_pem on this host); the
 	// set replaces the previous one.
 	Certificates []Certificate `json:"certificates,omitempty"`
+	// Host holds the Kamal 2 proxy keys Traefik applies per host.
+	Host *HostProxy `json:"host,omitempty"`
 	// Args are extra Traefik static-config flags (Kamal 1 traefik.args),
 	// name without dashes → value.
 	Args map[string]string `json:"args,omitempty"`
@@ -282,6 +284,9 @@ func (r *TraefikRequest) Validate() error {
 		}
 	}
 	if err := validateCertificates(r.Certificates); err != nil {
+		return err
+	}
+	if err := r.Host.validate(); err != nil {
 		return err
 	}
 	for k := range r.Args {

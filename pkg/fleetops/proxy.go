@@ -71,6 +71,12 @@ func (s *Session) hostTraefikRequest(host string) (contract.TraefikRequest, erro
 		return req, fmt.Errorf("traefik request for %s: %w", host, err)
 	}
 	req.Certificates = certs
+	if pb := s.Cfg.ProxyBoot(host); pb != nil {
+		// Kamal 2 has no traefik: section, so nothing below overrides
+		// a Kamal 1 setting.
+		req.HTTPPort, req.HTTPSPort = pb.HTTPPort, pb.HTTPSPort
+		req.Options, req.Labels, req.Host = pb.Options, pb.Labels, pb.Host
+	}
 	return req, nil
 }
 

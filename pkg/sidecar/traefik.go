@@ -52,6 +52,7 @@ func traefikContainerSpec(stateDir, network string, req contract.TraefikRequest)
 		DynamicDir: TraefikDynamicDir(stateDir),
 		HTTPPort:   req.HTTPPort, HTTPSPort: req.HTTPSPort,
 		Args: req.Args, Options: req.Options, Labels: req.Labels, Env: req.Env,
+		Host: req.Host,
 	}
 	if a := req.ACME; a != nil {
 		st.ACMEDir = traefikACMEDir(stateDir)

@@ -231,9 +231,7 @@ func wireProxy(p *ProxyConfig) *contract.Proxy {
 		TLS:             p.SSL,
 		ResponseTimeout: p.ResponseTimeout,
 	}
-	if len(p.PathPrefixes) > 0 {
-		w.PathPrefix = p.PathPrefixes[0]
-	}
+	applyAppKeys(p, w)
 	if p.SSL {
 		// A custom certificate is served by SNI from the host's Traefik
 		// (Config.Certificates); naming the ACME resolver too would have
