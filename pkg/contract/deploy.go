@@ -350,13 +350,8 @@ func (d *Deploy) Validate() error {
 		if d.Proxy.PathPrefix != "" && !strings.HasPrefix(d.Proxy.PathPrefix, "/") {
 			return &FieldError{"proxy.pathPrefix", "must start with /"}
 		}
-		for _, pp := range d.Proxy.PathPrefixes {
-			if !strings.HasPrefix(pp, "/") {
-				return &FieldError{"proxy.pathPrefixes", fmt.Sprintf("%q must start with /", pp)}
-			}
-		}
-		if b := d.Proxy.Buffering; b != nil && (b.MaxRequestBody < 0 || b.MaxResponseBody < 0 || b.Memory < 0) {
-			return &FieldError{"proxy.buffering", "sizes must not be negative"}
+		if err := d.Proxy.validateAppKeys(); err != nil {
+			return err
 		}
 		for k := range d.Proxy.TraefikLabels {
 			if !strings.HasPrefix(k, "traefik.") {

@@ -64,3 +64,16 @@ func (h *HostProxy) validate() error {
 	}
 	return nil
 }
+
+// validateAppKeys checks the per-app keys Traefik applies per router.
+func (p *Proxy) validateAppKeys() error {
+	for _, pp := range p.PathPrefixes {
+		if !strings.HasPrefix(pp, "/") {
+			return &FieldError{"proxy.pathPrefixes", fmt.Sprintf("%q must start with /", pp)}
+		}
+	}
+	if b := p.Buffering; b != nil && (b.MaxRequestBody < 0 || b.MaxResponseBody < 0 || b.Memory < 0) {
+		return &FieldError{"proxy.buffering", "sizes must not be negative"}
+	}
+	return nil
+}
