@@ -23,7 +23,8 @@ import (
 const certHostName = "app.kamal-certs.test"
 
 // The custom-certificate app: proxy.ssl names two secrets, on two hosts
-// (Kamal refuses automatic SSL on more than one, not custom certificates).
+// (Kamal refuses automatic SSL on more than one, not custom certificates),
+// with the proxy.run keys that change how Traefik is published.
 const certDeployYML = `service: kamal-certs
 image: kamal-e2e-app
 servers:
@@ -37,6 +38,13 @@ proxy:
   ssl:
     certificate_pem: CERTIFICATE_PEM
     private_key_pem: PRIVATE_KEY_PEM
+  run:
+    http_port: 8080
+    https_port: 8443
+    log_max_size: 5m
+    options:
+      label:
+        - e2e.proxy=custom
 env:
   clear:
     PORT: "3000"
@@ -51,7 +59,8 @@ ssh:
 // made here to two hosts, checks HTTPS on both against that CA only, and
 // that the private key is on each host in one file of mode 0600 and
 // nowhere else: not in the plugin's output, `config`, the audit log, the
-// sidecar's state or logs, or Traefik's container.
+// sidecar's state or logs, or Traefik's container. proxy.run's ports, log
+// size and label show on the Traefik container.
 func TestCustomCertificate(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -96,7 +105,7 @@ func TestCustomCertificate(t *testing.T) {
 			var body string
 			var last error
 			waitUntil(t, 30*time.Second, func() bool {
-				resp, err := getResp(ctx, https, "https://"+certHostName+"/")
+				resp, err := getResp(ctx, https, "https://"+certHostName+":8443/")
 				if last = err; err != nil {
 					return false
 				}
@@ -107,7 +116,7 @@ func TestCustomCertificate(t *testing.T) {
 				body = string(buf[:n])
 				return status == http.StatusOK
 			}, func() string {
-				return fmt.Sprintf("https://%s/ on %s never verified against the test CA with 200: %d %q %v", certHostName, h.Name, status, body, last)
+				return fmt.Sprintf("https://%s:8443/ on %s never verified against the test CA with 200: %d %q %v", certHostName, h.Name, status, body, last)
 			})
 			if !strings.Contains(body, "v1") {
 				t.Errorf("body %q, want v1", body)
@@ -127,6 +136,10 @@ func TestCustomCertificate(t *testing.T) {
 				if strings.Contains(logs, keyLine) || strings.Contains(inspect, keyLine) {
 					t.Errorf("%s's logs or inspect hold the key", c)
 				}
+			}
+			run, err := h.Docker(ctx, "inspect", "--format", `{{json .HostConfig.PortBindings}} {{index .HostConfig.LogConfig.Config "max-size"}} {{index .Config.Labels "e2e.proxy"}}`, "kamal-traefik")
+			if err != nil || !strings.Contains(run, `"HostPort":"8080"`) || !strings.Contains(run, `"HostPort":"8443"`) || !strings.HasSuffix(strings.TrimSpace(run), " 5m custom") {
+				t.Errorf("Traefik's ports, log size and label: %q (%v); want 8080, 8443, 5m and e2e.proxy=custom", run, err)
 			}
 			args, _ := h.Docker(ctx, "inspect", "--format", "{{json .Args}}", "kamal-traefik")
 			if strings.Contains(strings.ToLower(args), "certificatesresolvers") {
