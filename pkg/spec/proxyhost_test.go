@@ -113,3 +113,22 @@ func TestProxyRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyHealthcheckOnTheWire: proxy.healthcheck reaches the sidecar's
+// probe (pkg/health's tests show the probe honours path, interval and
+// per-attempt timeout), sent with the app's host name.
+func TestProxyHealthcheckOnTheWire(t *testing.T) {
+	c, err := loadYAML(t, okHead+"servers: [1.1.1.1]\nproxy:\n  host: a.example.org\n  app_port: 3000\n  healthcheck:\n    path: /health\n    interval: 3\n    timeout: 2\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Deploy("web", "1.1.1.1", "v1", "app:v1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := contract.Healthcheck{Kind: contract.HealthHTTP, Path: "/health", Port: 3000, HostHeader: "a.example.org",
+		Interval: contract.Duration(3 * time.Second), Timeout: contract.Duration(2 * time.Second)}
+	if d.Healthcheck != want {
+		t.Errorf("healthcheck %+v, want %+v", d.Healthcheck, want)
+	}
+}
