@@ -150,6 +150,7 @@ func liveHost(ctx context.Context, p *Project, r Remote, host string, now func()
 				"check docker kamal app logs and docker kamal proxy details: the app must answer 2xx on its health path through the proxy"))
 		}
 	}
+	out = append(out, liveTLS(p, run, host, now())...)
 	return out, version
 }
 
