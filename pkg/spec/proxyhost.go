@@ -8,6 +8,7 @@ package spec
 
 import (
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -70,6 +71,9 @@ func (c *Config) ProxyBoot(host string) *ProxyBoot {
 			resp = l.ResponseHeaders
 		}
 		for _, h := range append(slices.Clone(req), resp...) {
+			// Traefik matches the canonical form (X-Request-ID is logged
+			// as X-Request-Id).
+			h = http.CanonicalHeaderKey(h)
 			mode := "keep"
 			if slices.ContainsFunc(redactedLogHeaders, func(r string) bool { return strings.EqualFold(r, h) }) {
 				mode = "redact"

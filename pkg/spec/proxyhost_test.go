@@ -65,7 +65,7 @@ func TestProxyBoot(t *testing.T) {
 		Options: map[string][]string{"log-opt": {"max-size=30m"}, "memory": {"512m"}},
 		Labels:  map[string]string{"custom.label": "kamal-proxy"},
 		Host: &contract.HostProxy{TrustForwardedHeaders: true, AccessLog: true, BindIPs: []string{"10.0.0.1"}, MetricsPort: 9090, Debug: true,
-			LogHeaders: map[string]string{"User-Agent": "keep", "Authorization": "redact", "X-Request-ID": "keep"}}}
+			LogHeaders: map[string]string{"User-Agent": "keep", "Authorization": "redact", "X-Request-Id": "keep"}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v %+v\nwant %+v %+v", got, got.Host, want, want.Host)
 	}
