@@ -154,7 +154,7 @@ var keyTable = map[string]keyProof{
 	"ssh.user":                     effect("TestAuth"),
 	"ssh.port":                     unproven("no named test"),
 	"ssh.proxy":                    effect("TestProxyJump"),
-	"ssh.proxy_command":            unproven("no named test"),
+	"ssh.proxy_command":            effect("TestProxyCommand"),
 	"ssh.config":                   effect("TestSSHConfig,TestSSHOptions"),
 	"ssh.keys":                     unproven("no named test"),
 	"ssh.keys_only":                unproven("no named test"),
