@@ -39,8 +39,8 @@ proxy:
     certificate_pem: CERTIFICATE_PEM
     private_key_pem: PRIVATE_KEY_PEM
   run:
-    http_port: 8080
-    https_port: 8443
+    http_port: 8088
+    https_port: 8448
     log_max_size: 5m
     options:
       label:
@@ -105,7 +105,7 @@ func TestCustomCertificate(t *testing.T) {
 			var body string
 			var last error
 			waitUntil(t, 30*time.Second, func() bool {
-				resp, err := getResp(ctx, https, "https://"+certHostName+":8443/")
+				resp, err := getResp(ctx, https, "https://"+certHostName+":8448/")
 				if last = err; err != nil {
 					return false
 				}
@@ -116,7 +116,7 @@ func TestCustomCertificate(t *testing.T) {
 				body = string(buf[:n])
 				return status == http.StatusOK
 			}, func() string {
-				return fmt.Sprintf("https://%s:8443/ on %s never verified against the test CA with 200: %d %q %v", certHostName, h.Name, status, body, last)
+				return fmt.Sprintf("https://%s:8448/ on %s never verified against the test CA with 200: %d %q %v", certHostName, h.Name, status, body, last)
 			})
 			if !strings.Contains(body, "v1") {
 				t.Errorf("body %q, want v1", body)
@@ -138,8 +138,8 @@ func TestCustomCertificate(t *testing.T) {
 				}
 			}
 			run, err := h.Docker(ctx, "inspect", "--format", `{{json .HostConfig.PortBindings}} {{index .HostConfig.LogConfig.Config "max-size"}} {{index .Config.Labels "e2e.proxy"}}`, "kamal-traefik")
-			if err != nil || !strings.Contains(run, `"HostPort":"8080"`) || !strings.Contains(run, `"HostPort":"8443"`) || !strings.HasSuffix(strings.TrimSpace(run), " 5m custom") {
-				t.Errorf("Traefik's ports, log size and label: %q (%v); want 8080, 8443, 5m and e2e.proxy=custom", run, err)
+			if err != nil || !strings.Contains(run, `"HostPort":"8088"`) || !strings.Contains(run, `"HostPort":"8448"`) || !strings.HasSuffix(strings.TrimSpace(run), " 5m custom") {
+				t.Errorf("Traefik's ports, log size and label: %q (%v); want 8088, 8448, 5m and e2e.proxy=custom", run, err)
 			}
 			args, _ := h.Docker(ctx, "inspect", "--format", "{{json .Args}}", "kamal-traefik")
 			if strings.Contains(strings.ToLower(args), "certificatesresolvers") {
@@ -147,9 +147,15 @@ func TestCustomCertificate(t *testing.T) {
 			}
 		})
 	}
+	// doctor --live reads the certificate each host serves (openssl on
+	// the host): for the name, not expiring, so no live-tls finding.
+	doc := kamal("doctor", "--live")
+	if strings.Contains(doc.out, "live-tls") {
+		t.Errorf("doctor --live has a live-tls finding for a valid certificate:\n%s", doc.out)
+	}
 	cfg := kamal("config").must(t)
 	audit := kamal("audit").must(t)
-	for name, out := range map[string]string{"config": cfg.out, "audit": audit.out, "all plugin output": log.String()} {
+	for name, out := range map[string]string{"config": cfg.out, "audit": audit.out, "doctor": doc.out, "all plugin output": log.String()} {
 		if strings.Contains(out, keyLine) {
 			t.Errorf("%s holds the private key", name)
 		}
