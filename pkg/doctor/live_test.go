@@ -114,9 +114,14 @@ func TestLive(t *testing.T) {
 }
 
 func TestHealthCommand(t *testing.T) {
-	got := healthCommand("it's.example.com", "/up", false)
+	got := healthCommand("it's.example.com", "/up", false, [2]int{80, 443})
 	if !strings.Contains(got, `-H 'Host: it'\''s.example.com'`) || !strings.Contains(got, "'http://127.0.0.1/up'") {
 		t.Errorf("healthCommand = %s", got)
+	}
+	// proxy.run's ports are where the proxy answers.
+	if got := healthCommand("a.example.com", "/up", true, [2]int{8088, 8448}); !strings.Contains(got, "'https://a.example.com:8448/up'") ||
+		!strings.Contains(got, "'a.example.com:8448:127.0.0.1'") {
+		t.Errorf("healthCommand with https_port = %s", got)
 	}
 }
 

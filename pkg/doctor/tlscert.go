@@ -117,10 +117,7 @@ func liveTLS(p *Project, run func(string) (string, error), host string, now time
 		if !px.SSL || !contains(r.Hosts, host) || len(px.Hosts) == 0 {
 			continue
 		}
-		port := 443
-		if px.Run != nil && px.Run.HTTPSPort > 0 {
-			port = px.Run.HTTPSPort
-		}
+		port := proxyPorts(px)[1]
 		name := px.Hosts[0]
 		got, err := run(servedCertCommand(name, port))
 		switch {
@@ -146,4 +143,17 @@ func servedCertCommand(name string, port int) string {
 	return "command -v openssl >/dev/null 2>&1 || { echo noopenssl; exit 0; }; " +
 		"echo | timeout 10 openssl s_client -connect 127.0.0.1:" + strconv.Itoa(port) + " -servername " + shellQuote(name) +
 		" 2>/dev/null | openssl x509 2>/dev/null || true"
+}
+
+// proxyPorts are the host's published HTTP and HTTPS ports of the proxy
+// (proxy.run http_port, https_port; 80 and 443 by default).
+func proxyPorts(px *spec.ProxyConfig) [2]int {
+	ports := [2]int{80, 443}
+	if px.Run != nil && px.Run.HTTPPort > 0 {
+		ports[0] = px.Run.HTTPPort
+	}
+	if px.Run != nil && px.Run.HTTPSPort > 0 {
+		ports[1] = px.Run.HTTPSPort
+	}
+	return ports
 }
