@@ -36,7 +36,8 @@ type HostProxy struct {
 	// BindIPs are the host addresses the ports are published on (all
 	// when empty).
 	BindIPs []string `json:"bindIPs,omitempty"`
-	// MetricsPort, when set, serves Prometheus metrics on that port.
+	// MetricsPort, when set, serves Prometheus metrics on that port of
+	// the container (not published on the host).
 	MetricsPort int `json:"metricsPort,omitempty"`
 	// Debug sets Traefik's log level to DEBUG.
 	Debug bool `json:"debug,omitempty"`

@@ -203,9 +203,6 @@ func (s Static) ContainerSpec() (docker.ContainerSpec, error) {
 	if s.HTTPSPort > 0 {
 		cs.Ports = append(cs.Ports, publish(s.Host, s.HTTPSPort, 443)...)
 	}
-	if s.Host != nil && s.Host.MetricsPort > 0 && s.HTTPPort > 0 {
-		cs.Ports = append(cs.Ports, publish(s.Host, s.Host.MetricsPort, s.Host.MetricsPort)...)
-	}
 	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
 		cs.Env = append(cs.Env, k+"="+s.Env[k])
 	}
