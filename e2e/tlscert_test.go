@@ -166,7 +166,8 @@ func TestCustomCertificate(t *testing.T) {
 }
 
 // testCertificate makes a CA and a leaf for name signed by it; it returns
-// a pool of the CA and the leaf's certificate and key in PEM.
+// a pool of the CA and the leaf's certificate and key in PEM. Both are
+// valid 60 days: doctor --live warns within 14 days of expiry.
 func testCertificate(t testing.TB, name string) (*x509.CertPool, string, string) {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -175,7 +176,7 @@ func testCertificate(t testing.TB, name string) (*x509.CertPool, string, string)
 	}
 	now := time.Now()
 	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kamal e2e test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(60 * 24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
@@ -190,7 +191,7 @@ func testCertificate(t testing.TB, name string) (*x509.CertPool, string, string)
 		t.Fatal(err)
 	}
 	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(60 * 24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
