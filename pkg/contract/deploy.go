@@ -149,6 +149,13 @@ type Proxy struct {
 	Hosts []string `json:"hosts,omitempty"`
 	// PathPrefix restricts routing to a path prefix.
 	PathPrefix string `json:"pathPrefix,omitempty"`
+	// PathPrefixes restrict routing to any of these prefixes (Kamal's
+	// path_prefix list); PathPrefix alone is an older plugin's one prefix.
+	PathPrefixes []string `json:"pathPrefixes,omitempty"`
+	// StripPathPrefix removes the matched prefix before forwarding.
+	StripPathPrefix bool `json:"stripPathPrefix,omitempty"`
+	// Buffering buffers bodies in the proxy; nil streams them.
+	Buffering *Buffering `json:"buffering,omitempty"`
 	// Rule is an explicit Traefik rule; overrides Hosts/PathPrefix.
 	Rule string `json:"rule,omitempty"`
 	// AppPort is the port the app listens on inside the container.
@@ -342,6 +349,9 @@ func (d *Deploy) Validate() error {
 		}
 		if d.Proxy.PathPrefix != "" && !strings.HasPrefix(d.Proxy.PathPrefix, "/") {
 			return &FieldError{"proxy.pathPrefix", "must start with /"}
+		}
+		if err := d.Proxy.validateAppKeys(); err != nil {
+			return err
 		}
 		for k := range d.Proxy.TraefikLabels {
 			if !strings.HasPrefix(k, "traefik.") {

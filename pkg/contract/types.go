@@ -238,6 +238,12 @@ type TraefikRequest struct {
 	HTTPSPort int `json:"httpsPort,omitempty"`
 	// ACME enables a certificate resolver.
 	ACME *ACME `json:"acme,omitempty"`
+	// Certificates are custom certificates Traefik serves by SNI (roles
+	// with proxy.ssl certificate_pem/private_key_pem on this host); the
+	// set replaces the previous one.
+	Certificates []Certificate `json:"certificates,omitempty"`
+	// Host holds the Kamal 2 proxy keys Traefik applies per host.
+	Host *HostProxy `json:"host,omitempty"`
 	// Args are extra Traefik static-config flags (Kamal 1 traefik.args),
 	// name without dashes → value.
 	Args map[string]string `json:"args,omitempty"`
@@ -276,6 +282,12 @@ func (r *TraefikRequest) Validate() error {
 		if err := r.ACME.validateCA(); err != nil {
 			return err
 		}
+	}
+	if err := validateCertificates(r.Certificates); err != nil {
+		return err
+	}
+	if err := r.Host.validate(); err != nil {
+		return err
 	}
 	for k := range r.Args {
 		if k == "" || strings.HasPrefix(k, "-") || strings.ContainsAny(k, " =\t\n") {

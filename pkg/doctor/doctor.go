@@ -25,7 +25,7 @@ func Checks() []Check {
 		checkMemoryLimit,
 		checkRubyJemalloc, checkRubyYJIT,
 		checkUserRoot,
-		checkTLSProxy, checkTLSForceSSL,
+		checkTLSProxy, checkTLSResolver, checkTLSForceSSL,
 		checkBackupDB,
 		checkLogsEphemeral,
 		checkRollbackRetain,

@@ -21,6 +21,9 @@ const leakMarker = "LEAK"
 
 // testEnv is the process env the fixtures' configs see.
 func testEnv(k string) (string, bool) {
+	if v, ok := tlsTestEnv(k); ok {
+		return v, true
+	}
 	switch k {
 	case "POSTGRES_PASSWORD":
 		return "LEAKenvpostgres0000", true

@@ -139,7 +139,7 @@ func liveHost(ctx context.Context, p *Project, r Remote, host string, now func()
 		if len(role.Proxy.Hosts) > 0 {
 			name = role.Proxy.Hosts[0]
 		}
-		code, err := run(healthCommand(name, path, role.Proxy.SSL))
+		code, err := run(healthCommand(name, path, role.Proxy.SSL, proxyPorts(role.Proxy)))
 		switch {
 		case err != nil:
 			out = append(out, f(Warn, "live-health", fmt.Sprintf("could not ask %s through the proxy: %v", path, err), "check the proxy on the host (docker kamal proxy details)"))
@@ -150,6 +150,7 @@ func liveHost(ctx context.Context, p *Project, r Remote, host string, now func()
 				"check docker kamal app logs and docker kamal proxy details: the app must answer 2xx on its health path through the proxy"))
 		}
 	}
+	out = append(out, liveTLS(p, run, host, now())...)
 	return out, version
 }
 
@@ -167,17 +168,25 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 
 // healthCommand asks the proxy on the host itself for the health path and
 // prints the HTTP status ("000" when nothing answers, "nocurl" without curl).
-func healthCommand(hostName, path string, ssl bool) string {
+func healthCommand(hostName, path string, ssl bool, ports [2]int) string {
 	var url, extra string
+	// A URL names its port only when it is not the scheme's default.
+	http, https := "", ""
+	if ports[0] != 80 {
+		http = ":" + strconv.Itoa(ports[0])
+	}
+	if ports[1] != 443 {
+		https = ":" + strconv.Itoa(ports[1])
+	}
 	switch {
 	case ssl && hostName != "":
-		url = "https://" + hostName + path
-		extra = "-k --resolve " + shellQuote(hostName+":443:127.0.0.1")
+		url = "https://" + hostName + https + path
+		extra = "-k --resolve " + shellQuote(hostName+":"+strconv.Itoa(ports[1])+":127.0.0.1")
 	case hostName != "":
-		url = "http://127.0.0.1" + path
+		url = "http://127.0.0.1" + http + path
 		extra = "-H " + shellQuote("Host: "+hostName)
 	default:
-		url = "http://127.0.0.1" + path
+		url = "http://127.0.0.1" + http + path
 	}
 	return "command -v curl >/dev/null 2>&1 || { echo nocurl; exit 0; }; curl -s -o /dev/null -w '%{http_code}' --max-time 5 " +
 		extra + " " + shellQuote(url) + " || true"

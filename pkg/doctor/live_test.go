@@ -19,7 +19,7 @@ type fakeRemote struct {
 }
 
 func cmdKind(cmd string) string {
-	for _, k := range []string{"date", "docker version", "df", "command -v curl"} {
+	for _, k := range []string{"date", "docker version", "df", "command -v curl", "command -v openssl"} {
 		if strings.HasPrefix(cmd, k) {
 			return k
 		}
@@ -49,6 +49,8 @@ func healthyHost() map[string]string {
 		"docker version":  "20.10.24+dfsg1",
 		"df":              "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 100000000 20000000 80000000 20% /",
 		"command -v curl": "200",
+		// The certificate the proxy serves for shop.example.com.
+		"command -v openssl": testCert(nil, "shop.example.com", liveNow.Add(60*24*time.Hour)),
 	}
 }
 
@@ -65,6 +67,7 @@ func TestLive(t *testing.T) {
 			a["docker version"] = "19.03.15"
 			a["df"] = "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 10000000 9500000 500000 95% /var/lib/docker"
 			a["command -v curl"] = "502"
+			a["command -v openssl"] = testCert(nil, "shop.example.com", liveNow.Add(5*24*time.Hour))
 		}, db: func(a map[string]string) {
 			a["date"] = "1800000004"
 			a["df"] = "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 10000000 5000000 4000000 56% /"
@@ -111,9 +114,14 @@ func TestLive(t *testing.T) {
 }
 
 func TestHealthCommand(t *testing.T) {
-	got := healthCommand("it's.example.com", "/up", false)
+	got := healthCommand("it's.example.com", "/up", false, [2]int{80, 443})
 	if !strings.Contains(got, `-H 'Host: it'\''s.example.com'`) || !strings.Contains(got, "'http://127.0.0.1/up'") {
 		t.Errorf("healthCommand = %s", got)
+	}
+	// proxy.run's ports are where the proxy answers.
+	if got := healthCommand("a.example.com", "/up", true, [2]int{8088, 8448}); !strings.Contains(got, "'https://a.example.com:8448/up'") ||
+		!strings.Contains(got, "'a.example.com:8448:127.0.0.1'") {
+		t.Errorf("healthCommand with https_port = %s", got)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/sidecarclient"
 	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
 
@@ -61,6 +62,24 @@ func (s *Session) traefikRequest() contract.TraefikRequest {
 	return req
 }
 
+// hostTraefikRequest is traefikRequest with the custom certificates of
+// the roles on host: a key goes only to the hosts that serve it.
+func (s *Session) hostTraefikRequest(host string) (contract.TraefikRequest, error) {
+	req := s.traefikRequest()
+	certs, err := s.Cfg.Certificates(host)
+	if err != nil {
+		return req, fmt.Errorf("traefik request for %s: %w", host, err)
+	}
+	req.Certificates = certs
+	if pb := s.Cfg.ProxyBoot(host); pb != nil {
+		// Kamal 2 has no traefik: section, so nothing below overrides
+		// a Kamal 1 setting.
+		req.HTTPPort, req.HTTPSPort = pb.HTTPPort, pb.HTTPSPort
+		req.Options, req.Labels, req.Host = pb.Options, pb.Labels, pb.Host
+	}
+	return req, nil
+}
+
 // proxyHostsAmong are the hosts among hosts that run a proxied role.
 func (s *Session) proxyHostsAmong(hosts []string) []string {
 	want := map[string]bool{}
@@ -101,11 +120,14 @@ func (s *Session) bootTraefik(ctx context.Context, sh *shipper, hosts []string) 
 	if err := s.shipIfLocal(ctx, sh, img, hosts); err != nil {
 		return err
 	}
-	req := s.traefikRequest()
 	var errs []error
 	for _, h := range hosts {
 		t0 := time.Now()
-		cl, err := s.sidecar(ctx, h)
+		req, err := s.hostTraefikRequest(h)
+		var cl *sidecarclient.Client
+		if err == nil {
+			cl, err = s.sidecar(ctx, h)
+		}
 		if err == nil {
 			_, err = cl.BootTraefik(ctx, req)
 		}
@@ -188,9 +210,12 @@ func RollingWarning(hosts []string, rolling bool) string {
 // ProxyReboot has each of hosts' sidecars replace Traefik with the
 // config's: one host at a time with rolling, else all at once.
 func (s *Session) ProxyReboot(ctx context.Context, hosts []string, rolling bool) error {
-	req := s.traefikRequest()
 	reboot := func(ctx context.Context, h string) error {
 		t0 := time.Now()
+		req, err := s.hostTraefikRequest(h)
+		if err != nil {
+			return err
+		}
 		cl, err := s.sidecar(ctx, h)
 		if err != nil {
 			return err

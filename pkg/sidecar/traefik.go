@@ -32,6 +32,11 @@ func newTraefik(_ context.Context, cfg Config, dc *docker.Client) (*traefik.Dyna
 	api := traefik.Static{Network: cfg.Network}.APIURL()
 	dynamic := &traefik.Dynamic{Dir: dir, API: api}
 	booter := newTraefikBooter(dc, cfg.Network, func(req contract.TraefikRequest) (docker.ContainerSpec, error) {
+		// Certificates are dynamic configuration: written on every boot
+		// request, also when the container is kept.
+		if err := writeCertificates(dir, req.Certificates); err != nil {
+			return docker.ContainerSpec{}, err
+		}
 		return traefikContainerSpec(cfg.StateDir, cfg.Network, req)
 	})
 	return dynamic, booter, nil
@@ -47,6 +52,7 @@ func traefikContainerSpec(stateDir, network string, req contract.TraefikRequest)
 		DynamicDir: TraefikDynamicDir(stateDir),
 		HTTPPort:   req.HTTPPort, HTTPSPort: req.HTTPSPort,
 		Args: req.Args, Options: req.Options, Labels: req.Labels, Env: req.Env,
+		Host: req.Host,
 	}
 	if a := req.ACME; a != nil {
 		st.ACMEDir = traefikACMEDir(stateDir)

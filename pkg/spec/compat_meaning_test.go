@@ -85,13 +85,6 @@ func TestKamalCompatMeaning(t *testing.T) {
 			eq(t, "deploy timeout", c.DeployTimeout.D(), 6*time.Second)
 			eq(t, "readiness delay", c.ReadinessDelay.D(), time.Duration(0))
 		}},
-		{"v2", "deploy_with_proxy_run_config.yml", "", func(t *testing.T, c *Config) {
-			run := c.Role("web").Proxy.Run
-			eq(t, "run metrics port", run.MetricsPort, 9090)
-			eq(t, "run registry", run.Registry, "registry:4443")
-			eq(t, "run cpus", run.Options["cpus"], []string{"1.5"})
-			eq(t, "mysql run metrics port", c.Accessory("mysql").Proxy.Run.MetricsPort, 9190)
-		}},
 		{"v2", "deploy_with_env_tags.yml", "", func(t *testing.T, c *Config) {
 			web := c.Role("web")
 			eq(t, "1.1.1.1 env", c.HostEnv(web, "1.1.1.1").Clear, map[string]string{"TEST": "root", "EXPERIMENT": "disabled", "SITE": "site1"})
@@ -205,9 +198,6 @@ func TestKamalCompatMeaning(t *testing.T) {
 		}},
 		{"v2", "deploy_with_assets.yml", "", func(t *testing.T, c *Config) {
 			eq(t, "asset path", c.Role("web").AssetPath, "/public/assets")
-		}},
-		{"v2", "deploy_with_error_pages.yml", "", func(t *testing.T, c *Config) {
-			eq(t, "error pages", c.ErrorPagesPath, "public")
 		}},
 		{"v2", "deploy_with_uncommon_hostnames.yml", "", func(t *testing.T, c *Config) {
 			eq(t, "primary", c.PrimaryHost, "this-hostname-with-random-part-is-too-long.example.com")

@@ -231,11 +231,14 @@ func wireProxy(p *ProxyConfig) *contract.Proxy {
 		TLS:             p.SSL,
 		ResponseTimeout: p.ResponseTimeout,
 	}
-	if len(p.PathPrefixes) > 0 {
-		w.PathPrefix = p.PathPrefixes[0]
-	}
+	applyAppKeys(p, w)
 	if p.SSL {
-		w.CertResolver = DefaultCertResolver
+		// A custom certificate is served by SNI from the host's Traefik
+		// (Config.Certificates); naming the ACME resolver too would have
+		// Traefik request a certificate it must not.
+		if p.SSLCertificatePEM == "" {
+			w.CertResolver = DefaultCertResolver
+		}
 		w.SSLRedirect = p.SSLRedirect == nil || *p.SSLRedirect
 		w.EntryPoints = []string{"web", "websecure"}
 	}

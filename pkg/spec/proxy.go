@@ -146,6 +146,12 @@ func (b *builder) proxy(n *yaml.Node, path string, hostCount int) (*ProxyConfig,
 	}
 	p := &ProxyConfig{AppPort: contract.DefaultAppPort, SSLRedirect: raw.SSLRedirect, ForwardHeaders: raw.ForwardHeaders,
 		ResponseTimeout: raw.ResponseTimeout, StripPathPrefix: raw.StripPathPrefix, Buffering: raw.Buffering, Logging: raw.Logging}
+	if err := b.proxyKeyChecks(n, path, &raw); err != nil {
+		return nil, err
+	}
+	if p.ResponseTimeout == 0 {
+		p.ResponseTimeout = DefaultResponseTimeout
+	}
 	if raw.Host != "" && len(raw.Hosts) > 0 {
 		return nil, b.t.errAt(n, path, "set one of host or hosts, not both")
 	}
@@ -265,6 +271,9 @@ func (b *builder) proxyChecks() error {
 				}
 			}
 		}
+	}
+	if err := b.proxyHostChecks(); err != nil {
+		return err
 	}
 	seen := map[string]string{}
 	for _, r := range c.Roles {

@@ -72,6 +72,8 @@ type Static struct {
 	// Labels and Env of the container (Kamal 1 `traefik.labels`/`env`).
 	Labels map[string]string `json:"labels,omitempty"`
 	Env    map[string]string `json:"env,omitempty"`
+	// Host holds the Kamal 2 proxy keys Traefik applies per host.
+	Host *contract.HostProxy `json:"host,omitempty"`
 }
 
 func (s Static) withDefaults() Static {
@@ -142,6 +144,7 @@ func (s Static) CommandArgs() ([]string, error) {
 			args[p+"caCertificates"] = ACMEDirInContainer + "/" + ACMECAFile(a)
 		}
 	}
+	hostArgs(s.Host, args)
 	// Traefik's flags are case-insensitive; let a user key replace ours
 	// whatever its case.
 	lower := map[string]string{}
@@ -195,10 +198,10 @@ func (s Static) ContainerSpec() (docker.ContainerSpec, error) {
 		cs.Volumes = append(cs.Volumes, s.ACMEDir+":"+ACMEDirInContainer)
 	}
 	if s.HTTPPort > 0 {
-		cs.Ports = append(cs.Ports, fmt.Sprintf("%d:80", s.HTTPPort))
+		cs.Ports = append(cs.Ports, publish(s.Host, s.HTTPPort, 80)...)
 	}
 	if s.HTTPSPort > 0 {
-		cs.Ports = append(cs.Ports, fmt.Sprintf("%d:443", s.HTTPSPort))
+		cs.Ports = append(cs.Ports, publish(s.Host, s.HTTPSPort, 443)...)
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
 		cs.Env = append(cs.Env, k+"="+s.Env[k])

@@ -94,7 +94,8 @@ func Config(d *contract.Deploy) (conf *dynamic.Configuration, scheme, port strin
 func fromProxy(d *contract.Deploy, http *dynamic.HTTPConfiguration) {
 	px, name := d.Proxy, contract.RouteName(d)
 	rule := Rule(px)
-	main := &dynamic.Router{Rule: rule, Service: name, EntryPoints: px.EntryPoints}
+	mws := appMiddlewares(name, px, http)
+	main := &dynamic.Router{Rule: rule, Service: name, EntryPoints: px.EntryPoints, Middlewares: mws}
 	if !px.TLS {
 		if len(main.EntryPoints) == 0 {
 			main.EntryPoints = []string{contract.EntryPointWeb}
@@ -112,6 +113,8 @@ func fromProxy(d *contract.Deploy, http *dynamic.HTTPConfiguration) {
 		mw := name + "-redirect"
 		http.Middlewares[mw] = &dynamic.Middleware{RedirectScheme: &dynamic.RedirectScheme{Scheme: "https", Permanent: true}}
 		plain.Middlewares = []string{mw}
+	} else {
+		plain.Middlewares = mws
 	}
 	http.Routers[name+"-http"] = plain
 }
@@ -127,16 +130,17 @@ func Rule(px *contract.Proxy) string {
 		hosts = append(hosts, "Host(`"+h+"`)")
 	}
 	host := strings.Join(hosts, " || ")
+	prefix := prefixRule(px)
 	switch {
-	case host != "" && px.PathPrefix != "":
+	case host != "" && prefix != "":
 		if len(hosts) > 1 {
 			host = "(" + host + ")"
 		}
-		return host + " && PathPrefix(`" + px.PathPrefix + "`)"
+		return host + " && " + prefix
 	case host != "":
 		return host
-	case px.PathPrefix != "":
-		return "PathPrefix(`" + px.PathPrefix + "`)"
+	case prefix != "":
+		return prefix
 	default:
 		return "PathPrefix(`/`)"
 	}
