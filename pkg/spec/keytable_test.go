@@ -199,6 +199,7 @@ var keyTable = map[string]keyProof{
 	"migrations.cmd":     effect("TestMigrationFailureSwapsNothing"),
 	"migrations.timeout": unproven("no named test"),
 	"sidecar.monitor":    unproven("no named test"),
+	"sidecar.keep_warm":  effect("TestKeepWarmOnTheWire,TestWarmRollback,TestKeepWarmLeavesBlueRunningOutOfRotation"),
 }
 
 // TestEveryConfigKeyHasAProof walks every key the loader knows: each has a

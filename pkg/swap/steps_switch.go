@@ -80,19 +80,22 @@ func (s stopBlue) Format() string {
 }
 
 func (s stopBlue) Execute(ctx context.Context, r *run) error {
-	var errs []error
-	for _, c := range s.blue {
-		sctx, cancel := context.WithTimeout(ctx, s.timeout.D()+stopGrace)
-		err := r.e.Docker.Stop(sctx, c.ID, s.timeout.D())
-		cancel()
-		if err != nil && !docker.IsNotFound(err) {
-			errs = append(errs, err)
-		}
+	if err := r.e.stopAll(ctx, s.blue, s.timeout); err != nil {
+		return err
 	}
-	return errors.Join(errs...)
+	if r.e.Warm != nil {
+		// A container warm before this swap is stopped now, so forgotten.
+		var errs []error
+		for _, c := range s.blue {
+			errs = append(errs, r.e.Warm.Drop(roleOf(r.d), c.Name))
+		}
+		return errors.Join(errs...)
+	}
+	return nil
 }
 
-// prune removes the role's stopped containers beyond the newest keep.
+// prune removes the role's stopped containers beyond the newest keep; warm
+// containers count as kept ones.
 type prune struct {
 	keep int
 }
@@ -110,8 +113,9 @@ func (s prune) Execute(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	keep := max(s.keep-warmCount(cs, r.e.warmNames(roleOf(r.d)), r.green.ID), 0)
 	var errs []error
-	for _, c := range PruneCandidates(cs, s.keep, r.green.ID) {
+	for _, c := range PruneCandidates(cs, keep, r.green.ID) {
 		if err := r.e.Docker.Remove(ctx, c.ID, false); err != nil && !docker.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("prune %s: %w", c.Name, err))
 			continue
