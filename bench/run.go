@@ -132,7 +132,7 @@ func Run(ctx context.Context, opts Options) (res *Results, err error) {
 	return res, ctx.Err()
 }
 
-// fleetScenarios run on one 3-host fleet: web on two hosts, job and
+// fleetScenarios run on one 3-host fleet: web on all three, job and
 // PostgreSQL on the third.
 func (e *env) fleetScenarios(ctx context.Context, res *Results) error {
 	if !e.opts.wants("ship") && !e.opts.wants("setup") && !e.opts.wants("naive") && !e.opts.wants("zero-downtime") &&
@@ -145,7 +145,7 @@ func (e *env) fleetScenarios(ctx context.Context, res *Results) error {
 		return err
 	}
 	defer e.closeFleet(f)
-	fr := &fleetRun{f: f, web: f.Hosts[:2]}
+	fr := &fleetRun{f: f, web: f.Hosts[:3]}
 	if fr.dir, err = e.fleetApp(f); err != nil {
 		return err
 	}

@@ -44,6 +44,7 @@ func (e *env) benchZeroDowntime(ctx context.Context, s *Scenario, fr *fleetRun) 
 		slow bool
 		op   func(ctx context.Context, i int, l *load) error
 	}{
+		{"steady state (no operation)", false, func(ctx context.Context, i int, l *load) error { return holdLoad(ctx, 5*time.Second) }},
 		{"deploy", false, func(ctx context.Context, i int, l *load) error { return e.deployNext(ctx, fr, l) }},
 		{"rollback", false, func(ctx context.Context, i int, l *load) error { return e.rollbackPrev(ctx, fr, l) }},
 		{"never-healthy deploy", false, func(ctx context.Context, i int, l *load) error { return e.deployNeverHealthy(ctx, fr, i) }},
@@ -200,4 +201,17 @@ func firstServed(results []loadgen.Result, version string, since time.Time) (tim
 		}
 	}
 	return best, !best.IsZero()
+}
+
+// holdLoad is the steady-state case's operation: the load runs for d with
+// nothing deployed, the baseline of the other cases' latencies.
+func holdLoad(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
