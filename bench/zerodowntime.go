@@ -17,6 +17,8 @@ type fleetRun struct {
 	web  []*harness.Host
 	live string // version the fleet serves
 	prev string // the version before it (retained)
+	// history are the versions deployed, oldest first.
+	history []string
 	next int    // next z-version number
 
 	// reported cutovers (sidecar) and measured ones (load), in ms.
@@ -88,6 +90,7 @@ func (e *env) deployNext(ctx context.Context, fr *fleetRun, l *load) error {
 	}
 	fr.deployTimes = append(fr.deployTimes, secs(r.Took))
 	fr.prev, fr.live = fr.live, v
+	fr.history = append(fr.history, v)
 	if l != nil {
 		fr.cutovers(r, l, v)
 	}
