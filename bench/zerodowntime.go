@@ -19,7 +19,7 @@ type fleetRun struct {
 	prev string // the version before it (retained)
 	// history are the versions deployed, oldest first.
 	history []string
-	next int    // next z-version number
+	next    int // next z-version number
 
 	// reported cutovers (sidecar) and measured ones (load), in ms.
 	cutReported, cutMeasured []float64
