@@ -102,7 +102,7 @@ var keyTable = map[string]keyProof{
 	"retain_containers":      effect("TestPruneKeepsNewestPerDestination"),
 	"readiness_delay":        effect("TestRunning"),
 	"deploy_timeout":         effect("TestDeployCancelWhileWaitingHealthy"),
-	"drain_timeout":          effect("TestDeployDrainTimeoutStillStopsBlue"),
+	"drain_timeout":          effect("TestDeployDrainTimeoutStillStopsBlue,TestDrain"),
 	"stop_timeout":           unproven("passed to docker stop; no test names it"),
 	"servers.*.stop_timeout": unproven("passed to docker stop; no test names it"),
 	"stop_wait_time":         unproven("Kamal 1 stop timeout; no test names it"),
