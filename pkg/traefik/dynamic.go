@@ -82,7 +82,7 @@ func (dyn *Dynamic) Unroute(ctx context.Context, d *contract.Deploy) error {
 
 // ErrDrainTimeout: connections to the old servers were still open when the
 // drain's context ended. It wraps the context's error.
-var ErrDrainTimeout = errors.New("connections to the old servers still open")
+var ErrDrainTimeout = errors.New("connections still open")
 
 // Drain returns once Traefik holds no ESTABLISHED connection to any of old,
 // or ctx ends (an error wrapping ErrDrainTimeout and ctx's cause, with the
@@ -110,7 +110,7 @@ func (dyn *Dynamic) Drain(ctx context.Context, d *contract.Deploy, old []swap.Se
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("drain %s: %d %w: %w", contract.RouteName(d), open, ErrDrainTimeout, context.Cause(ctx))
+			return fmt.Errorf("%d %w to %v: %w", open, ErrDrainTimeout, peers, context.Cause(ctx))
 		case <-ticker.C:
 		}
 	}
