@@ -91,6 +91,9 @@ func (c *Config) Deploy(role, host, version, image, imageID string) (*contract.D
 		d.Proxy = wireProxy(r.Proxy)
 	}
 	d.StopTimeout = c.stopTimeout(r)
+	if r.Healthcheck != nil {
+		d.LogLines = r.Healthcheck.LogLines
+	}
 	d.ApplyDefaults()
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("build deploy spec for %s on %s: %w", role, host, err)
@@ -182,6 +185,7 @@ func (c *Config) healthcheck(r *Role, d *contract.Deploy) error {
 		h.Kind = contract.HealthHTTP
 		h.Path = r.Healthcheck.Path
 		h.Port = r.Healthcheck.Port
+		h.Interval = r.Healthcheck.Interval
 		if n := r.Healthcheck.MaxAttempts; n > 0 && r.Healthcheck.Interval > 0 {
 			// Kamal 1 backs off from interval over max_attempts; bound
 			// the wait by the same budget when it is longer.
