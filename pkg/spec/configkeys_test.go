@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -69,5 +70,44 @@ func TestKeysRefusedAtLoad(t *testing.T) {
 				t.Fatalf("error %v\n  got  %#v\n  want %#v", err, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestAllowEmptyRoles: a role without hosts fails the load unless
+// allow_empty_roles is true; then it is kept and deploys nowhere.
+func TestAllowEmptyRoles(t *testing.T) {
+	const servers = "servers:\n  web: [1.1.1.1]\n  jobs:\n    hosts: []\n    cmd: jobs\n"
+	_, err := loadYAML(t, okHead+servers)
+	if got, ok := locate(err); !ok || got.Key != "servers.jobs" || got.Line != 5 {
+		t.Fatalf("without allow_empty_roles: %v, want an error at servers.jobs (line 5)", err)
+	}
+	c, err := loadYAML(t, okHead+servers+"allow_empty_roles: true\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Role("jobs"); r == nil || len(r.Hosts) != 0 || !slices.Equal(c.AllHosts(), []string{"1.1.1.1"}) {
+		t.Errorf("allow_empty_roles: role %+v, hosts %v", r, c.AllHosts())
+	}
+}
+
+// TestSecretsPath: secrets_path is where the secrets file is read (with its
+// -common and .<destination> variants), instead of .kamal/secrets.
+func TestSecretsPath(t *testing.T) {
+	dir := writeApp(t, map[string]string{
+		"config/deploy.yml":           okHead + "servers: [1.1.1.1]\nsecrets_path: config/kamal-secrets\nenv:\n  secret: [A, B]\n",
+		"config/kamal-secrets-common": "A=from-common\n",
+		"config/kamal-secrets":        "B=from-path\n",
+		".kamal/secrets":              "A=wrong\nB=wrong\n",
+	})
+	c, err := Load(context.Background(), LoadOptions{Dir: dir, Env: lookupIn(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Deploy("web", "1.1.1.1", "v1", "app:v1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.SecretEnv["A"] != "from-common" || d.SecretEnv["B"] != "from-path" {
+		t.Errorf("secrets %v, want A from config/kamal-secrets-common and B from config/kamal-secrets", d.SecretEnv)
 	}
 }

@@ -77,9 +77,9 @@ var keyTable = map[string]keyProof{
 	"traefik.options":   effect("TestStaticContainerSpec"),
 	"traefik.labels":    effect("TestStaticContainerSpec"),
 	"traefik.env":       effect("TestStaticContainerSpec"),
-	"traefik.image":     unproven("the plugin uses it as the Traefik image; no test names it"),
-	"traefik.host_port": unproven("mapped to the published HTTP port; no test names it"),
-	"traefik.publish":   unproven("mapped to no published ports; no test names it"),
+	"traefik.image":     effect("TestKamal1TraefikKeys"),
+	"traefik.host_port": effect("TestKamal1TraefikKeys,TestStaticContainerSpec"),
+	"traefik.publish":   effect("TestKamal1TraefikKeys,TestStaticContainerSpec"),
 	"labels":            effect("TestRealTraefikAcceptsKamal1Labels,TestDeployRailsKamal1"),
 	"servers.*.labels":  effect("TestRealTraefikAcceptsKamal1Labels,TestDeployRailsKamal1"),
 
@@ -97,8 +97,8 @@ var keyTable = map[string]keyProof{
 	"volumes":                effect("TestAppContainerKeysReachDocker,TestSpecToAPI"),
 	"logging.driver":         effect("TestAppContainerKeysReachDocker,TestSpecToAPI"),
 	"logging.options":        effect("TestAppContainerKeysReachDocker,TestSpecToAPI"),
-	"primary_role":           unproven("no named test of the primary-first order with a custom primary_role"),
-	"allow_empty_roles":      unproven("no named test"),
+	"primary_role":           effect("TestPrimaryRoleBootsFirst"),
+	"allow_empty_roles":      effect("TestAllowEmptyRoles"),
 	"retain_containers":      effect("TestPruneKeepsNewestPerDestination"),
 	"readiness_delay":        effect("TestRunning"),
 	"deploy_timeout":         effect("TestDeployCancelWhileWaitingHealthy"),
@@ -109,7 +109,7 @@ var keyTable = map[string]keyProof{
 	"minimum_version":        effect("TestVersionLess,TestLoadErrors"),
 	"require_destination":    effect("TestKamalCompatRequiredDestination"),
 	"run_directory":          refused("TestKeysRefusedAtLoad"),
-	"secrets_path":           unproven("no named test"),
+	"secrets_path":           effect("TestSecretsPath"),
 	"aliases":                effect("TestAliasFromConfig"),
 	"boot.limit":             effect("TestBootWaitBetweenBatches"),
 	"boot.wait":              effect("TestBootWaitBetweenBatches"),
@@ -134,10 +134,10 @@ var keyTable = map[string]keyProof{
 	"accessories.*.service":           effect("TestAccessoryRunArgs"),
 	"accessories.*.host":              effect("TestAccessoryCommands"),
 	"accessories.*.hosts":             effect("TestAccessoryCommands"),
-	"accessories.*.role":              unproven("no named test"),
-	"accessories.*.roles":             unproven("no named test"),
-	"accessories.*.tag":               unproven("no named test"),
-	"accessories.*.tags":              unproven("no named test"),
+	"accessories.*.role":              effect("TestAccessoryHostsFromRolesAndTags"),
+	"accessories.*.roles":             effect("TestAccessoryHostsFromRolesAndTags"),
+	"accessories.*.tag":               effect("TestAccessoryHostsFromRolesAndTags"),
+	"accessories.*.tags":              effect("TestAccessoryHostsFromRolesAndTags"),
 	"accessories.*.cmd":               effect("TestAccessoryRunArgs"),
 	"accessories.*.port":              effect("TestAccessoryRunArgs"),
 	"accessories.*.labels":            effect("TestAccessoryRunArgs"),
@@ -146,24 +146,24 @@ var keyTable = map[string]keyProof{
 	"accessories.*.directories":       effect("TestAccessoryRunArgs"),
 	"accessories.*.volumes":           effect("TestAccessoryRunArgs"),
 	"accessories.*.network":           effect("TestAccessoryRunArgs"),
-	"accessories.*.registry.server":   unproven("no named test"),
-	"accessories.*.registry.username": unproven("no named test"),
-	"accessories.*.registry.password": unproven("no named test"),
+	"accessories.*.registry.server":   effect("TestAccessoryRegistryLogin"),
+	"accessories.*.registry.username": effect("TestAccessoryRegistryLogin"),
+	"accessories.*.registry.password": effect("TestAccessoryRegistryLogin"),
 
 	// SSH (the ssh helper adds keys here).
 	"ssh.user":                     effect("TestAuth"),
-	"ssh.port":                     unproven("no named test"),
+	"ssh.port":                     effect("TestSSHOptionsPortKeysSSHKit,TestResolve"),
 	"ssh.proxy":                    effect("TestProxyJump"),
 	"ssh.proxy_command":            effect("TestProxyCommand"),
 	"ssh.config":                   effect("TestSSHConfig,TestSSHOptions"),
-	"ssh.keys":                     unproven("no named test"),
-	"ssh.keys_only":                unproven("no named test"),
+	"ssh.keys":                     effect("TestSSHOptionsPortKeysSSHKit,TestAuth"),
+	"ssh.keys_only":                effect("TestSSHOptionsPortKeysSSHKit,TestKeysOnly"),
 	"ssh.key_data":                 effect("TestSSHOptionsKeyDataForwardAgentLogLevel,TestKeyData"),
 	"ssh.log_level":                effect("TestSSHOptionsKeyDataForwardAgentLogLevel,TestLogLevel"),
 	"ssh.forward_agent":            effect("TestSSHOptionsKeyDataForwardAgentLogLevel,TestForwardAgent"),
-	"sshkit.max_concurrent_starts": unproven("no named test"),
+	"sshkit.max_concurrent_starts": effect("TestSSHOptionsPortKeysSSHKit,TestPoolMaxConcurrentDials"),
 	"sshkit.pool_idle_timeout":     refused("TestKeysRefusedAtLoad"),
-	"sshkit.dns_retries":           unproven("no named test"),
+	"sshkit.dns_retries":           effect("TestSSHOptionsPortKeysSSHKit,TestPoolDNSRetries"),
 
 	// Builder (the builder helper adds keys here).
 	"builder.arch":            effect("TestBuildGolden"),
@@ -197,8 +197,8 @@ var keyTable = map[string]keyProof{
 
 	// Extensions.
 	"migrations.cmd":     effect("TestMigrationFailureSwapsNothing"),
-	"migrations.timeout": unproven("no named test"),
-	"sidecar.monitor":    unproven("no named test"),
+	"migrations.timeout": effect("TestMigrationsTimeout"),
+	"sidecar.monitor":    effect("TestSidecarMonitorPublished"),
 }
 
 // TestEveryConfigKeyHasAProof walks every key the loader knows: each has a
@@ -217,7 +217,11 @@ func TestEveryConfigKeyHasAProof(t *testing.T) {
 			continue
 		}
 		if p.unproven != "" {
-			debt = append(debt, k+": "+p.unproven)
+			if builderDebt(k) {
+				debt = append(debt, k+": "+p.unproven)
+			} else {
+				t.Errorf("%s: accepted without a test of its effect (%s): name the test that shows what it does, or refuse it at load and name the test of the refusal", k, p.unproven)
+			}
 			continue
 		}
 		for _, name := range p.tests {
@@ -231,8 +235,15 @@ func TestEveryConfigKeyHasAProof(t *testing.T) {
 			t.Errorf("keyTable row %s is no key the loader knows (renamed? removed?)", k)
 		}
 	}
-	t.Logf("%d keys; %d accepted without a named test of their effect:\n  %s", len(keys), len(debt), strings.Join(debt, "\n  "))
+	if len(debt) > 0 {
+		t.Logf("%d keys; %d builder keys allowed without a named test of their effect (temporary):\n  %s", len(keys), len(debt), strings.Join(debt, "\n  "))
+	}
 }
+
+// builderDebt is a TEMPORARY allowance: the builder.* rows still marked
+// unproven belong to the builder work, which names their tests and then
+// deletes this function (every unproven row then fails the test).
+func builderDebt(k string) bool { return strings.HasPrefix(k, "builder.") }
 
 // isSection reports whether k has keys below it (its own value is a
 // mapping they fill), unless the table has a row for k itself.

@@ -78,3 +78,24 @@ func TestPoolDNSRetries(t *testing.T) {
 		t.Errorf("other failure: %d dials, want 1", calls)
 	}
 }
+
+// TestKeysOnly: with KeysOnly (ssh.keys_only) the agent's keys are not
+// offered, only the configured key files; without it the agent's are.
+func TestKeysOnly(t *testing.T) {
+	cl := newClient(t)
+	agentKey := newKeyPair(t)
+	srv := newTestServer(t, agentKey.pub) // trusts only the agent's key
+	cl.trust(t, srv)
+	opts := cl.opts() // KeyFiles: the client's own key, which srv refuses
+	opts.AgentSocket = serveAgent(t, agentKey.priv)
+	dialTB(t, srv.addr, opts)
+	opts.KeysOnly = true
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if c, err := Dial(ctx, srv.addr, opts); !errors.Is(err, ErrAuth) {
+		if c != nil {
+			c.Close()
+		}
+		t.Fatalf("keys_only: dial with only the agent's key trusted: %v, want ErrAuth", err)
+	}
+}
