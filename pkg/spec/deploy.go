@@ -91,9 +91,6 @@ func (c *Config) Deploy(role, host, version, image, imageID string) (*contract.D
 		d.Proxy = wireProxy(r.Proxy)
 	}
 	d.StopTimeout = c.stopTimeout(r)
-	if r.Healthcheck != nil {
-		d.LogLines = r.Healthcheck.LogLines
-	}
 	d.ApplyDefaults()
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("build deploy spec for %s on %s: %w", role, host, err)
@@ -176,6 +173,9 @@ func (c *Config) containerOptions(r *Role, d *contract.Deploy) {
 func (c *Config) healthcheck(r *Role, d *contract.Deploy) error {
 	h := &d.Healthcheck
 	_, healthCmd := r.Options["health-cmd"]
+	if r.Healthcheck != nil {
+		d.LogLines = r.Healthcheck.LogLines
+	}
 	switch {
 	case r.Proxy != nil && r.Healthcheck != nil && r.Healthcheck.Cmd != "":
 		h.Kind = contract.HealthDocker
