@@ -61,7 +61,7 @@ func (s drainBlue) Execute(ctx context.Context, r *run) error {
 	err := r.e.Router.Drain(dctx, r.d, servers(r.d, s.blue))
 	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 		// A drain that outlasts its timeout still proceeds to stop blue.
-		return fmt.Errorf("drain %s: in-flight requests remain after %s", containerNames(s.blue), s.timeout.D())
+		return fmt.Errorf("drain %s: in-flight requests remain after %s: %w", containerNames(s.blue), s.timeout.D(), err)
 	}
 	return err
 }
@@ -94,10 +94,12 @@ func (s stopBlue) Execute(ctx context.Context, r *run) error {
 	return nil
 }
 
-// prune removes the role's stopped containers beyond the newest keep; warm
-// containers count as kept ones.
+// prune removes the role's stopped containers beyond the newest keep. It
+// never removes green; with countGreen (after a failed deploy) a stopped,
+// kept green counts as one of the keep, and warm containers always do.
 type prune struct {
-	keep int
+	keep       int
+	countGreen bool
 }
 
 func (prune) Name() string      { return StepPrune }
@@ -114,6 +116,13 @@ func (s prune) Execute(ctx context.Context, r *run) error {
 		return err
 	}
 	keep := max(s.keep-warmCount(cs, r.e.warmNames(roleOf(r.d)), r.green.ID), 0)
+	if s.countGreen && r.green.ID != "" {
+		for _, c := range cs {
+			if c.ID == r.green.ID && !serving(c) && keep > 0 {
+				keep-- // the kept green is one of the retained
+			}
+		}
+	}
 	var errs []error
 	for _, c := range PruneCandidates(cs, keep, r.green.ID) {
 		if err := r.e.Docker.Remove(ctx, c.ID, false); err != nil && !docker.IsNotFound(err) {
