@@ -89,6 +89,7 @@ func (c *Config) Deploy(role, host, version, image, imageID string) (*contract.D
 	}
 	if r.Proxy != nil {
 		d.Proxy = wireProxy(r.Proxy)
+		d.Proxy.ErrorPages = c.errorPages
 	}
 	d.StopTimeout = c.stopTimeout(r)
 	d.ApplyDefaults()
