@@ -102,7 +102,7 @@ var keyTable = map[string]keyProof{
 	"retain_containers":      effect("TestPruneKeepsNewestPerDestination"),
 	"readiness_delay":        effect("TestRunning"),
 	"deploy_timeout":         effect("TestDeployCancelWhileWaitingHealthy"),
-	"drain_timeout":          effect("TestDeployDrainTimeoutStillStopsBlue"),
+	"drain_timeout":          effect("TestDeployDrainTimeoutStillStopsBlue,TestDrain"),
 	"stop_timeout":           effect("TestAppContainerKeysReachDocker,TestSpecToAPI"),
 	"servers.*.stop_timeout": effect("TestAppContainerKeysReachDocker,TestSpecToAPI"),
 	"stop_wait_time":         effect("TestAppContainerKeysReachDocker"),

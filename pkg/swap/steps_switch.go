@@ -61,7 +61,7 @@ func (s drainBlue) Execute(ctx context.Context, r *run) error {
 	err := r.e.Router.Drain(dctx, r.d, servers(r.d, s.blue))
 	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 		// A drain that outlasts its timeout still proceeds to stop blue.
-		return fmt.Errorf("drain %s: in-flight requests remain after %s", containerNames(s.blue), s.timeout.D())
+		return fmt.Errorf("drain %s: in-flight requests remain after %s: %w", containerNames(s.blue), s.timeout.D(), err)
 	}
 	return err
 }
