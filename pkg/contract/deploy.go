@@ -189,6 +189,9 @@ type Proxy struct {
 	// with Traefik's own types (pkg/traefik/routes). The sidecar only adds
 	// the servers, so it links none of Traefik's code.
 	Routing *Routing `json:"routing,omitempty"`
+	// ErrorPages are the app's pages (status → HTML) the proxy serves for
+	// ErrorPageStatuses (Kamal's error_pages_path). Never in labels.
+	ErrorPages map[string]string `json:"errorPages,omitempty"`
 }
 
 // Routing is a role's Traefik dynamic configuration without its servers.
@@ -465,6 +468,7 @@ func (d *Deploy) Redacted() *Deploy {
 			c.SecretEnv[k] = Redacted
 		}
 	}
+	c.Proxy = d.Proxy.withoutPages() // the sidecar keeps them on disk; labels stay small
 	return &c
 }
 

@@ -70,7 +70,9 @@ type Config struct {
 	SecretsPath    string `yaml:"secrets_path"`
 	AssetPath      string `yaml:"asset_path,omitempty"`
 	ErrorPagesPath string `yaml:"error_pages_path,omitempty"`
-	RunDirectory   string `yaml:"run_directory,omitempty"`
+	// errorPages are the pages read from ErrorPagesPath (status → HTML).
+	errorPages   map[string]string
+	RunDirectory string `yaml:"run_directory,omitempty"`
 	// HooksOutput is "quiet"/"verbose" per hook name; "*" for all hooks.
 	HooksOutput map[string]string `yaml:"hooks_output,omitempty"`
 
