@@ -125,6 +125,7 @@ func (sf *swapFaults) killSidecarAt(t *testing.T, ctx context.Context, k swapKil
 	if k.routesGreen {
 		want, versions = next, []string{old, next}
 	}
+	t.Logf("after the restart: live %s, last %s %s (%s)", st.LiveVersion, st.LastResult, st.LastVersion, st.LastError)
 	if st.LiveVersion != want || st.Health != contract.HealthHealthy {
 		t.Errorf("after the restart: live %s health %s (last %s: %s); want %s healthy", st.LiveVersion, st.Health, st.LastResult, st.LastError, want)
 	}
