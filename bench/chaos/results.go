@@ -12,11 +12,11 @@ type Results struct {
 	Commit  string    `json:"commit,omitempty"`
 	CPUs    int       `json:"cpus"`
 	// Rate is requests/s sent to each host.
-	Rate    float64 `json:"rate_per_host"`
-	Hosts   int     `json:"hosts"`
-	Retain  int     `json:"retain_containers"`
-	Summary Summary `json:"summary"`
-	Runs    []*CycleRun  `json:"cycles_run"`
+	Rate    float64     `json:"rate_per_host"`
+	Hosts   int         `json:"hosts"`
+	Retain  int         `json:"retain_containers"`
+	Summary Summary     `json:"summary"`
+	Runs    []*CycleRun `json:"cycles_run"`
 	// Error is why the soak stopped early, if it did.
 	Error string `json:"error,omitempty"`
 }
