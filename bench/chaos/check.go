@@ -192,20 +192,27 @@ func (s *soak) repair(ctx context.Context, r *CycleRun, expected string) error {
 	return nil
 }
 
-// lockFree asks `lock status`.
+// lockFree asks `lock status`, for up to 30 s while the primary host's
+// sidecar is not answering (restarting after a fault).
 func (s *soak) lockFree(ctx context.Context) (bool, error) {
-	c, err := s.run(ctx, "lock", "status")
-	if err != nil {
-		return false, fmt.Errorf("%w: lock status: %w", errHarness, err)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := s.run(ctx, "lock", "status")
+		if err != nil {
+			return false, fmt.Errorf("%w: lock status: %w", errHarness, err)
+		}
+		out := c.output()
+		if strings.Contains(out, "There is no deploy lock") {
+			return true, nil
+		}
+		if strings.Contains(out, "Locked by") {
+			return false, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false, fmt.Errorf("%w: lock status (exit %d) said neither locked nor free: %s", errHarness, c.Exit, c.tail(5))
+		}
+		time.Sleep(time.Second)
 	}
-	out := c.output()
-	if strings.Contains(out, "There is no deploy lock") {
-		return true, nil
-	}
-	if strings.Contains(out, "Locked by") {
-		return false, nil
-	}
-	return false, fmt.Errorf("%w: lock status (exit %d) said neither: %s", errHarness, c.Exit, c.tail(5))
 }
 
 // hostContainers are one host's app containers by state.
