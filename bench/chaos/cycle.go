@@ -52,7 +52,7 @@ func (s *soak) cycle(ctx context.Context, c Cycle) (*CycleRun, error) {
 	}
 	s.checkFinal(ctx, r, expected)
 	s.tally(r, l.stop(), inj, cmd.Start)
-	if r.Exit == 0 && c.Fault == FaultNone {
+	if r.Exit == 0 && (c.Fault == FaultNone || !r.Landed) {
 		s.expected[r.Ran] = append(s.expected[r.Ran], cmd.End.Sub(cmd.Start))
 	}
 	if expected != r.Old {
@@ -147,8 +147,8 @@ func (s *soak) retainedEverywhere(ctx context.Context, version string) (bool, er
 	return true, nil
 }
 
-// expectedDuration is the median of the op's fault-free runs so far, or a
-// guess before the first.
+// expectedDuration is the median of the op's successful runs so far that
+// no fault touched, or a guess before the first.
 func (s *soak) expectedDuration(op Op) time.Duration {
 	if ds := s.expected[op]; len(ds) > 0 {
 		c := slices.Clone(ds)
@@ -157,11 +157,11 @@ func (s *soak) expectedDuration(op Op) time.Duration {
 	}
 	switch op {
 	case OpRollback:
-		return 4 * time.Second
+		return 2 * time.Second
 	case OpNeverHealthy:
 		return (deployTimeout + 3) * time.Second
 	}
-	return 6 * time.Second
+	return 4 * time.Second
 }
 
 // load is one generator per host, through the host's Traefik.

@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"strings"
 	"syscall"
 	"time"
 
@@ -63,7 +64,7 @@ func (inj *injection) apply(ctx context.Context, cmd *command) error {
 	case FaultReboot:
 		return h.Restart(ctx)
 	case FaultTraefik:
-		return h.KillProcess(ctx, "traefik", "KILL")
+		return killAndWaitRestart(ctx, h, "traefik")
 	case FaultSidecar:
 		return h.KillProcess(ctx, "kamal-sidecar", "KILL")
 	case FaultPluginKill:
@@ -126,5 +127,33 @@ func (s *soak) noteFault(r *CycleRun, cmd *command, inj *injection) {
 		}
 	} else if cmd.Exit != 0 && cmd.End.Sub(inj.at) > 10*time.Second {
 		r.violate("partition of %s during the command: never reported as lost (the command ended %.1fs later)", inj.host.Name, cmd.End.Sub(inj.at).Seconds())
+	}
+}
+
+// killAndWaitRestart kills the process name on h with SIGKILL and waits
+// until its restart policy has started a new one: until then the host is
+// down (a killed process may still answer for a moment, and a new Traefik
+// answers 404 until it has read its routes, so only the first request
+// served after this counts as the host being back).
+func killAndWaitRestart(ctx context.Context, h *harness.Host, name string) error {
+	old, err := h.Exec(ctx, "pgrep", "-x", name)
+	if err != nil {
+		return fmt.Errorf("find %s on %s: %w", name, h.Name, err)
+	}
+	if err := h.KillProcess(ctx, name, "KILL"); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		pid, err := h.Exec(ctx, "pgrep", "-x", name)
+		if err == nil && strings.TrimSpace(pid) != "" && strings.TrimSpace(pid) != strings.TrimSpace(old) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s on %s not restarted after a kill: %w", name, h.Name, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
