@@ -116,6 +116,9 @@ func (s *Session) prepareFor(ctx context.Context, verb string, sh *shipper, host
 	if err := s.prepareHosts(ctx, hosts); err != nil {
 		return err
 	}
+	if verb == verbSetup {
+		s.shipSetupImagesEarly(ctx, sh, hosts)
+	}
 	if err := s.ensureSidecar(ctx, sh, hosts); err != nil {
 		return err
 	}

@@ -87,15 +87,24 @@ func (c *Config) Deploy(role, host, version, image, imageID string) (*contract.D
 	if err := c.healthcheck(r, d); err != nil {
 		return nil, err
 	}
-	if r.Proxy != nil {
-		d.Proxy = wireProxy(r.Proxy)
-	}
+	c.proxyOf(r, d)
 	d.StopTimeout = c.stopTimeout(r)
 	d.ApplyDefaults()
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("build deploy spec for %s on %s: %w", role, host, err)
 	}
 	return d, nil
+}
+
+// proxyOf sets the routing of a role with a proxy on d: the proxy, the
+// error pages and the warm window of the container it replaces.
+func (c *Config) proxyOf(r *Role, d *contract.Deploy) {
+	if r.Proxy == nil {
+		return
+	}
+	d.Proxy = wireProxy(r.Proxy)
+	d.Proxy.ErrorPages = c.errorPages
+	d.KeepWarm = c.Sidecar.KeepWarm
 }
 
 // stopTimeout is Kamal's: the role's or root stop_timeout, else the drain
@@ -173,6 +182,9 @@ func (c *Config) containerOptions(r *Role, d *contract.Deploy) {
 func (c *Config) healthcheck(r *Role, d *contract.Deploy) error {
 	h := &d.Healthcheck
 	_, healthCmd := r.Options["health-cmd"]
+	if r.Healthcheck != nil {
+		d.LogLines = r.Healthcheck.LogLines
+	}
 	switch {
 	case r.Proxy != nil && r.Healthcheck != nil && r.Healthcheck.Cmd != "":
 		h.Kind = contract.HealthDocker
@@ -182,6 +194,7 @@ func (c *Config) healthcheck(r *Role, d *contract.Deploy) error {
 		h.Kind = contract.HealthHTTP
 		h.Path = r.Healthcheck.Path
 		h.Port = r.Healthcheck.Port
+		h.Interval = r.Healthcheck.Interval
 		if n := r.Healthcheck.MaxAttempts; n > 0 && r.Healthcheck.Interval > 0 {
 			// Kamal 1 backs off from interval over max_attempts; bound
 			// the wait by the same budget when it is longer.
