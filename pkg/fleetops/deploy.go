@@ -72,16 +72,16 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 	s.out.Verbose("plan:\n%s", plan)
 	s.setHookVersion(version)
 	if err := s.preConnect(ctx); err != nil {
-		return err
+		return s.cancelledEarly(ctx, verb, version, hosts, err)
 	}
 	sh := newShipper(s, hosts)
 	defer sh.Close()
 	if err := s.prepareFor(ctx, verb, sh, hosts); err != nil {
-		return err
+		return s.cancelledEarly(ctx, verb, version, hosts, err)
 	}
 	steps := s.deploySteps(verb, o, plan, version, mode, sh, hosts)
 	if err := s.deployHooks(ctx, &steps, verb, plan, sh, hosts); err != nil {
-		return err
+		return s.cancelledEarly(ctx, verb, version, hosts, err)
 	}
 	app := steps.Ship
 	steps.Ship = phaseShipper{app}
