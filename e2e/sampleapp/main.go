@@ -19,7 +19,8 @@
 // PORT; DATABASE_URL and REDIS_URL are checked by /up when set;
 // SLOW_START_MS delays listening; NEVER_HEALTHY=1 makes /up answer 503;
 // CRASH_ON_START=1 exits 1 at once; SHUTDOWN_TIMEOUT_MS bounds the drain on
-// SIGTERM (default 30000); MIGRATE_SLEEP_MS and MIGRATE_FAIL=1 slow down or
+// SIGTERM (default 30000); EXIT_ON_SIGTERM=1 exits at once on SIGTERM,
+// dropping requests in flight (as many apps do); MIGRATE_SLEEP_MS and MIGRATE_FAIL=1 slow down or
 // fail `migrate`.
 package main
 

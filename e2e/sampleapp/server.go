@@ -74,6 +74,11 @@ func serve(ctx context.Context) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	if os.Getenv("EXIT_ON_SIGTERM") == "1" {
+		// As many apps do: exit at once, dropping whatever is in flight.
+		log.Printf("EXIT_ON_SIGTERM=1: exiting with %d requests in flight", a.inflight.Load())
+		return nil
+	}
 	// Drain: stop accepting, let in-flight requests finish, and only then
 	// return (so main exits after the last response is written).
 	log.Printf("shutting down: draining %d in-flight requests (up to %v)", a.inflight.Load(), drain)

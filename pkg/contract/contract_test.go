@@ -9,7 +9,7 @@ import (
 
 func TestRunArgs(t *testing.T) {
 	got := RunArgs("1.2.3", "kamal", "127.0.0.1:9321")
-	want := []string{"run", "-d", "--name", "kamal-sidecar", "--restart", "unless-stopped",
+	want := []string{"run", "-d", "--name", "kamal-sidecar", "--restart", "unless-stopped", "--pid", "host",
 		"--label", "kamal.sidecar=1.2.3",
 		"-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", "/run/kamal:/run/kamal", "-v", "/var/lib/kamal:/var/lib/kamal",
 		"--network", "kamal", "-p", "127.0.0.1:9321:9321", "kamal-sidecar:1.2.3", "--monitor-addr", "0.0.0.0:9321"}

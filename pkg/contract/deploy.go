@@ -90,6 +90,10 @@ type Deploy struct {
 	DrainTimeout Duration `json:"drainTimeout,omitempty"`
 	// StopTimeout is passed to `docker stop` for the old container.
 	StopTimeout Duration `json:"stopTimeout,omitempty"`
+	// LogLines is how many of a failed new container's last log lines the
+	// deploy error carries (Kamal 1 healthcheck.log_lines); 0: the
+	// sidecar's default.
+	LogLines int `json:"logLines,omitempty"`
 	// RetainContainers is how many stopped containers of this service and
 	// destination are kept for rollback.
 	RetainContainers int `json:"retainContainers,omitempty"`

@@ -23,6 +23,9 @@ func RunArgs(version, network, monitorAddr string) []string {
 		"run", "-d",
 		"--name", SidecarContainerName,
 		"--restart", "unless-stopped",
+		// The host's PID namespace: the drain reads Traefik's sockets in
+		// /proc/<traefik pid>/net (the sidecar already holds docker.sock).
+		"--pid", "host",
 		"--label", "kamal.sidecar=" + version,
 		"-v", "/var/run/docker.sock:/var/run/docker.sock",
 		"-v", RunDir + ":" + RunDir,

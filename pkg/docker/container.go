@@ -80,6 +80,9 @@ type Container struct {
 	StartedAt  time.Time
 	FinishedAt time.Time
 	ExitCode   int
+	// Pid is the main process's PID in the engine's PID namespace while the
+	// container runs, else 0 (Inspect only).
+	Pid int
 	// IPs maps network name to the container's IPv4 address on it (Inspect
 	// only; List fills it too when the engine reports it).
 	IPs map[string]string
@@ -158,6 +161,7 @@ func (c *Client) Inspect(ctx context.Context, id string) (Container, error) {
 		out.StartedAt = parseTime(st.StartedAt)
 		out.FinishedAt = parseTime(st.FinishedAt)
 		out.ExitCode = st.ExitCode
+		out.Pid = st.Pid
 		if st.Health != nil {
 			out.Health = string(st.Health.Status)
 		}

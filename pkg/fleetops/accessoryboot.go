@@ -139,6 +139,9 @@ func (s *Session) bootAccessory(ctx context.Context, c *transport.Conn, a *spec.
 	if a.Cmd != "" {
 		script += " " + a.Cmd
 	}
+	if err := s.accessoryLogin(ctx, c, a); err != nil {
+		return "", err
+	}
 	var out bytes.Buffer
 	if err := c.Run(ctx, script, strings.NewReader(envFile), &out, &out); err != nil {
 		return "", fmt.Errorf("docker run: %w: %s", err, s.out.Redact(strings.TrimSpace(out.String())))
@@ -147,6 +150,21 @@ func (s *Session) bootAccessory(ctx context.Context, c *transport.Conn, a *spec.
 		return "", err
 	}
 	return "booted " + a.Image, nil
+}
+
+// accessoryLogin logs the host in to the accessory's own registry (its
+// registry: with username and password), so the docker run that follows
+// can pull a private image, as Kamal does. The password goes on stdin.
+func (s *Session) accessoryLogin(ctx context.Context, c remoteHost, a *spec.Accessory) error {
+	args := registryLoginArgs(a.Registry)
+	if args == nil {
+		return nil
+	}
+	var out bytes.Buffer
+	if err := c.Run(ctx, transport.Quote(append([]string{"docker"}, args...)...), strings.NewReader(a.Registry.Password), &out, &out); err != nil {
+		return fmt.Errorf("log in to %s for accessory %s: %w: %s", a.Registry.Server, a.Name, err, s.out.Redact(strings.TrimSpace(out.String())))
+	}
+	return nil
 }
 
 // accessoryReadyTimeout bounds the wait for a new accessory's port.

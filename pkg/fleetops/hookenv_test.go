@@ -109,7 +109,12 @@ func TestFailingPreHookAborts(t *testing.T) {
 // hooks_output: quiet hides a hook's output (per hook or for all), verbose
 // or unset shows it; -q and -v override the config, as in Kamal.
 func TestHooksOutput(t *testing.T) {
-	s := &Session{Cfg: &spec.Config{HooksOutput: map[string]string{"*": "quiet", "pre-deploy": "verbose"}}}
+	cfg, err := spec.LoadBytes(context.Background(), "config/deploy.yml",
+		[]byte("service: app\nimage: app\nservers: [1.2.3.4]\nhooks_output:\n  \"*\": quiet\n  pre-deploy: verbose\n"), spec.LoadOptions{NoSecretsFiles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Session{Cfg: cfg}
 	if !s.hookQuiet("pre-build") || s.hookQuiet("pre-deploy") {
 		t.Errorf("hooks_output: want pre-build quiet (*), pre-deploy verbose")
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/output"
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
 
@@ -33,11 +34,7 @@ func (m migrator) Migrate(ctx context.Context, image, version string) error {
 	if err != nil {
 		return err
 	}
-	timeout := cfg.Migrations.Timeout.D()
-	if timeout <= 0 {
-		timeout = DefaultMigrationTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, migrationTimeout(cfg))
 	defer cancel()
 	conn, err := m.s.pool.Get(ctx, host)
 	if err != nil {
@@ -63,6 +60,15 @@ func (m migrator) Migrate(ctx context.Context, image, version string) error {
 	}
 	m.s.out.Verbose("%s", m.s.out.Redact(strings.TrimSpace(out.String())))
 	return nil
+}
+
+// migrationTimeout bounds the migration run: migrations.timeout, else
+// DefaultMigrationTimeout.
+func migrationTimeout(cfg *spec.Config) time.Duration {
+	if t := cfg.Migrations.Timeout.D(); t > 0 {
+		return t
+	}
+	return DefaultMigrationTimeout
 }
 
 // ErrMultilineEnv is an env value docker --env-file cannot carry.

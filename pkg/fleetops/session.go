@@ -147,6 +147,9 @@ func SSHOptions(cfg *spec.Config) transport.Options {
 		ForwardAgent:      cfg.SSH.ForwardAgent == nil || *cfg.SSH.ForwardAgent,
 		Logger:            sshLogger(cfg.SSH.LogLevel, os.Stderr),
 	}
+	if k := cfg.SSHKit; k != nil {
+		o.MaxConcurrentDials, o.DNSRetries = k.MaxConcurrentStarts, k.DNSRetries
+	}
 	if cfg.SSH.Config != nil {
 		if len(cfg.SSH.Config) == 0 {
 			o.ConfigFile = "none"

@@ -10,6 +10,7 @@ import (
 	"github.com/dockerkamal/docker-kamal/pkg/build"
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/sidecarimage"
+	"github.com/dockerkamal/docker-kamal/pkg/spec"
 	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
 
@@ -51,11 +52,7 @@ func (s *Session) ensureSidecar(ctx context.Context, sh *shipper, hosts []string
 	if err := sh.shipTo(ctx, ref, hosts); err != nil {
 		return fmt.Errorf("ship sidecar image: %w", err)
 	}
-	monitor := s.Cfg.Sidecar.Monitor
-	if monitor == "" {
-		monitor = contract.DefaultMonitorAddr
-	}
-	runArgs := contract.RunArgs(version, contract.DefaultNetwork, monitor)
+	runArgs := sidecarRunArgs(s.Cfg, version)
 	return s.eachHost(ctx, hosts, func(ctx context.Context, c *transport.Conn) error {
 		t0 := time.Now()
 		// An error here is no sidecar container: start one, as for an outdated one.
@@ -117,4 +114,14 @@ func (s *Session) accessoryNames() []string {
 	}
 	slices.Sort(n)
 	return n
+}
+
+// sidecarRunArgs are the docker run arguments of the sidecar, its
+// monitoring listener published on sidecar.monitor.
+func sidecarRunArgs(cfg *spec.Config, version string) []string {
+	monitor := cfg.Sidecar.Monitor
+	if monitor == "" {
+		monitor = contract.DefaultMonitorAddr
+	}
+	return contract.RunArgs(version, contract.DefaultNetwork, monitor)
 }

@@ -157,7 +157,11 @@ func (h *fakeHost) Route(_ context.Context, d *contract.Deploy, servers []swap.S
 }
 
 func (h *fakeHost) Confirm(context.Context, *contract.Deploy, []swap.Server) error { return nil }
-func (h *fakeHost) Drain(context.Context, *contract.Deploy, []swap.Server) error   { return nil }
+
+func (h *fakeHost) Drain(_ context.Context, _ *contract.Deploy, old []swap.Server) error {
+	h.record("drain %s", old[0].Container)
+	return nil
+}
 
 func (h *fakeHost) Unroute(_ context.Context, d *contract.Deploy) error {
 	h.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
 // Reconcile outcomes (metric labels and audit results).
@@ -155,8 +156,31 @@ func (s *Server) finishSwap(ctx context.Context, rec RoleRecord) bool {
 	if s.route(ctx, d, green) != nil {
 		return false
 	}
+	s.drainQuietly(ctx, d, sw.Blue, sw.Green)
 	s.stopQuietly(ctx, d, sw.Blue, sw.Green)
 	return true
+}
+
+// drainQuietly waits, as a swap's drain-blue does, until Traefik holds no
+// connection to container (if named, running and not keep), bounded by d's
+// drain timeout; a drain that outlasts it is logged and blue stops anyway.
+func (s *Server) drainQuietly(ctx context.Context, d *contract.Deploy, container, keep string) {
+	if container == "" || container == keep || d == nil || d.Proxy == nil {
+		return
+	}
+	c, err := s.inspect(ctx, container)
+	if err != nil || !c.Running() {
+		return
+	}
+	timeout := contract.DefaultDrainTimeout
+	if d.DrainTimeout > 0 {
+		timeout = d.DrainTimeout.D()
+	}
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := s.deps.Router.Drain(dctx, d, []swap.Server{swap.ServerFor(d, c)}); err != nil {
+		s.log.Warn("drain container during reconcile", "container", container, "err", err)
+	}
 }
 
 // ensureServing makes container run, pass its health check, and be what

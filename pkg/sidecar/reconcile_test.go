@@ -180,6 +180,26 @@ func checkReconcile(t *testing.T, tt reconcileCase) {
 	if tt.wantRoute != "" && !slices.Contains(h.Calls(), "route "+tt.wantRoute) {
 		t.Errorf("route %s never confirmed; calls %v", tt.wantRoute, h.Calls())
 	}
+	checkReconcileDrain(t, tt, h.Calls())
+}
+
+// checkReconcileDrain: a finished swap whose blue still ran drained blue
+// (after routing green) before stopping it, as a swap's drain-blue does.
+func checkReconcileDrain(t *testing.T, tt reconcileCase, calls []string) {
+	t.Helper()
+	blue := tt.rec.LiveContainer
+	if tt.wantOutcome != outcomeFinished || !tt.running[blue] {
+		if slices.Contains(calls, "drain "+blue) {
+			t.Errorf("drained %s, which did not serve; calls %v", blue, calls)
+		}
+		return
+	}
+	route := slices.Index(calls, "route "+tt.wantRoute)
+	drain := slices.Index(calls, "drain "+blue)
+	stop := slices.Index(calls, "stop "+blue)
+	if route < 0 || drain < route || stop < drain {
+		t.Errorf("want route %s, drain %s, stop %s in that order; calls %v", tt.wantRoute, blue, blue, calls)
+	}
 }
 
 func TestReconcileAllAudits(t *testing.T) {

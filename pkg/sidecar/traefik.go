@@ -9,6 +9,7 @@ import (
 	"github.com/dockerkamal/docker-kamal/pkg/atomicfile"
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
+	"github.com/dockerkamal/docker-kamal/pkg/procnet"
 	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 )
 
@@ -30,7 +31,7 @@ func newTraefik(_ context.Context, cfg Config, dc *docker.Client) (*traefik.Dyna
 		return nil, nil, fmt.Errorf("create traefik config dir: %w", err)
 	}
 	api := traefik.Static{Network: cfg.Network}.APIURL()
-	dynamic := &traefik.Dynamic{Dir: dir, API: api}
+	dynamic := &traefik.Dynamic{Dir: dir, API: api, Sockets: traefikSockets(dc)}
 	booter := newTraefikBooter(dc, cfg.Network, func(req contract.TraefikRequest) (docker.ContainerSpec, error) {
 		// Certificates are dynamic configuration: written on every boot
 		// request, also when the container is kept.
@@ -40,6 +41,26 @@ func newTraefik(_ context.Context, cfg Config, dc *docker.Client) (*traefik.Dyna
 		return traefikContainerSpec(cfg.StateDir, cfg.Network, req)
 	})
 	return dynamic, booter, nil
+}
+
+// traefikSockets reads the TCP sockets of the Traefik container's network
+// namespace through /proc/<pid>/net (the sidecar runs with --pid host, see
+// contract.RunArgs): what Drain counts. A Traefik that does not run holds
+// no connection.
+func traefikSockets(dc *docker.Client) func(context.Context) ([]procnet.Socket, error) {
+	return func(ctx context.Context) ([]procnet.Socket, error) {
+		c, err := dc.Inspect(ctx, TraefikContainer)
+		if docker.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !c.Running() || c.Pid == 0 {
+			return nil, nil
+		}
+		return procnet.Read(procnet.Root, c.Pid)
+	}
 }
 
 // traefikContainerSpec maps a boot request onto pkg/traefik's static

@@ -173,6 +173,9 @@ func (c *Config) containerOptions(r *Role, d *contract.Deploy) {
 func (c *Config) healthcheck(r *Role, d *contract.Deploy) error {
 	h := &d.Healthcheck
 	_, healthCmd := r.Options["health-cmd"]
+	if r.Healthcheck != nil {
+		d.LogLines = r.Healthcheck.LogLines
+	}
 	switch {
 	case r.Proxy != nil && r.Healthcheck != nil && r.Healthcheck.Cmd != "":
 		h.Kind = contract.HealthDocker
@@ -182,6 +185,7 @@ func (c *Config) healthcheck(r *Role, d *contract.Deploy) error {
 		h.Kind = contract.HealthHTTP
 		h.Path = r.Healthcheck.Path
 		h.Port = r.Healthcheck.Port
+		h.Interval = r.Healthcheck.Interval
 		if n := r.Healthcheck.MaxAttempts; n > 0 && r.Healthcheck.Interval > 0 {
 			// Kamal 1 backs off from interval over max_attempts; bound
 			// the wait by the same budget when it is longer.

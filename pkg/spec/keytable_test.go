@@ -77,9 +77,9 @@ var keyTable = map[string]keyProof{
 	"traefik.options":   effect("TestStaticContainerSpec"),
 	"traefik.labels":    effect("TestStaticContainerSpec"),
 	"traefik.env":       effect("TestStaticContainerSpec"),
-	"traefik.image":     unproven("the plugin uses it as the Traefik image; no test names it"),
-	"traefik.host_port": unproven("mapped to the published HTTP port; no test names it"),
-	"traefik.publish":   unproven("mapped to no published ports; no test names it"),
+	"traefik.image":     effect("TestKamal1TraefikKeys"),
+	"traefik.host_port": effect("TestKamal1TraefikKeys,TestStaticContainerSpec"),
+	"traefik.publish":   effect("TestKamal1TraefikKeys,TestStaticContainerSpec"),
 	"labels":            effect("TestRealTraefikAcceptsKamal1Labels,TestDeployRailsKamal1"),
 	"servers.*.labels":  effect("TestRealTraefikAcceptsKamal1Labels,TestDeployRailsKamal1"),
 
@@ -94,22 +94,22 @@ var keyTable = map[string]keyProof{
 	"env.clear":              effect("TestDeployRailsKamal1"),
 	"env.secret":             effect("TestDeployRailsKamal1,TestEnvFileContent"),
 	"env.tags":               effect("TestKamalCompatMeaning"),
-	"volumes":                unproven("passed to the app container's volumes; no test names it"),
-	"logging.driver":         unproven("passed to the app container's log driver; no test names it"),
-	"logging.options":        unproven("passed to the app container's log options; no test names it"),
-	"primary_role":           unproven("no named test of the primary-first order with a custom primary_role"),
-	"allow_empty_roles":      unproven("no named test"),
+	"volumes":                effect("TestAppContainerKeysReachDocker,TestSpecToAPI"),
+	"logging.driver":         effect("TestAppContainerKeysReachDocker,TestSpecToAPI"),
+	"logging.options":        effect("TestAppContainerKeysReachDocker,TestSpecToAPI"),
+	"primary_role":           effect("TestPrimaryRoleBootsFirst"),
+	"allow_empty_roles":      effect("TestAllowEmptyRoles"),
 	"retain_containers":      effect("TestPruneKeepsNewestPerDestination"),
 	"readiness_delay":        effect("TestRunning"),
 	"deploy_timeout":         effect("TestDeployCancelWhileWaitingHealthy"),
-	"drain_timeout":          effect("TestDeployDrainTimeoutStillStopsBlue"),
-	"stop_timeout":           unproven("passed to docker stop; no test names it"),
-	"servers.*.stop_timeout": unproven("passed to docker stop; no test names it"),
-	"stop_wait_time":         unproven("Kamal 1 stop timeout; no test names it"),
+	"drain_timeout":          effect("TestDeployDrainTimeoutStillStopsBlue,TestDrain"),
+	"stop_timeout":           effect("TestAppContainerKeysReachDocker,TestSpecToAPI"),
+	"servers.*.stop_timeout": effect("TestAppContainerKeysReachDocker,TestSpecToAPI"),
+	"stop_wait_time":         effect("TestAppContainerKeysReachDocker"),
 	"minimum_version":        effect("TestVersionLess,TestLoadErrors"),
 	"require_destination":    effect("TestKamalCompatRequiredDestination"),
-	"run_directory":          unproven("no named test"),
-	"secrets_path":           unproven("no named test"),
+	"run_directory":          refused("TestKeysRefusedAtLoad"),
+	"secrets_path":           effect("TestSecretsPath"),
 	"aliases":                effect("TestAliasFromConfig"),
 	"boot.limit":             effect("TestBootWaitBetweenBatches"),
 	"boot.wait":              effect("TestBootWaitBetweenBatches"),
@@ -118,11 +118,11 @@ var keyTable = map[string]keyProof{
 	// Kamal 1 healthcheck.
 	"healthcheck.path":         effect("TestDeployRailsKamal1"),
 	"healthcheck.port":         effect("TestDeployRailsKamal1"),
-	"healthcheck.interval":     unproven("no named test"),
-	"healthcheck.max_attempts": unproven("bounds the deploy timeout; no named test"),
-	"healthcheck.cmd":          unproven("becomes a docker health-cmd; no named test"),
-	"healthcheck.cord":         unproven("no named test"),
-	"healthcheck.log_lines":    unproven("no named test"),
+	"healthcheck.interval":     effect("TestKamal1HealthcheckOnTheWire,TestHTTPPerAttemptTimeout"),
+	"healthcheck.max_attempts": effect("TestKamal1HealthcheckOnTheWire"),
+	"healthcheck.cmd":          effect("TestKamal1HealthcheckOnTheWire,TestApplyExtra"),
+	"healthcheck.cord":         refused("TestKeysRefusedAtLoad"),
+	"healthcheck.log_lines":    effect("TestHealthcheckLogLines"),
 
 	// Registry.
 	"registry.server":   effect("TestRegistryDeploy,TestRegistryLoginArgs"),
@@ -134,10 +134,10 @@ var keyTable = map[string]keyProof{
 	"accessories.*.service":           effect("TestAccessoryRunArgs"),
 	"accessories.*.host":              effect("TestAccessoryCommands"),
 	"accessories.*.hosts":             effect("TestAccessoryCommands"),
-	"accessories.*.role":              unproven("no named test"),
-	"accessories.*.roles":             unproven("no named test"),
-	"accessories.*.tag":               unproven("no named test"),
-	"accessories.*.tags":              unproven("no named test"),
+	"accessories.*.role":              effect("TestAccessoryHostsFromRolesAndTags"),
+	"accessories.*.roles":             effect("TestAccessoryHostsFromRolesAndTags"),
+	"accessories.*.tag":               effect("TestAccessoryHostsFromRolesAndTags"),
+	"accessories.*.tags":              effect("TestAccessoryHostsFromRolesAndTags"),
 	"accessories.*.cmd":               effect("TestAccessoryRunArgs"),
 	"accessories.*.port":              effect("TestAccessoryRunArgs"),
 	"accessories.*.labels":            effect("TestAccessoryRunArgs"),
@@ -146,24 +146,24 @@ var keyTable = map[string]keyProof{
 	"accessories.*.directories":       effect("TestAccessoryRunArgs"),
 	"accessories.*.volumes":           effect("TestAccessoryRunArgs"),
 	"accessories.*.network":           effect("TestAccessoryRunArgs"),
-	"accessories.*.registry.server":   unproven("no named test"),
-	"accessories.*.registry.username": unproven("no named test"),
-	"accessories.*.registry.password": unproven("no named test"),
+	"accessories.*.registry.server":   effect("TestAccessoryRegistryLogin"),
+	"accessories.*.registry.username": effect("TestAccessoryRegistryLogin"),
+	"accessories.*.registry.password": effect("TestAccessoryRegistryLogin"),
 
 	// SSH (the ssh helper adds keys here).
 	"ssh.user":                     effect("TestAuth"),
-	"ssh.port":                     unproven("no named test"),
+	"ssh.port":                     effect("TestSSHOptionsPortKeysSSHKit,TestResolve"),
 	"ssh.proxy":                    effect("TestProxyJump"),
 	"ssh.proxy_command":            effect("TestProxyCommand"),
 	"ssh.config":                   effect("TestSSHConfig,TestSSHOptions"),
-	"ssh.keys":                     unproven("no named test"),
-	"ssh.keys_only":                unproven("no named test"),
-	"ssh.key_data":                 unproven("no named test"),
-	"ssh.log_level":                unproven("no named test"),
-	"ssh.forward_agent":            unproven("no named test"),
-	"sshkit.max_concurrent_starts": unproven("no named test"),
-	"sshkit.pool_idle_timeout":     unproven("no named test"),
-	"sshkit.dns_retries":           unproven("no named test"),
+	"ssh.keys":                     effect("TestSSHOptionsPortKeysSSHKit,TestAuth"),
+	"ssh.keys_only":                effect("TestSSHOptionsPortKeysSSHKit,TestKeysOnly"),
+	"ssh.key_data":                 effect("TestSSHOptionsKeyDataForwardAgentLogLevel,TestKeyData"),
+	"ssh.log_level":                effect("TestSSHOptionsKeyDataForwardAgentLogLevel,TestLogLevel"),
+	"ssh.forward_agent":            effect("TestSSHOptionsKeyDataForwardAgentLogLevel,TestForwardAgent"),
+	"sshkit.max_concurrent_starts": effect("TestSSHOptionsPortKeysSSHKit,TestPoolMaxConcurrentDials"),
+	"sshkit.pool_idle_timeout":     refused("TestKeysRefusedAtLoad"),
+	"sshkit.dns_retries":           effect("TestSSHOptionsPortKeysSSHKit,TestPoolDNSRetries"),
 
 	// Builder (the builder helper adds keys here).
 	"builder.arch":            effect("TestBuilderBuildKit,TestArgs"),
@@ -191,14 +191,14 @@ var keyTable = map[string]keyProof{
 
 	// Hooks and output (the hooks helper adds keys here).
 	"hooks_path":           effect("TestRunMissingSkippedAndNonExecutable"),
-	"hooks_output":         unproven("no named test"),
-	"output.file.path":     unproven("no named test"),
-	"output.otel.endpoint": unproven("no named test"),
+	"hooks_output":         effect("TestHooksOutput"),
+	"output.file.path":     refused("TestKeysRefusedAtLoad"),
+	"output.otel.endpoint": refused("TestKeysRefusedAtLoad"),
 
 	// Extensions.
 	"migrations.cmd":     effect("TestMigrationFailureSwapsNothing"),
-	"migrations.timeout": unproven("no named test"),
-	"sidecar.monitor":    unproven("no named test"),
+	"migrations.timeout": effect("TestMigrationsTimeout"),
+	"sidecar.monitor":    effect("TestSidecarMonitorPublished"),
 }
 
 // TestEveryConfigKeyHasAProof walks every key the loader knows: each has a
@@ -217,7 +217,11 @@ func TestEveryConfigKeyHasAProof(t *testing.T) {
 			continue
 		}
 		if p.unproven != "" {
-			debt = append(debt, k+": "+p.unproven)
+			if builderDebt(k) {
+				debt = append(debt, k+": "+p.unproven)
+			} else {
+				t.Errorf("%s: accepted without a test of its effect (%s): name the test that shows what it does, or refuse it at load and name the test of the refusal", k, p.unproven)
+			}
 			continue
 		}
 		for _, name := range p.tests {
@@ -231,8 +235,15 @@ func TestEveryConfigKeyHasAProof(t *testing.T) {
 			t.Errorf("keyTable row %s is no key the loader knows (renamed? removed?)", k)
 		}
 	}
-	t.Logf("%d keys; %d accepted without a named test of their effect:\n  %s", len(keys), len(debt), strings.Join(debt, "\n  "))
+	if len(debt) > 0 {
+		t.Logf("%d keys; %d builder keys allowed without a named test of their effect (temporary):\n  %s", len(keys), len(debt), strings.Join(debt, "\n  "))
+	}
 }
+
+// builderDebt is a TEMPORARY allowance: the builder.* rows still marked
+// unproven belong to the builder work, which names their tests and then
+// deletes this function (every unproven row then fails the test).
+func builderDebt(k string) bool { return strings.HasPrefix(k, "builder.") }
 
 // isSection reports whether k has keys below it (its own value is a
 // mapping they fill), unless the table has a row for k itself.

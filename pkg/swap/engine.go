@@ -236,7 +236,10 @@ func (e *Engine) confirmTimeout() time.Duration {
 	return DefaultConfirmTimeout
 }
 
-func (e *Engine) logTail() int {
+func (e *Engine) logTail(d *contract.Deploy) int {
+	if d != nil && d.LogLines > 0 {
+		return d.LogLines
+	}
 	if e.LogTail > 0 {
 		return e.LogTail
 	}

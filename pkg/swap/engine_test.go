@@ -3,6 +3,7 @@ package swap
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -569,4 +570,53 @@ func TestRollbackToRunningVersionReroutes(t *testing.T) {
 	if len(h.docker.called("Start")) != 0 || res.Previous != "" || !h.router.routedNow() {
 		t.Errorf("calls %v result %+v", h.docker.calls, res)
 	}
+}
+
+// TestFailedDeploysKeepRetention: failed deploys (never healthy, or
+// cancelled before cutover) stop and keep their green, and that kept green
+// counts against retain_containers, so repeated failures never pile up
+// stopped containers; the newest failed green and blue are never removed.
+func TestFailedDeploysKeepRetention(t *testing.T) {
+	h := newHarness(t)
+	blue := h.withBlue()
+	old := testDeploy("v0")
+	for _, v := range []string{"v0a", "v0b"} {
+		h.docker.add(old, "app-web-"+v, docker.StateExited)
+	}
+	boom := errors.New("never healthy")
+	for i := range 4 {
+		v := fmt.Sprintf("nh%d", i)
+		h.docker.images["app:"+v] = docker.Image{ID: "sha256:" + v}
+		d := testDeploy(v)
+		d.ImageID = "sha256:" + v
+		d.RetainContainers = 2
+		h.prober.fail["app-web-"+v] = boom
+		ctx := context.Background()
+		if i == 3 { // a cancel while waiting for health fails the same way
+			c, cancel := context.WithCancel(ctx)
+			cancel()
+			ctx = c
+		}
+		if _, err := h.engine.Deploy(ctx, d, nil); err == nil {
+			t.Fatalf("deploy of %s succeeded", v)
+		}
+		stopped := 0
+		for name, st := range h.docker.states() {
+			if st != docker.StateRunning {
+				stopped++
+			} else if name != blue.Name {
+				t.Errorf("after %s, %s runs", v, name)
+			}
+		}
+		if stopped > 2 {
+			t.Errorf("after failed deploy %s: %d stopped containers, want at most retain_containers = 2: %v", v, stopped, h.docker.states())
+		}
+		if i < 3 && h.docker.byName("app-web-"+v) == nil {
+			t.Errorf("the failed green app-web-%s was removed: %v", v, h.docker.states())
+		}
+	}
+	if blue.State != docker.StateRunning {
+		t.Errorf("blue %s is %s", blue.Name, blue.State)
+	}
+	h.assertServing(t)
 }

@@ -254,7 +254,14 @@ func (f *fakeDocker) Logs(ctx context.Context, id string, tail int) (string, err
 	if err := f.call("Logs", f.nameOf(id)); err != nil {
 		return "", err
 	}
-	return f.logs[f.nameOf(id)], nil
+	lines := strings.SplitAfter(f.logs[f.nameOf(id)], "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	if tail > 0 && len(lines) > tail {
+		lines = lines[len(lines)-tail:]
+	}
+	return strings.Join(lines, ""), nil
 }
 
 // state returns name -> state of every container.

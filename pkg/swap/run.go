@@ -101,6 +101,7 @@ func (r *run) fail(st Step, err error) error {
 	if uerr := r.undo(r.undoPlan(false)); uerr != nil {
 		err = errors.Join(err, uerr)
 	}
+	r.pruneAfterFailure()
 	r.log.Error("swap failed", "step", st.Name(), "err", err)
 	return &StepError{Step: st.Name(), Container: r.plan.Green, Logs: r.greenLogs, Err: err}
 }
@@ -117,8 +118,35 @@ func (r *run) abort(ctx context.Context, st Step, err error) (*Result, error) {
 		err = errors.Join(err, uerr)
 	}
 	if !r.routed {
+		r.pruneAfterFailure()
 		return nil, &StepError{Step: st.Name(), Container: r.plan.Green, Err: err}
 	}
 	r.res.Total = time.Since(r.start)
 	return r.res, &StepError{Step: st.Name(), Container: r.plan.Green, Err: err}
+}
+
+// pruneAfterFailure applies a deploy's retention once its green was stopped
+// and kept: otherwise every failed deploy would leave one more container
+// than retain_containers. The kept green counts as one of them and is never
+// removed. A failure here is only logged: the swap's own error matters.
+func (r *run) pruneAfterFailure() {
+	if r.green.ID == "" {
+		return
+	}
+	for _, st := range r.plan.Steps {
+		p, ok := st.(prune)
+		if !ok {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		defer cancel()
+		p.countGreen = true
+		if err := p.Execute(ctx, r); err != nil {
+			r.log.Warn("prune after the failed swap", "err", err)
+		}
+		if len(r.res.Pruned) > 0 {
+			r.log.Info("pruned after the failed swap", "containers", r.res.Pruned)
+		}
+		return
+	}
 }

@@ -61,7 +61,7 @@ func (s drainBlue) Execute(ctx context.Context, r *run) error {
 	err := r.e.Router.Drain(dctx, r.d, servers(r.d, s.blue))
 	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 		// A drain that outlasts its timeout still proceeds to stop blue.
-		return fmt.Errorf("drain %s: in-flight requests remain after %s", containerNames(s.blue), s.timeout.D())
+		return fmt.Errorf("drain %s: in-flight requests remain after %s: %w", containerNames(s.blue), s.timeout.D(), err)
 	}
 	return err
 }
@@ -92,9 +92,12 @@ func (s stopBlue) Execute(ctx context.Context, r *run) error {
 	return errors.Join(errs...)
 }
 
-// prune removes the role's stopped containers beyond the newest keep.
+// prune removes the role's stopped containers beyond the newest keep. It
+// never removes green; with countGreen (after a failed deploy) a stopped,
+// kept green counts as one of the keep.
 type prune struct {
-	keep int
+	keep       int
+	countGreen bool
 }
 
 func (prune) Name() string      { return StepPrune }
@@ -110,8 +113,16 @@ func (s prune) Execute(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	keep := s.keep
+	if s.countGreen && r.green.ID != "" {
+		for _, c := range cs {
+			if c.ID == r.green.ID && !serving(c) && keep > 0 {
+				keep-- // the kept green is one of the retained
+			}
+		}
+	}
 	var errs []error
-	for _, c := range PruneCandidates(cs, s.keep, r.green.ID) {
+	for _, c := range PruneCandidates(cs, keep, r.green.ID) {
 		if err := r.e.Docker.Remove(ctx, c.ID, false); err != nil && !docker.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("prune %s: %w", c.Name, err))
 			continue

@@ -132,7 +132,7 @@ func (s readLogs) Container() string { return s.green.Name }
 func (s readLogs) Format() string    { return "last log lines of " + s.green.Name }
 
 func (s readLogs) Execute(ctx context.Context, r *run) error {
-	logs, err := r.e.Docker.Logs(ctx, s.green.ID, r.e.logTail())
+	logs, err := r.e.Docker.Logs(ctx, s.green.ID, r.e.logTail(r.d))
 	if err != nil {
 		return err
 	}

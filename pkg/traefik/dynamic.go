@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -15,12 +17,14 @@ import (
 
 	"github.com/dockerkamal/docker-kamal/pkg/atomicfile"
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/procnet"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
 // Tunables with their defaults.
 const (
-	// DefaultPollInterval is how often Confirm asks Traefik's API.
+	// DefaultPollInterval is how often Confirm asks Traefik's API and Drain
+	// counts Traefik's connections.
 	DefaultPollInterval = 20 * time.Millisecond
 	// apiTimeout bounds one API request.
 	apiTimeout = 2 * time.Second
@@ -34,16 +38,20 @@ const (
 // role's file-provider configuration into Dir and confirms it through
 // Traefik's API at API. It is the swap.Router of the host.
 //
-// Drain: Traefik does not expose in-flight requests per server, so Drain
-// returns at once. Requests already proxied to blue are not cut by the
-// configuration change (Traefik keeps the old handler for them); blue gets
-// SIGTERM afterwards and finishes them within the stop timeout (DESIGN:
-// a 3 s request in flight on the old server completed with 200).
+// Drain: Traefik has no per-server count of open connections, so Drain
+// counts them itself: the ESTABLISHED TCP connections in Traefik's network
+// namespace (Sockets) whose remote end is an old server. After the cutover
+// Traefik sends blue nothing new; a connection to blue is then a request in
+// flight or an idle keep-alive connection, which Traefik closes after the
+// role's servers transport idle timeout (pkg/traefik/routes sets 500 ms).
 type Dynamic struct {
 	// Dir is the directory Traefik's file provider watches.
 	Dir string
 	// API is the base URL of Traefik's API, e.g. "http://kamal-traefik:8080".
 	API string
+	// Sockets returns the TCP sockets of Traefik's network namespace (none
+	// when Traefik does not run). Without it Drain returns at once.
+	Sockets func(ctx context.Context) ([]procnet.Socket, error)
 	// Client defaults to a client without keep-alive reuse limits.
 	Client *http.Client
 	// PollInterval defaults to DefaultPollInterval.
@@ -72,9 +80,76 @@ func (dyn *Dynamic) Unroute(ctx context.Context, d *contract.Deploy) error {
 	return nil
 }
 
-// Drain returns at once; see the type's documentation.
+// ErrDrainTimeout: connections to the old servers were still open when the
+// drain's context ended. It wraps the context's error.
+var ErrDrainTimeout = errors.New("connections still open")
+
+// Drain returns once Traefik holds no ESTABLISHED connection to any of old,
+// or ctx ends (an error wrapping ErrDrainTimeout and ctx's cause, with the
+// count). Without Sockets it returns at once.
 func (dyn *Dynamic) Drain(ctx context.Context, d *contract.Deploy, old []swap.Server) error {
-	return nil
+	if dyn.Sockets == nil || len(old) == 0 {
+		return nil
+	}
+	peers, err := drainPeers(d, old)
+	if err != nil {
+		return err
+	}
+	ticker := time.NewTicker(dyn.interval())
+	defer ticker.Stop()
+	open := -1
+	for {
+		socks, err := dyn.Sockets(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			return fmt.Errorf("drain %s: count traefik's connections: %w", contract.RouteName(d), err)
+		case err == nil:
+			if open = procnet.Count(socks, procnet.Established, peers); open == 0 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d %w to %v: %w", open, ErrDrainTimeout, peers, context.Cause(ctx))
+		case <-ticker.C:
+		}
+	}
+}
+
+// drainPeers are the addresses Traefik dials for old: their server URLs'
+// hosts.
+func drainPeers(d *contract.Deploy, old []swap.Server) ([]netip.AddrPort, error) {
+	urls, err := ServerURLs(d, old)
+	if err != nil {
+		return nil, err
+	}
+	peers := make([]netip.AddrPort, 0, len(urls))
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("drain %s: server %q: %w", contract.RouteName(d), raw, err)
+		}
+		port := u.Port()
+		if port == "" {
+			port = "80"
+			if u.Scheme == "https" {
+				port = "443"
+			}
+		}
+		ap, err := netip.ParseAddrPort(net.JoinHostPort(u.Hostname(), port))
+		if err != nil {
+			return nil, fmt.Errorf("drain %s: server %q: %w", contract.RouteName(d), raw, err)
+		}
+		peers = append(peers, ap)
+	}
+	return peers, nil
+}
+
+func (dyn *Dynamic) interval() time.Duration {
+	if dyn.PollInterval > 0 {
+		return dyn.PollInterval
+	}
+	return DefaultPollInterval
 }
 
 // Confirm polls Traefik's API until the role's service has exactly the
@@ -85,11 +160,7 @@ func (dyn *Dynamic) Confirm(ctx context.Context, d *contract.Deploy, servers []s
 		return err
 	}
 	slices.Sort(want)
-	interval := dyn.PollInterval
-	if interval <= 0 {
-		interval = DefaultPollInterval
-	}
-	ticker := time.NewTicker(interval)
+	ticker := time.NewTicker(dyn.interval())
 	defer ticker.Stop()
 	var last string
 	for {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/procnet"
 	"github.com/dockerkamal/docker-kamal/pkg/traefik"
 
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
@@ -99,7 +100,9 @@ func startTraefik(t *testing.T) (web string, r *traefik.Dynamic) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return web, &traefik.Dynamic{Dir: dir, API: "http://" + api}
+	pid := cmd.Process.Pid
+	sockets := func(context.Context) ([]procnet.Socket, error) { return procnet.Read(procnet.Root, pid) }
+	return web, &traefik.Dynamic{Dir: dir, API: "http://" + api, Sockets: sockets}
 }
 
 // backend is a test server answering its name; /slow holds the request for
@@ -157,10 +160,12 @@ func TestRealTraefikCutover(t *testing.T) {
 	var slowBody string
 	var slowCode int
 	var slowErr error
+	var slowDone time.Time
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		slowBody, slowCode, slowErr = through(web, "app.test", "/slow")
+		slowDone = time.Now()
 	}()
 	select { // the slow request must be in flight on blue before cutover
 	case <-blueSlow:
@@ -185,9 +190,22 @@ func TestRealTraefikCutover(t *testing.T) {
 	if latency > 2*time.Second {
 		t.Errorf("cutover took %s; the 50ms throttle should make it sub-second", latency)
 	}
+	// The drain counts Traefik's connections to blue: it ends only once the
+	// slow request is answered, and soon after (the role's transport closes
+	// idle connections after 500 ms; Traefik's default would hold 90 s).
+	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer dcancel()
+	if err := r.Drain(dctx, d, []swap.Server{blue}); err != nil {
+		t.Fatalf("drain blue: %v", err)
+	}
+	drained := time.Now()
 	wg.Wait()
 	if slowErr != nil || slowCode != 200 || slowBody != "blue" {
 		t.Errorf("in-flight request on blue: %q %d %v", slowBody, slowCode, slowErr)
+	}
+	t.Logf("drain ended %s after the in-flight request was answered", drained.Sub(slowDone))
+	if !slowDone.Before(drained) || drained.Sub(slowDone) > 2*time.Second {
+		t.Errorf("drain ended at %s, the in-flight request was answered at %s", drained.Format(time.StampMilli), slowDone.Format(time.StampMilli))
 	}
 
 	if err := r.Unroute(ctx, d); err != nil {

@@ -75,6 +75,13 @@ type Options struct {
 	// MaxParallel bounds concurrent dials in a Pool and concurrent hosts in
 	// Pool.Each.
 	MaxParallel int
+	// MaxConcurrentDials bounds concurrent dials (SSH handshakes) in a
+	// Pool, below MaxParallel (Kamal's sshkit.max_concurrent_starts);
+	// 0 leaves MaxParallel as the bound.
+	MaxConcurrentDials int
+	// DNSRetries is how many times a Pool dials again when the host name
+	// did not resolve (Kamal's sshkit.dns_retries); 0 does not retry.
+	DNSRetries int
 	// MaxSessions bounds concurrent command sessions (Run, Output, RunTTY) on one
 	// connection.
 	MaxSessions int
@@ -111,6 +118,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxSessions <= 0 {
 		o.MaxSessions = DefaultMaxSessions
+	}
+	if o.MaxConcurrentDials <= 0 || o.MaxConcurrentDials > o.MaxParallel {
+		o.MaxConcurrentDials = o.MaxParallel
 	}
 	return o
 }

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 )
 
@@ -42,7 +43,7 @@ func NewPool(opts Options) (*Pool, error) {
 	p := &Pool{
 		opts:  opts,
 		conns: map[string]*poolEntry{},
-		dials: make(chan struct{}, opts.MaxParallel),
+		dials: make(chan struct{}, opts.MaxConcurrentDials),
 	}
 	p.dialer = func(ctx context.Context, host string) (*Conn, error) {
 		return dial(ctx, host, opts, cfg)
@@ -126,7 +127,17 @@ func (p *Pool) dialBounded(ctx context.Context, host string) (*Conn, error) {
 			return nil, p.beforeErr
 		}
 	}
-	return p.dialer(ctx, host)
+	c, err := p.dialer(ctx, host)
+	for i := 0; i < p.opts.DNSRetries && isDNSError(err) && ctx.Err() == nil; i++ {
+		c, err = p.dialer(ctx, host)
+	}
+	return c, err
+}
+
+// isDNSError reports whether err is a failed host name lookup.
+func isDNSError(err error) bool {
+	var de *net.DNSError
+	return errors.As(err, &de)
 }
 
 func (p *Pool) forget(host string, e *poolEntry) {

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	ptypes "github.com/traefik/paerser/types"
@@ -76,11 +77,8 @@ func Config(d *contract.Deploy) (conf *dynamic.Configuration, scheme, port strin
 	} else {
 		fromProxy(d, http)
 	}
-	if rt := d.Proxy.ResponseTimeout.D(); rt > 0 {
-		ft := &dynamic.ForwardingTimeouts{}
-		ft.SetDefaults()
-		ft.ResponseHeaderTimeout = ptypes.Duration(rt)
-		http.ServersTransports = map[string]*dynamic.ServersTransport{name: {ForwardingTimeouts: ft}}
+	if lb.ServersTransport == "" {
+		http.ServersTransports = map[string]*dynamic.ServersTransport{name: serversTransport(d.Proxy)}
 		lb.ServersTransport = name
 	}
 	http.Services[name] = &dynamic.Service{LoadBalancer: lb}
@@ -88,6 +86,29 @@ func Config(d *contract.Deploy) (conf *dynamic.Configuration, scheme, port strin
 		http.Middlewares = nil
 	}
 	return &dynamic.Configuration{HTTP: http}, scheme, port, nil
+}
+
+// IdleConnTimeout closes Traefik's idle keep-alive connections to a role's
+// servers: short, so that after a cutover the old container's idle
+// connections close at once and the drain (which counts Traefik's
+// connections to it) sees only requests in flight.
+const IdleConnTimeout = 500 * time.Millisecond
+
+// maxIdleConnsPerHost is what Traefik's own default transport keeps (its
+// static configuration's default); a file-provider transport left at 0
+// would keep Go's 2.
+const maxIdleConnsPerHost = 200
+
+// serversTransport is the role's own transport: Traefik's defaults with
+// the short idle timeout and the proxy's response timeout.
+func serversTransport(px *contract.Proxy) *dynamic.ServersTransport {
+	ft := &dynamic.ForwardingTimeouts{}
+	ft.SetDefaults()
+	ft.IdleConnTimeout = ptypes.Duration(IdleConnTimeout)
+	if rt := px.ResponseTimeout.D(); rt > 0 {
+		ft.ResponseHeaderTimeout = ptypes.Duration(rt)
+	}
+	return &dynamic.ServersTransport{MaxIdleConnsPerHost: maxIdleConnsPerHost, ForwardingTimeouts: ft}
 }
 
 // fromProxy builds routers from Kamal 2 proxy settings.
