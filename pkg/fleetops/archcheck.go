@@ -6,7 +6,6 @@ package fleetops
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -45,13 +44,4 @@ func (s *Session) engineArch(ctx context.Context, c *transport.Conn) (string, er
 	arch := build.NormalizeArch(strings.TrimSpace(string(out)))
 	s.hostArch.Store(c.Host(), arch)
 	return arch, nil
-}
-
-// archMismatch is the first arch mismatch in err, if any.
-func archMismatch(err error) *build.ArchMismatchError {
-	var e *build.ArchMismatchError
-	if errors.As(err, &e) {
-		return e
-	}
-	return nil
 }

@@ -59,8 +59,8 @@ type Options struct {
 	DockerFlags []string
 	// NoCache builds the app image without BuildKit's cache (--no-cache).
 	NoCache bool
-	Stdout      io.Writer
-	Stderr      io.Writer
+	Stdout  io.Writer
+	Stderr  io.Writer
 }
 
 // unixDialer opens a connection to a unix socket on a host; a
