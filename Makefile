@@ -7,7 +7,7 @@ BIN := bin
 E2E_TIMEOUT ?= 40m
 FUZZTIME ?= 5s
 
-.PHONY: all build buildx install images test test-unit fuzz e2e bench bench-smoke bench-quick demo lint clean
+.PHONY: all build buildx install images test test-unit fuzz e2e bench bench-smoke bench-quick chaos chaos-quick demo lint clean
 
 all: build
 
@@ -43,7 +43,7 @@ fuzz:
 e2e: build buildx
 	$(GO) test -count=1 -timeout $(E2E_TIMEOUT) ./e2e/...
 
-test: lint images test-unit fuzz e2e bench-quick
+test: lint images test-unit fuzz e2e bench-quick chaos-quick
 
 # Benchmarks on harness hosts: prints a table, writes bench/results.json and
 # the figures + README in docs/bench/ (see bench/ and docs/bench/README.md).
@@ -51,6 +51,21 @@ test: lint images test-unit fuzz e2e bench-quick
 BENCH_TIMEOUT ?= 90m
 bench: build buildx
 	$(GO) run ./e2e/cmd/bench -timeout $(BENCH_TIMEOUT) $(BENCH_FLAGS)
+	$(MAKE) chaos
+
+# The seeded chaos soak (bench/chaos): CHAOS_CYCLES cycles of deploy,
+# rollback and never-healthy deploy under load on 3 harness hosts, each with
+# a random fault; writes bench/chaos.json and docs/bench/chaos.md. Replay a
+# run with CHAOS_SEED=<the seed it printed>.
+CHAOS_CYCLES ?= 50
+CHAOS_SEED ?= 0
+chaos: build buildx
+	$(GO) run ./e2e/cmd/chaos -cycles $(CHAOS_CYCLES) -seed $(CHAOS_SEED) -out bench/chaos.json -md docs/bench/chaos.md $(CHAOS_FLAGS)
+
+# What `make test` runs of the soak: 4 cycles of a fixed seed (about 2
+# minutes), writing nothing.
+chaos-quick: build buildx
+	$(GO) run ./e2e/cmd/chaos -cycles 4 -seed 120 -timeout 10m
 
 # Every bench scenario once with tiny counts; writes nothing.
 bench-smoke: build buildx

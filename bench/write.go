@@ -103,7 +103,7 @@ func Figures(r *Results) []Figure {
 			}
 		}
 		add("e2e-deploy.svg", "docker kamal deploy of a one-line change with its build, 3 hosts: phases of the median run",
-			StackedBar{Title: "End-to-end deploy with build, by phase", Unit: "s", Parts: parts, Target: 15, TargetLabel: "target 15 s"}.SVG())
+			StackedBar{Title: "End-to-end deploy with build, by phase", Unit: "s", Parts: parts, Target: 6, TargetLabel: "target 6 s"}.SVG())
 	}
 	if s := r.Scenario("startup"); s != nil && len(s.Metrics) >= 2 {
 		add("startup.svg", "Start-up through the docker CLI: docker kamal version vs docker version",
@@ -214,10 +214,10 @@ func Readme(r *Results, figs []Figure, notes string) string {
 		cases = append(cases, s.Load...)
 	}
 	if len(cases) > 0 {
-		b.WriteString("\n### Load cases\n\n| case | operations | web hosts | achieved req/s | requests | fresh conns | non-2xx | errors | slow (failed) | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("\n### Load cases\n\n| case | operations | web hosts | achieved req/s | requests | fresh conns | non-2xx | errors | slow (failed) | p50 ms | p99 ms | max ms | loadgen cores | machine cores |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, c := range cases {
-			fmt.Fprintf(&b, "| %s | %d | %d | %.0f | %d | %d | %d | %d | %d (%d) | %s | %s | %s |\n", c.Case, c.Operations, c.Hosts, c.Achieved,
-				c.Requests, c.Fresh, c.Non2xx, c.Errors, c.Slow, c.SlowFailed, fmtNum(c.P50ms), fmtNum(c.P99ms), fmtNum(c.MaxMs))
+			fmt.Fprintf(&b, "| %s | %d | %d | %.0f | %d | %d | %d | %d | %d (%d) | %s | %s | %s | %.2f | %.2f |\n", c.Case, c.Operations, c.Hosts, c.Achieved,
+				c.Requests, c.Fresh, c.Non2xx, c.Errors, c.Slow, c.SlowFailed, fmtNum(c.P50ms), fmtNum(c.P99ms), fmtNum(c.MaxMs), c.LoadgenCores, c.MachineCores)
 		}
 		for _, c := range cases {
 			if len(c.FirstErrors) > 0 {

@@ -97,6 +97,12 @@ type Deploy struct {
 	// RetainContainers is how many stopped containers of this service and
 	// destination are kept for rollback.
 	RetainContainers int `json:"retainContainers,omitempty"`
+	// KeepWarm is how long the container a swap replaces keeps running out
+	// of rotation (drained, no route) before the sidecar stops it, so a
+	// rollback inside that window is a route switch. Zero stops it at once.
+	// Honoured for roles with a proxy only; a warm container counts as one
+	// of the RetainContainers.
+	KeepWarm Duration `json:"keepWarm,omitempty"`
 	// Assets, when set, bridges the role's static assets across versions:
 	// the sidecar extracts them from the image, merges in the version being
 	// replaced, and bind-mounts the result at Assets.Path.
@@ -183,6 +189,9 @@ type Proxy struct {
 	// with Traefik's own types (pkg/traefik/routes). The sidecar only adds
 	// the servers, so it links none of Traefik's code.
 	Routing *Routing `json:"routing,omitempty"`
+	// ErrorPages are the app's pages (status → HTML) the proxy serves for
+	// ErrorPageStatuses (Kamal's error_pages_path). Never in labels.
+	ErrorPages map[string]string `json:"errorPages,omitempty"`
 }
 
 // Routing is a role's Traefik dynamic configuration without its servers.
@@ -371,6 +380,9 @@ func (d *Deploy) Validate() error {
 	if d.RetainContainers < 0 {
 		return &FieldError{"retainContainers", "must not be negative"}
 	}
+	if d.KeepWarm < 0 {
+		return &FieldError{"keepWarm", "must not be negative"}
+	}
 	if d.Assets != nil {
 		return d.Assets.validate()
 	}
@@ -456,6 +468,7 @@ func (d *Deploy) Redacted() *Deploy {
 			c.SecretEnv[k] = Redacted
 		}
 	}
+	c.Proxy = d.Proxy.withoutPages() // the sidecar keeps them on disk; labels stay small
 	return &c
 }
 

@@ -68,6 +68,9 @@ func (h *HostProxy) validate() error {
 
 // validateAppKeys checks the per-app keys Traefik applies per router.
 func (p *Proxy) validateAppKeys() error {
+	if err := p.validateErrorPages(); err != nil {
+		return err
+	}
 	for _, pp := range p.PathPrefixes {
 		if !strings.HasPrefix(pp, "/") {
 			return &FieldError{"proxy.pathPrefixes", fmt.Sprintf("%q must start with /", pp)}

@@ -72,16 +72,16 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 	s.out.Verbose("plan:\n%s", plan)
 	s.setHookVersion(version)
 	if err := s.preConnect(ctx); err != nil {
-		return err
+		return s.cancelledEarly(ctx, verb, version, hosts, err)
 	}
 	sh := newShipper(s, hosts)
 	defer sh.Close()
 	if err := s.prepareFor(ctx, verb, sh, hosts); err != nil {
-		return err
+		return s.cancelledEarly(ctx, verb, version, hosts, err)
 	}
 	steps := s.deploySteps(verb, o, plan, version, mode, sh, hosts)
 	if err := s.deployHooks(ctx, &steps, verb, plan, sh, hosts); err != nil {
-		return err
+		return s.cancelledEarly(ctx, verb, version, hosts, err)
 	}
 	app := steps.Ship
 	steps.Ship = phaseShipper{app}
@@ -115,6 +115,9 @@ func (s *Session) prepareFor(ctx context.Context, verb string, sh *shipper, host
 	}
 	if err := s.prepareHosts(ctx, hosts); err != nil {
 		return err
+	}
+	if verb == verbSetup {
+		s.shipSetupImagesEarly(ctx, sh, hosts)
 	}
 	if err := s.ensureSidecar(ctx, sh, hosts); err != nil {
 		return err

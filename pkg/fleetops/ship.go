@@ -62,6 +62,18 @@ type shipper struct {
 
 	mu      sync.Mutex
 	results []imageship.Result
+	// early are ships started ahead of their step (see shipEarly).
+	early map[string]*earlyShip
+	wg    sync.WaitGroup
+	bg    context.Context
+	stop  context.CancelFunc
+}
+
+// earlyShip is a ship under way in the background.
+type earlyShip struct {
+	hosts []string
+	done  chan struct{}
+	err   error
 }
 
 func newShipper(s *Session, hosts []string) *shipper {
@@ -113,6 +125,56 @@ func (sh *shipper) Ship(ctx context.Context, image string) error {
 }
 
 func (sh *shipper) shipTo(ctx context.Context, image string, hosts []string) error {
+	sh.mu.Lock()
+	e := sh.early[image]
+	sh.mu.Unlock()
+	if e != nil && covers(e.hosts, hosts) {
+		select {
+		case <-e.done:
+			return e.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return sh.shipNow(ctx, image, hosts)
+}
+
+// shipEarly starts shipping image to hosts in the background, so it
+// overlaps the steps before the one that needs it (setup ships Traefik and
+// the accessories' images while the sidecar starts and the app ships); that
+// step's shipTo then waits for it. Close cancels and waits for it.
+func (sh *shipper) shipEarly(ctx context.Context, image string, hosts []string) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if _, ok := sh.early[image]; ok || len(hosts) == 0 {
+		return
+	}
+	if sh.early == nil {
+		sh.early = map[string]*earlyShip{}
+		sh.bg, sh.stop = context.WithCancel(ctx)
+	}
+	ctx = sh.bg
+	e := &earlyShip{hosts: slices.Clone(hosts), done: make(chan struct{})}
+	sh.early[image] = e
+	sh.wg.Add(1)
+	go func() {
+		defer sh.wg.Done()
+		defer close(e.done)
+		e.err = sh.shipNow(ctx, image, e.hosts)
+	}()
+}
+
+// covers reports whether every host of want is in have.
+func covers(have, want []string) bool {
+	for _, h := range want {
+		if !slices.Contains(have, h) {
+			return false
+		}
+	}
+	return true
+}
+
+func (sh *shipper) shipNow(ctx context.Context, image string, hosts []string) error {
 	return sh.shipFrom(ctx, sh.ship, image, hosts)
 }
 
@@ -150,6 +212,13 @@ func (sh *shipper) BytesSent() int64 {
 }
 
 func (sh *shipper) Close() {
+	sh.mu.Lock()
+	stop := sh.stop
+	sh.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	sh.wg.Wait()
 	_ = sh.ship.Close() // temp files only; the command's result stands
 	sh.mu.Lock()
 	defer sh.mu.Unlock()

@@ -48,6 +48,23 @@ func (s *Session) summary(verb, version string, hosts []string, rep *fleet.Repor
 	}
 }
 
+// cancelledEarly returns err, a failure before the deploy itself began
+// (hosts prepared, sidecar shipped, hooks), and when the command was
+// interrupted it first prints the CANCELLED summary: no host was changed.
+// An interrupt surfaces here as whatever the cut-short step said (an SSH
+// or docker error), so the context decides, not err.
+func (s *Session) cancelledEarly(ctx context.Context, verb, version string, hosts []string, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	cause := err
+	if !errors.Is(cause, context.Canceled) {
+		cause = fmt.Errorf("%w (%w)", err, context.Canceled)
+	}
+	s.summary(verb, version, hosts, nil, 0, cause)
+	return err
+}
+
 // servingLines say, for a command that did not succeed, what each target
 // serves now. Before the swap began (no outcomes) no host was changed.
 func servingLines(version string, hosts []string, rep *fleet.Report) []string {

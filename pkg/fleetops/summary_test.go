@@ -67,3 +67,27 @@ func TestSummarySaysWhatEachHostServes(t *testing.T) {
 		})
 	}
 }
+
+// TestCancelledBeforeTheDeploySaysCancelled: a Ctrl-C while the hosts are
+// prepared or the sidecar is shipped ends with the CANCELLED summary, even
+// when the step cut short said something else; a failure of its own there
+// prints no summary.
+func TestCancelledBeforeTheDeploySaysCancelled(t *testing.T) {
+	sshErr := errors.New("ship sidecar image: list images on host: ssh h1: session closed")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	s := &Session{Cfg: &spec.Config{Service: "app"}, out: output.New(&out, &out, output.Normal, nil)}
+	if err := s.cancelledEarly(ctx, verbDeploy, "v2", []string{"h1", "h2"}, sshErr); !errors.Is(err, sshErr) {
+		t.Errorf("returned %v, want the step's error", err)
+	}
+	for _, w := range []string{"CANCELLED", "no host was changed: h1, h2"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("summary lacks %q:\n%s", w, out.String())
+		}
+	}
+	out.Reset()
+	if err := s.cancelledEarly(context.Background(), verbDeploy, "v2", []string{"h1"}, sshErr); !errors.Is(err, sshErr) || out.Len() != 0 {
+		t.Errorf("a failure of its own: returned %v, printed %q; want the error and nothing printed", err, out.String())
+	}
+}

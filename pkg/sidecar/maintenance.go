@@ -16,6 +16,7 @@ import (
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
+	"github.com/dockerkamal/docker-kamal/pkg/errorpages"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
@@ -50,6 +51,10 @@ type maintenanceRouter struct {
 	// containers addresses the live container (swap.ServerFor).
 	containers inspector
 
+	// pages are the roles' error pages (error_pages_path), stored at
+	// every route that carries them and served on the same listener.
+	pages errorpages.Store
+
 	mu    sync.Mutex
 	roles map[string]*maintenanceEntry
 }
@@ -74,6 +79,7 @@ func newMaintenanceRouter(inner swap.Router, stateDir, responderHost string, con
 		responder:  swap.Server{Container: responderHost, Address: net.JoinHostPort(responderHost, strconv.Itoa(contract.MaintenancePort))},
 		path:       filepath.Join(stateDir, "maintenance.json"),
 		roles:      map[string]*maintenanceEntry{},
+		pages:      errorpages.Store{Dir: filepath.Join(stateDir, "error-pages")},
 	}
 	if err := readJSON(m.path, &m.roles); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("load maintenance state: %w", err)
@@ -104,6 +110,13 @@ func (m *maintenanceRouter) routed(d *contract.Deploy, servers []swap.Server, re
 }
 
 func (m *maintenanceRouter) Route(ctx context.Context, d *contract.Deploy, servers []swap.Server) error {
+	if d.Proxy != nil && len(d.Proxy.ErrorPages) > 0 {
+		// Before the route that asks for them; a retained spec (rollback)
+		// carries none and keeps the stored ones.
+		if err := m.pages.Put(contract.RouteName(d), d.Proxy.ErrorPages); err != nil {
+			return err
+		}
+	}
 	to, err := m.routed(d, servers, true)
 	if err != nil {
 		return err
@@ -173,12 +186,32 @@ func (m *maintenanceRouter) On(r contract.Role) (bool, string) {
 	return true, e.Message
 }
 
+// routeMessage is the maintenance message of the role routed as route,
+// or "" when it is live.
+func (m *maintenanceRouter) routeMessage(route string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.roles {
+		if e.Spec != nil && contract.RouteName(e.Spec) == route {
+			if e.Message == "" {
+				return DefaultMaintenanceMessage
+			}
+			return e.Message
+		}
+	}
+	return ""
+}
+
 // DefaultMaintenanceMessage is shown when `app maintenance` gives none.
 const DefaultMaintenanceMessage = "The site is down for maintenance. Please check back soon."
 
 // ServeHTTP answers every request with the 503 page of the role whose proxy
 // hosts match the request's Host (Traefik passes it through).
 func (m *maintenanceRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, contract.ErrorPagesPath) {
+		m.pages.Handler(m.routeMessage).ServeHTTP(w, r)
+		return
+	}
 	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h

@@ -92,3 +92,48 @@ func TestMaintenanceSurvivesSwapsAndRestarts(t *testing.T) {
 func sidecarapiRole(service, role string) contract.Role {
 	return contract.Role{Service: service, Role: role}
 }
+
+// TestErrorPagesStoredAndServed: a route carrying error pages stores them;
+// the page server answers them, the 503 one with the maintenance message
+// while the role is in maintenance; a rollback's spec (no pages) keeps
+// them.
+func TestErrorPagesStoredAndServed(t *testing.T) {
+	inner := &recordingRouter{routed: map[string][]swap.Server{}}
+	m, err := newMaintenanceRouter(inner, t.TempDir(), "kamal-sidecar", liveAt("10.0.0.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := map[string]string{"503": "<p>{{.Message}}</p>", "504": "<p>slow</p>"}
+	d := &contract.Deploy{Service: "app", Role: "web", Version: "v1", Network: "kamal",
+		Proxy: &contract.Proxy{Hosts: []string{"app.example.com"}, AppPort: 3000, ErrorPages: pages}}
+	ctx := context.Background()
+	if err := m.Route(ctx, d, []swap.Server{{Container: "app-web-v1", Address: "10.0.0.2:3000"}}); err != nil {
+		t.Fatal(err)
+	}
+	page := func(status string) (int, string) {
+		rec := httptest.NewRecorder()
+		m.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://kamal-sidecar:9322"+contract.ErrorPagesPath+"app-web/"+status+".html", nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := page("504"); code != 200 || body != "<p>slow</p>" {
+		t.Errorf("504 page: %d %q", code, body)
+	}
+	if _, body := page("503"); body != "<p></p>" {
+		t.Errorf("503 page while live: %q", body)
+	}
+	if err := m.Set(ctx, d.Redacted(), "app-web-v1", true, "Back <soon>"); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := page("503"); body != "<p>Back &lt;soon&gt;</p>" {
+		t.Errorf("503 page in maintenance: %q", body)
+	}
+	if code, _ := page("404"); code != http.StatusNotFound {
+		t.Errorf("a status without pages: %d, want 404", code)
+	}
+	if err := m.Route(ctx, d.Redacted(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := page("504"); body != "<p>slow</p>" {
+		t.Errorf("after a route without pages: %q, want the stored page", body)
+	}
+}

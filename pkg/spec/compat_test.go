@@ -37,7 +37,8 @@ func TestKamalCompatCorpus(t *testing.T) {
 			"testdata/kamal-compat/v2/deploy_with_proxy_run_config_conflicts.yml", 15, "proxy",
 			"conflicting proxy run configurations for host 1.1.1.2 (servers.web.proxy.run and accessories.mysql.proxy.run)",
 		},
-		// Refused: docker kamal runs Traefik, not kamal-proxy (docs/config.md).
+		// Refused: docker kamal runs Traefik, not kamal-proxy (docs/config.md);
+		// the error pages directory is missing from the fixture.
 		"v2/deploy_with_proxy_run_config.yml": {
 			"testdata/kamal-compat/v2/deploy_with_proxy_run_config.yml", 17, "proxy.run.registry",
 			"names a kamal-proxy image, but docker kamal runs Traefik; remove it (DOCKER_KAMAL_TRAEFIK_IMAGE sets the Traefik image)",
@@ -55,7 +56,7 @@ func TestKamalCompatCorpus(t *testing.T) {
 		},
 		"v2/deploy_with_error_pages.yml": {
 			"testdata/kamal-compat/v2/deploy_with_error_pages.yml", 11, "error_pages_path",
-			"custom error pages are not supported: Traefik cannot read pages from the app image; remove it (Traefik answers 502/503/504 with its own bodies)",
+			"public (relative to the app root): no such directory",
 		},
 	}
 	n := 0

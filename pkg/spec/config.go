@@ -25,6 +25,9 @@ const (
 	DefaultMigrationTimeout  = 10 * time.Minute
 	DefaultCertResolver      = "letsencrypt"
 	DefaultSidecarMonitor    = "127.0.0.1:9321"
+	// DefaultKeepWarm is sidecar.keep_warm: how long a replaced web
+	// container keeps running out of rotation for a fast rollback.
+	DefaultKeepWarm = 3 * time.Minute
 )
 
 // Config is a loaded, validated, normalised deploy config.
@@ -67,7 +70,9 @@ type Config struct {
 	SecretsPath    string `yaml:"secrets_path"`
 	AssetPath      string `yaml:"asset_path,omitempty"`
 	ErrorPagesPath string `yaml:"error_pages_path,omitempty"`
-	RunDirectory   string `yaml:"run_directory,omitempty"`
+	// errorPages are the pages read from ErrorPagesPath (status → HTML).
+	errorPages   map[string]string
+	RunDirectory string `yaml:"run_directory,omitempty"`
 	// HooksOutput is "quiet"/"verbose" per hook name; "*" for all hooks.
 	HooksOutput map[string]string `yaml:"hooks_output,omitempty"`
 

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -109,5 +110,37 @@ func TestSecretsPath(t *testing.T) {
 	}
 	if d.SecretEnv["A"] != "from-common" || d.SecretEnv["B"] != "from-path" {
 		t.Errorf("secrets %v, want A from config/kamal-secrets-common and B from config/kamal-secrets", d.SecretEnv)
+	}
+}
+
+// TestErrorPagesPath: error_pages_path's 502/503/504 pages (relative to
+// the app root, as Kamal) travel in every proxied role's spec; other
+// pages and roles without proxy carry none; a missing directory fails.
+func TestErrorPagesPath(t *testing.T) {
+	dir := writeApp(t, map[string]string{
+		"config/deploy.yml": okHead + "servers:\n  web: [1.1.1.1]\n  jobs:\n    hosts: [1.1.1.1]\n    cmd: jobs\n" +
+			"proxy:\n  host: a.example.org\nerror_pages_path: public\n",
+		"public/502.html": "<p>bad gateway</p>", "public/504.html": "<p>{{.Message}} slow</p>", "public/404.html": "<p>404</p>",
+	})
+	c, err := Load(context.Background(), LoadOptions{Dir: dir, Env: lookupIn(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Deploy("web", "1.1.1.1", "v1", "app:v1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"502": "<p>bad gateway</p>", "504": "<p>{{.Message}} slow</p>"}; !maps.Equal(d.Proxy.ErrorPages, want) {
+		t.Errorf("pages %v, want %v", d.Proxy.ErrorPages, want)
+	}
+	if r := d.Redacted(); r.Proxy.ErrorPages != nil || d.Proxy.ErrorPages == nil {
+		t.Errorf("the label spec carries the pages (or Redacted changed the spec)")
+	}
+	if d, err = c.Deploy("jobs", "1.1.1.1", "v1", "app:v1", ""); err != nil || d.Proxy != nil {
+		t.Errorf("jobs: %v %+v", err, d.Proxy)
+	}
+	_, err = loadYAML(t, okHead+"servers: [1.1.1.1]\nproxy:\n  host: a.example.org\nerror_pages_path: public\n")
+	if got, ok := locate(err); !ok || got != (located{"config/deploy.yml", 6, "error_pages_path", "public (relative to the app root): no such directory"}) {
+		t.Errorf("missing directory: %v", err)
 	}
 }

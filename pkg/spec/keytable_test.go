@@ -65,7 +65,7 @@ var keyTable = map[string]keyProof{
 	"proxy.run.registry":                refused("TestKamalCompatCorpus"),
 	"proxy.run.repository":              refused("TestProxyRefusals"),
 	"proxy.run.version":                 refused("TestProxyRefusals"),
-	"error_pages_path":                  refused("TestProxyRefusals,TestKamalCompatCorpus"),
+	"error_pages_path":                  effect("TestProxyErrorPages,TestErrorPagesPath,TestErrorPagesStoredAndServed"),
 	"accessories.*.proxy":               refused("TestProxyRefusals"),
 	"acme.email":                        effect("TestACME"),
 	"acme.directory":                    effect("TestTLS"),
@@ -199,6 +199,7 @@ var keyTable = map[string]keyProof{
 	"migrations.cmd":     effect("TestMigrationFailureSwapsNothing"),
 	"migrations.timeout": effect("TestMigrationsTimeout"),
 	"sidecar.monitor":    effect("TestSidecarMonitorPublished"),
+	"sidecar.keep_warm":  effect("TestKeepWarmOnTheWire,TestWarmRollback,TestKeepWarmLeavesBlueRunningOutOfRotation"),
 }
 
 // TestEveryConfigKeyHasAProof walks every key the loader knows: each has a

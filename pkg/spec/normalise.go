@@ -35,7 +35,7 @@ func build(ctx context.Context, t *tree, root *yaml.Node, files []string, opts L
 	b.c = &Config{Destination: opts.Destination, files: files}
 	steps := []func() error{
 		b.refusals, b.generation, b.basics, b.registry, b.env, b.servers, b.accessories,
-		b.boot, b.timeouts, b.paths, b.kamal1, b.proxyChecks, b.ssh, b.imageBuilder, b.output, b.extensions,
+		b.boot, b.timeouts, b.paths, b.errorPages, b.kamal1, b.proxyChecks, b.ssh, b.imageBuilder, b.output, b.extensions,
 		b.acme,
 	}
 	for _, step := range steps {

@@ -125,9 +125,6 @@ func forwardHeaders(p *ProxyConfig) bool {
 // means it, and the keys Traefik cannot honour at all.
 func (b *builder) proxyHostChecks() error {
 	c := b.c
-	if c.ErrorPagesPath != "" {
-		return b.errKey("error_pages_path", "custom error pages are not supported: Traefik cannot read pages from the app image; remove it (Traefik answers 502/503/504 with its own bodies)")
-	}
 	for _, name := range slices.Sorted(maps.Keys(b.raw.Accessories)) {
 		if n := b.raw.Accessories[name]; n != nil && n.Kind == yaml.MappingNode {
 			if p := mapGet(n, "proxy"); !isNull(p) {

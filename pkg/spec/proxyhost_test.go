@@ -97,8 +97,6 @@ func TestProxyRefusals(t *testing.T) {
 			located{"config/deploy.yml", 7, "proxy.run.version", "names a kamal-proxy image, but docker kamal runs Traefik; remove it (DOCKER_KAMAL_TRAEFIK_IMAGE sets the Traefik image)"}},
 		{"proxy option", head + "  run:\n    options:\n      privileged: true\n",
 			located{"config/deploy.yml", 7, "proxy.run.options.privileged", "docker option \"privileged\" is not supported for the proxy container (supported: cpus, label, log-driver, log-opt, memory, publish, restart, volume)"}},
-		{"error pages", head + "error_pages_path: public\n",
-			located{"config/deploy.yml", 6, "error_pages_path", "custom error pages are not supported: Traefik cannot read pages from the app image; remove it (Traefik answers 502/503/504 with its own bodies)"}},
 		{"accessory proxy", head + "accessories:\n  api:\n    image: api\n    host: 1.1.1.1\n    proxy:\n      host: api.example.org\n",
 			located{"config/deploy.yml", 10, "accessories.api.proxy", "routing to an accessory is not supported; run it as a role under servers: with proxy: (the proxied roles get Traefik routes and health checks)"}},
 		{"forward_headers differ on a host", okHead + "servers:\n  web: [1.1.1.1]\n  api:\n    hosts: [1.1.1.1]\n    proxy:\n      host: api.example.org\n      forward_headers: false\nproxy:\n  host: a.example.org\n",

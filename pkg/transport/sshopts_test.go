@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -132,6 +133,11 @@ func TestPoolBeforeConnectOnce(t *testing.T) {
 		t.Fatalf("BeforeConnect ran %d times, want once", calls)
 	}
 
+	// The server counts a connection once its handshake is done, which
+	// may be just after the client's Get returned.
+	for deadline := time.Now().Add(5 * time.Second); a.conns.Load() != 1 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	errHook := errors.New("pre-connect failed")
 	opts.BeforeConnect = func(context.Context) error { return errHook }
 	p2, err := NewPool(opts)

@@ -82,6 +82,9 @@ func Config(d *contract.Deploy) (conf *dynamic.Configuration, scheme, port strin
 		lb.ServersTransport = name
 	}
 	http.Services[name] = &dynamic.Service{LoadBalancer: lb}
+	if len(d.Proxy.TraefikLabels) == 0 {
+		errorPages(d, http)
+	}
 	if len(http.Middlewares) == 0 {
 		http.Middlewares = nil
 	}
