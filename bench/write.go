@@ -154,7 +154,36 @@ func Write(r *Results, benchDir, docsDir, notes string) error {
 			return err
 		}
 	}
-	return writeAtomic(filepath.Join(docsDir, "README.md"), []byte(Readme(r, figs, notes)))
+	readme := Readme(r, figs, notes)
+	if chaos, err := os.ReadFile(filepath.Join(docsDir, ChaosFile)); err == nil {
+		readme = WithChaosSection(readme, string(chaos))
+	}
+	return writeAtomic(filepath.Join(docsDir, "README.md"), []byte(readme))
+}
+
+// ChaosFile is the chaos soak's summary in docs/bench/ (written by `make
+// chaos`); the README ends with it.
+const ChaosFile = "chaos.md"
+
+// chaosHeading starts the README's chaos section, always its last.
+const chaosHeading = "\n## Chaos soak\n"
+
+// WithChaosSection returns readme with its chaos section (if any) replaced
+// by chaosMD, the soak's summary less its title.
+func WithChaosSection(readme, chaosMD string) string {
+	if i := strings.Index(readme, chaosHeading); i >= 0 {
+		readme = readme[:i]
+	}
+	body := strings.TrimSpace(chaosMD)
+	if strings.HasPrefix(body, "# ") {
+		if _, rest, ok := strings.Cut(body, "\n"); ok {
+			body = strings.TrimSpace(rest)
+		} else {
+			body = ""
+		}
+	}
+	return strings.TrimRight(readme, "\n") + "\n" + chaosHeading + "\n" + body +
+		"\n\nThe whole record, cycle by cycle: [chaos.md](chaos.md) and `bench/chaos.json`.\n"
 }
 
 func writeAtomic(path string, data []byte) error {

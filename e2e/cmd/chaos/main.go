@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/bench"
 	"github.com/dockerkamal/docker-kamal/bench/chaos"
 )
 
@@ -72,6 +73,10 @@ func main() {
 				os.Exit(1)
 			}
 			fmt.Printf("wrote %s and %s\n", *out, *md)
+			if err := updateReadme(*md); err != nil {
+				fmt.Fprintln(os.Stderr, "chaos:", err)
+				os.Exit(1)
+			}
 		}
 	}
 	if runErr != nil {
@@ -98,4 +103,29 @@ func repoRoot(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("find the repository root (run from the checkout): %w", err)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// updateReadme puts the summary at md into the benchmarks README beside it
+// (docs/bench/README.md), when md is that directory's chaos file.
+func updateReadme(md string) error {
+	if filepath.Base(md) != bench.ChaosFile {
+		return nil
+	}
+	readme := filepath.Join(filepath.Dir(md), "README.md")
+	cur, err := os.ReadFile(readme)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	summary, err := os.ReadFile(md)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(readme, []byte(bench.WithChaosSection(string(cur), string(summary))), 0o644); err != nil {
+		return fmt.Errorf("update %s: %w", readme, err)
+	}
+	fmt.Printf("updated %s\n", readme)
+	return nil
 }
