@@ -180,41 +180,6 @@ func (s *Session) hookRunner() *hooks.Runner {
 	return &hooks.Runner{Dir: dir, Skip: s.Opts.SkipHooks, Stdout: s.Opts.Stdout, Stderr: s.Opts.Stderr, WorkDir: s.appDir(), Quiet: s.hookQuiet}
 }
 
-// appBuilder builds the app image with `docker build`.
-type appBuilder struct{ s *Session }
-
-func (b appBuilder) Build(ctx context.Context, version string) (string, error) {
-	cfg := b.s.Cfg
-	image := b.s.imageRef(version)
-	latest := b.s.imageRef("latest")
-	buildCtx := cfg.Builder.Context
-	if buildCtx == "" {
-		buildCtx = "."
-	}
-	if !filepath.IsAbs(buildCtx) {
-		buildCtx = filepath.Join(b.s.appDir(), buildCtx)
-	}
-	opts := build.Options{
-		DockerFlags: b.s.Opts.DockerFlags,
-		Context:     buildCtx,
-		Dockerfile:  cfg.Builder.Dockerfile,
-		Target:      cfg.Builder.Target,
-		BuildArgs:   cfg.Builder.Args,
-		Tags:        []string{image, latest},
-		Labels:      map[string]string{"service": cfg.Service},
-	}
-	if opts.Dockerfile != "" && !filepath.IsAbs(opts.Dockerfile) {
-		opts.Dockerfile = filepath.Join(buildCtx, opts.Dockerfile)
-	}
-	if b.s.Opts.Verbose {
-		opts.Stdout, opts.Stderr = b.s.Opts.Stdout, b.s.Opts.Stderr
-	}
-	if _, err := build.Build(ctx, opts); err != nil {
-		return "", buildError(ctx, image, err)
-	}
-	return image, nil
-}
-
 func verbTitle(v string) string {
 	switch v {
 	case verbSetup:
