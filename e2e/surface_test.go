@@ -556,8 +556,9 @@ var surfaceErrorPages = map[string]string{
 
 // surfaceErrorPagesTest: the app's own pages answer when the app cannot:
 // 504 for an answer slower than response_timeout, 503 in maintenance
-// (with its message), 502 when the container is gone. It leaves the app
-// container stopped.
+// (with its message). (A 502 needs a refused connection, which a stopped
+// container on a bridge does not give, its address just goes silent:
+// pkg/traefik TestProxyErrorPages shows the 502 page against Traefik.)
 func surfaceErrorPagesTest(t *testing.T, ctx context.Context, a *surfaceApp, p func(...string) kamalRun) {
 	h1 := a.fleet.Hosts[0]
 	url := "http://" + h1.Addr.String() + "/"
@@ -573,12 +574,6 @@ func surfaceErrorPagesTest(t *testing.T, ctx context.Context, a *surfaceApp, p f
 	}
 	p("app", "live").must(t)
 	waitVersion(t, ctx, a.fleet, url, "v2")
-	if _, err := h1.Docker(ctx, "stop", "kamal-surfp-web-v2"); err != nil {
-		t.Fatal(err)
-	}
-	if status, body := httpGet(t, ctx, url); status != http.StatusBadGateway || body != surfaceErrorPages["502"] {
-		t.Errorf("container gone: %d %q, want 502 with the app's 502 page", status, body)
-	}
 }
 
 // hostContainersJSON mirrors `app containers --json`.
