@@ -57,6 +57,8 @@ type shipper struct {
 	s     *Session
 	ship  *imageship.Shipper
 	hosts []string
+	// app ships the app image from a remote builder's engine (engine.go).
+	app *imageship.Shipper
 
 	mu      sync.Mutex
 	results []imageship.Result
@@ -76,9 +78,15 @@ type earlyShip struct {
 
 func newShipper(s *Session, hosts []string) *shipper {
 	sh := &shipper{s: s, hosts: hosts}
+	sh.ship = newImageShip(s, s.Opts.DockerFlags)
+	return sh
+}
+
+// newImageShip ships from the engine of flags.
+func newImageShip(s *Session, flags []string) *imageship.Shipper {
 	var lastReport sync.Map
-	sh.ship = imageship.New(imageship.Options{
-		DockerFlags: s.Opts.DockerFlags,
+	return imageship.New(imageship.Options{
+		DockerFlags: flags,
 		// gzip wins on real links; on a LAN (or local test hosts) the CPU
 		// it costs is slower than sending the bytes.
 		NoGzip: os.Getenv(EnvShipCompress) == "0",
@@ -92,12 +100,28 @@ func newShipper(s *Session, hosts []string) *shipper {
 			s.out.Verbose("[%s] sent %s", host, humanBytes(sent))
 		},
 	})
-	return sh
 }
 
-// Ship implements deploy.Shipper for the app image.
+// Ship implements deploy.Shipper for the app image: from the engine that
+// built it, once its architecture matches every host's.
 func (sh *shipper) Ship(ctx context.Context, image string) error {
-	return sh.shipTo(ctx, image, sh.hosts)
+	flags, err := sh.s.appEngine(ctx)
+	if err != nil {
+		return err
+	}
+	if err := sh.s.checkArch(ctx, flags, image, sh.hosts); err != nil {
+		return err
+	}
+	from := sh.ship
+	if !slices.Equal(flags, sh.s.Opts.DockerFlags) {
+		sh.mu.Lock()
+		if sh.app == nil {
+			sh.app = newImageShip(sh.s, flags)
+		}
+		from = sh.app
+		sh.mu.Unlock()
+	}
+	return sh.shipFrom(ctx, from, image, sh.hosts)
 }
 
 func (sh *shipper) shipTo(ctx context.Context, image string, hosts []string) error {
@@ -127,6 +151,8 @@ func (sh *shipper) shipEarly(ctx context.Context, image string, hosts []string) 
 	}
 	if sh.early == nil {
 		sh.early = map[string]*earlyShip{}
+	}
+	if sh.bg == nil {
 		sh.bg, sh.stop = context.WithCancel(ctx)
 	}
 	ctx = sh.bg
@@ -137,6 +163,23 @@ func (sh *shipper) shipEarly(ctx context.Context, image string, hosts []string) 
 		defer sh.wg.Done()
 		defer close(e.done)
 		e.err = sh.shipNow(ctx, image, e.hosts)
+	}()
+}
+
+// saveEarly saves image from the local engine in the background (see
+// imageship.Shipper.Prepare), while the hosts are prepared and the lock
+// taken; a failure is left for the ship itself to report.
+func (sh *shipper) saveEarly(ctx context.Context, image string) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.bg == nil {
+		sh.bg, sh.stop = context.WithCancel(ctx)
+	}
+	ctx = sh.bg
+	sh.wg.Add(1)
+	go func() {
+		defer sh.wg.Done()
+		_ = sh.ship.Prepare(ctx, image) // Ship saves again, and says why, if this failed
 	}()
 }
 
@@ -151,7 +194,11 @@ func covers(have, want []string) bool {
 }
 
 func (sh *shipper) shipNow(ctx context.Context, image string, hosts []string) error {
-	results := sh.ship.ShipAll(ctx, image, hosts, func(ctx context.Context, host string) (imageship.Remote, error) {
+	return sh.shipFrom(ctx, sh.ship, image, hosts)
+}
+
+func (sh *shipper) shipFrom(ctx context.Context, from *imageship.Shipper, image string, hosts []string) error {
+	results := from.ShipAll(ctx, image, hosts, func(ctx context.Context, host string) (imageship.Remote, error) {
 		return sh.s.pool.Get(ctx, host)
 	})
 	var errs []error
@@ -191,7 +238,12 @@ func (sh *shipper) Close() {
 		stop()
 	}
 	sh.wg.Wait()
-	_ = sh.ship.Close()
+	_ = sh.ship.Close() // temp files only; the command's result stands
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.app != nil {
+		_ = sh.app.Close()
+	}
 }
 
 func humanBytes(n int64) string {

@@ -13,17 +13,17 @@ import (
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
-// builderDeath is what pkg/build returns when the builder was killed.
-var builderDeath = errors.New("build image app:v2: signal: killed: DEPRECATED: The legacy builder is deprecated")
+// errBuilderDeath is what pkg/build returns when the builder was killed.
+var errBuilderDeath = errors.New("build image app:v2: signal: killed: #6 [app 2/5] RUN bundle install")
 
 func TestBuildErrorOfAnInterruptedBuildIsTheCancellation(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := buildError(ctx, "app:v2", builderDeath)
+	err := buildError(ctx, "app:v2", errBuilderDeath)
 	if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "killed") || strings.Contains(err.Error(), "DEPRECATED") {
 		t.Fatalf("interrupted build: want the cancellation without the builder's text, got %v", err)
 	}
-	if err := buildError(context.Background(), "app:v2", builderDeath); !errors.Is(err, builderDeath) {
+	if err := buildError(context.Background(), "app:v2", errBuilderDeath); !errors.Is(err, errBuilderDeath) {
 		t.Fatalf("a build that fails on its own keeps its error, got %v", err)
 	}
 }
