@@ -117,15 +117,28 @@ func (s *soak) checkOutcome(r *CycleRun, cmd *command, inj *injection) string {
 	switch {
 	case all(r.Old):
 		return r.Old
-	case (r.Fault.Interrupt() || r.Ran == OpRollback) && all(r.Target) && r.Ran != OpNeverHealthy:
+	case (r.Fault.Interrupt() || r.Ran == OpRollback || allDeployed(cmd, s.f.Addrs(), r.Target)) && all(r.Target) && r.Ran != OpNeverHealthy:
 		// Every host had switched before the interrupt; or a rollback,
-		// which by design undoes nothing, failed once all had switched.
+		// which by design undoes nothing, failed once all had switched;
+		// or what failed came after every host's swap (the lock release).
 		return r.Target
 	case r.Fault == FaultPluginKill && eachOf(up, r.Old, r.Target):
 		return r.Old // the sidecars finished or undid their swaps alone
 	}
 	r.violate("after the failed %s the hosts that stayed up serve %s, want %s everywhere", r.Ran, versionsString(up), r.Old)
 	return r.Old
+}
+
+// allDeployed reports whether the failed command's summary says every host
+// was deployed and serves version.
+func allDeployed(c *command, addrs []string, version string) bool {
+	out := c.output()
+	for _, a := range addrs {
+		if !strings.Contains(out, a+"/web: deployed, serves "+version) {
+			return false
+		}
+	}
+	return true
 }
 
 func eachOf(m map[string]string, vs ...string) bool {
