@@ -104,11 +104,15 @@ func serves(o fleet.Outcome, version string) string {
 }
 
 // rollbackServes is what a target of a rollback command serves after its
-// outcome: a rollback undoes nothing, so a target that failed may serve
-// either version (it failed before or after its cutover).
+// outcome: a cancelled rollback's undone targets serve what they served
+// before; a target that failed may serve either version (it failed before
+// or after its cutover).
 func rollbackServes(o fleet.Outcome, version string) string {
-	if o.Status == fleet.StatusRolledBack {
+	switch {
+	case o.Status == fleet.StatusRolledBack:
 		return version
+	case o.Status == fleet.StatusUndone && o.Previous != "":
+		return o.Previous
 	}
 	return "an unknown version (check with `docker kamal app details`)"
 }

@@ -100,9 +100,10 @@ func TestRollbackSummarySaysWhatEachHostServes(t *testing.T) {
 	rep := &fleet.Report{Outcomes: []fleet.Outcome{
 		{Target: fleet.Target{Host: "h1", Role: "web"}, Status: fleet.StatusFailed, Err: errors.New("progress stream ended")},
 		{Target: fleet.Target{Host: "h2", Role: "web"}, Status: fleet.StatusRolledBack},
+		{Target: fleet.Target{Host: "h3", Role: "web"}, Status: fleet.StatusUndone, Previous: "v2"},
 	}}
 	s.summary(verbRollback, "v1", []string{"h1", "h2"}, rep, 0, errors.New("h1: progress stream ended"))
-	for _, w := range []string{"FAILED", "h1/web: failed, serves an unknown version", "h2/web: rolled back, serves v1"} {
+	for _, w := range []string{"FAILED", "h1/web: failed, serves an unknown version", "h2/web: rolled back, serves v1", "h3/web: undone, serves v2"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("summary lacks %q:\n%s", w, out.String())
 		}
