@@ -11,8 +11,8 @@ import (
 	"github.com/dockerkamal/docker-kamal/e2e/harness"
 )
 
-// fleetYML is the 3-host app: web on two hosts, job on one, PostgreSQL on
-// the job host, migrations once per deploy.
+// fleetYML is the 3-host app: web on all three hosts, job and PostgreSQL
+// on the third, migrations once per deploy.
 const fleetYML = `service: bench
 image: kamal-e2e-app
 servers:
@@ -20,6 +20,7 @@ servers:
     hosts:
       - %[1]s
       - %[2]s
+      - %[3]s
   job:
     hosts:
       - %[3]s

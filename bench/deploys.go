@@ -32,7 +32,7 @@ func (e *env) benchE2E(ctx context.Context, s *Scenario, fr *fleetRun) error {
 		runs = append(runs, phases)
 		parts = append(parts, swaps)
 	}
-	s.Add("deploy with build, 3 hosts", "s", took, AtMost(15))
+	s.Add("deploy with build, 3 hosts", "s", took, AtMost(6))
 	// The phase breakdown of the median run.
 	med := Summarize(took).Median
 	best := 0
@@ -98,8 +98,13 @@ func (e *env) benchRollback(ctx context.Context, s *Scenario, fr *fleetRun) erro
 			return r.Err
 		}
 	}
+	cold, err := e.coldRollbacks(ctx, fr, h)
+	if err != nil {
+		return err
+	}
+	s.Add("rollback, 1 host: start to serving, cold (a stopped version)", "s", cold, nil)
 	s.Add("rollback, 1 host: start to serving", "s", oneServing, AtMost(3))
-	s.Add("rollback, fleet of 3: start to serving", "s", fr.rollbackServing, AtMost(4))
+	s.Add("rollback, fleet of 3: start to serving (warm)", "s", fr.rollbackServing, AtMost(1))
 	s.Add("rollback, 1 host: command exit", "s", one, nil)
 	s.Add("rollback, fleet of 3: command exit", "s", fr.rollbackFleet, nil)
 	s.Note("start to serving: command start to the last host's cutover confirmed (Traefik serves the old version; for the job role, healthy), from the timed -v progress; command exit adds draining and stopping the newer containers; the fleet figures are the rollbacks of the zero-downtime scenario, under load")
@@ -115,10 +120,12 @@ func (e *env) benchCutover(s *Scenario, fr *fleetRun) {
 }
 
 // benchFanout deploys a warm one-layer change (a new build of the sample
-// app, ~11 MB layer) to 1, 2 and 4 hosts, order rotated per repeat.
+// app, ~11 MB layer) to 1, 4, 8 and 12 hosts, order rotated per repeat,
+// and breaks each size's time down by phase.
 func (e *env) benchFanout(ctx context.Context, s *Scenario, f *harness.Fleet, dir string) error {
-	sizes := []int{1, 2, 4}
+	sizes := []int{1, 4, 8, 12}
 	times := map[int][]float64{}
+	phases := map[int]map[string][]float64{}
 	for i := 0; i < e.opts.HeavyRepeats; i++ {
 		for j := range sizes {
 			n := sizes[(i+j)%len(sizes)]
@@ -142,13 +149,28 @@ func (e *env) benchFanout(ctx context.Context, s *Scenario, f *harness.Fleet, di
 				}
 			}
 			times[n] = append(times[n], secs(r.Took))
+			if phases[n] == nil {
+				phases[n] = map[string][]float64{}
+			}
+			ph, _ := Phases(r)
+			for _, p := range ph {
+				phases[n][p.Name] = append(phases[n][p.Name], p.Seconds)
+			}
 		}
 	}
 	for _, n := range sizes {
 		s.Add(fmt.Sprintf("deploy to %d host(s)", n), "s", times[n], nil)
 	}
-	s.AddRatio("time(4) / time(1)", times[4], times[1], AtMost(1.5))
-	s.AddRatio("time(2) / time(1)", times[2], times[1], nil)
+	s.AddRatio("time(12) / time(1)", times[12], times[1], AtMost(1.5))
+	s.AddRatio("time(4) / time(1)", times[4], times[1], nil)
+	s.AddRatio("time(8) / time(1)", times[8], times[1], nil)
+	for _, n := range sizes {
+		for _, pm := range phaseMarks {
+			if v := phases[n][pm.name]; len(v) > 0 {
+				s.Add(fmt.Sprintf("%d host(s), phase: %s", n, pm.name), "s", v, nil)
+			}
+		}
+	}
 	s.Note("docker kamal deploy --skip-push --version fR-N --hosts (first N hosts); each version is a fresh build of the sample app, so every deploy ships one new layer")
 	return nil
 }
@@ -162,4 +184,35 @@ func joinComma(v []string) string {
 		out += s
 	}
 	return out
+}
+
+// coldRollbacks rolls host h back to retained versions that are no longer
+// warm (stopped: each boots and passes its health check), each followed by
+// a roll forward to the live version (warm), and returns the cold ones'
+// start to serving. Each goes to another version: one rolled back to is
+// warm afterwards. At most 3, the newest retained.
+func (e *env) coldRollbacks(ctx context.Context, fr *fleetRun, h *harness.Host) ([]float64, error) {
+	var cold []string
+	for i := len(fr.history) - 1; i >= 0 && len(cold) < min(3, e.opts.Repeats); i-- {
+		if v := fr.history[i]; v != fr.live && v != fr.prev {
+			cold = append(cold, v)
+		}
+	}
+	var out []float64
+	for _, v := range cold {
+		r := e.kamal(ctx, fr.dir, "-v", "rollback", v, "--hosts", h.Addr.String())
+		if r.Err != nil {
+			return out, r.Err
+		}
+		if at, ok := ServingAt(r); ok {
+			out = append(out, secs(at))
+		}
+		if r := e.kamal(ctx, fr.dir, "rollback", fr.live, "--hosts", h.Addr.String()); r.Err != nil {
+			return out, r.Err
+		}
+		if err := waitServes(ctx, fr.f, h, "", fr.live, 5*time.Second); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }

@@ -13,7 +13,7 @@
 //   - naive: stop-then-start behind the same Traefik, under load
 //   - zero-downtime: deploy, rollback, never-healthy deploy and slow
 //     in-flight requests across cutover, under load
-//   - cutover, rollback time, fan-out to 1, 2 and 4 hosts, and the
+//   - cutover, rollback time, fan-out to 1, 4, 8 and 12 hosts, and the
 //     end-to-end deploy of a one-line change with its build
 //
 // Run writes Results; Write renders them as a table, results.json, SVG

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/e2e/harness"
@@ -17,6 +18,7 @@ const timelineBucket = 250 * time.Millisecond
 // slow requests, while operations run.
 type load struct {
 	start time.Time
+	cpu   cpuMark
 	rate  float64
 	hosts []*harness.Host
 	gens  []*loadgen.Generator
@@ -40,7 +42,7 @@ type loadSpec struct {
 }
 
 func startLoad(ctx context.Context, f *harness.Fleet, hosts []*harness.Host, ls loadSpec) (*load, error) {
-	l := &load{start: time.Now(), rate: ls.Rate, hosts: hosts}
+	l := &load{start: time.Now(), cpu: markCPU(), rate: ls.Rate, hosts: hosts}
 	allow := []netip.Prefix{f.Subnet}
 	for _, h := range hosts {
 		g, err := loadgen.Start(ctx, loadgen.Config{
@@ -88,9 +90,10 @@ func (l *load) stop() ([]*loadgen.Report, []*loadgen.Report) {
 
 // finish stops the load and condenses it into a LoadCase.
 func (l *load) finish(name string, ops int) LoadCase {
+	self, machine := l.cpu.since(runtime.NumCPU())
 	main, slow := l.stop()
 	l.reports = main
-	c := LoadCase{Case: name, Operations: ops, Hosts: len(l.hosts), Rate: l.rate}
+	c := LoadCase{Case: name, Operations: ops, Hosts: len(l.hosts), Rate: l.rate, LoadgenCores: self, MachineCores: machine}
 	var lat []time.Duration
 	seen := map[string]bool{}
 	var elapsed time.Duration

@@ -11,7 +11,7 @@ const (
 	// DefaultHeavyRepeats is for the minute-long figures (deploy with
 	// build, fan-out).
 	DefaultHeavyRepeats = 3
-	DefaultRate         = 200.0  // requests/s per web host
+	DefaultRate         = 340.0  // requests/s per web host (3 web hosts: about 1,000 in all)
 	DefaultMinRequests  = 10_000 // per zero-downtime case, all web hosts together
 	DefaultStartupRuns  = 30
 	// DefaultFreshRatio is the share of requests on new connections.

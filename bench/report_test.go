@@ -139,3 +139,13 @@ func TestDumpFigures(t *testing.T) {
 		}
 	}
 }
+
+func TestWithChaosSectionReplacesItself(t *testing.T) {
+	readme := "# Benchmarks\n\nfigures\n"
+	once := WithChaosSection(readme, "# Chaos soak\n\nSeed 1, 50 cycles.\n")
+	twice := WithChaosSection(once, "# Chaos soak\n\nSeed 2, 50 cycles.\n")
+	if !strings.HasPrefix(twice, readme) || strings.Count(twice, "## Chaos soak") != 1 ||
+		!strings.Contains(twice, "Seed 2") || strings.Contains(twice, "Seed 1") || strings.Contains("\n"+twice, "\n# Chaos soak") {
+		t.Errorf("README after two soaks:\n%s", twice)
+	}
+}

@@ -170,11 +170,16 @@ type LoadCase struct {
 	Non2xx   int     `json:"non_2xx"`
 	Errors   int     `json:"errors"`
 	// Slow counts the slow (/sleep) requests and how many of them failed.
-	Slow       int     `json:"slow,omitempty"`
-	SlowFailed int     `json:"slow_failed,omitempty"`
-	P50ms      float64 `json:"p50_ms"`
-	P99ms      float64 `json:"p99_ms"`
-	MaxMs      float64 `json:"max_ms"`
+	Slow       int `json:"slow,omitempty"`
+	SlowFailed int `json:"slow_failed,omitempty"`
+	// LoadgenCores is the CPU the bench process (the load generator, in
+	// the main) used during the case, in cores; MachineCores the whole
+	// machine's busy CPU (from /proc/stat), of Machine.CPUs.
+	LoadgenCores float64 `json:"loadgen_cores,omitempty"`
+	MachineCores float64 `json:"machine_cores,omitempty"`
+	P50ms        float64 `json:"p50_ms"`
+	P99ms        float64 `json:"p99_ms"`
+	MaxMs        float64 `json:"max_ms"`
 	// Timeline buckets the requests of the first host by send time.
 	Timeline *Timeline `json:"timeline,omitempty"`
 	// FirstErrors are a few distinct failure reasons.

@@ -132,7 +132,7 @@ func Run(ctx context.Context, opts Options) (res *Results, err error) {
 	return res, ctx.Err()
 }
 
-// fleetScenarios run on one 3-host fleet: web on two hosts, job and
+// fleetScenarios run on one 3-host fleet: web on all three, job and
 // PostgreSQL on the third.
 func (e *env) fleetScenarios(ctx context.Context, res *Results) error {
 	if !e.opts.wants("ship") && !e.opts.wants("setup") && !e.opts.wants("naive") && !e.opts.wants("zero-downtime") &&
@@ -145,7 +145,7 @@ func (e *env) fleetScenarios(ctx context.Context, res *Results) error {
 		return err
 	}
 	defer e.closeFleet(f)
-	fr := &fleetRun{f: f, web: f.Hosts[:2]}
+	fr := &fleetRun{f: f, web: f.Hosts[:3]}
 	if fr.dir, err = e.fleetApp(f); err != nil {
 		return err
 	}
@@ -205,16 +205,19 @@ func (e *env) fleetScenarios(ctx context.Context, res *Results) error {
 	return ctx.Err()
 }
 
-// fanoutScenario runs on a 4-host fleet of its own.
+// fanoutHosts is the size of the fan-out fleet (the largest deploy).
+const fanoutHosts = 12
+
+// fanoutScenario runs on a fleet of its own.
 func (e *env) fanoutScenario(ctx context.Context, res *Results) error {
 	if !e.opts.wants("fan-out") {
 		return nil
 	}
 	var f *harness.Fleet
-	e.scenario(ctx, res, "fan-out", "fan-out: warm one-layer deploy to 1, 2 and 4 hosts", func(ctx context.Context, s *Scenario) error {
-		e.logf("    starting 4 harness hosts")
+	e.scenario(ctx, res, "fan-out", "fan-out: warm one-layer deploy to 1, 4, 8 and 12 hosts", func(ctx context.Context, s *Scenario) error {
+		e.logf("    starting %d harness hosts", fanoutHosts)
 		var err error
-		if f, err = e.startFleet(ctx, 4); err != nil {
+		if f, err = e.startFleet(ctx, fanoutHosts); err != nil {
 			return err
 		}
 		dir, err := e.fanoutApp(f)
@@ -225,7 +228,7 @@ func (e *env) fanoutScenario(ctx context.Context, res *Results) error {
 		if r.Err != nil {
 			return r.Err
 		}
-		s.Add("setup of 4 blank hosts", "s", []float64{secs(r.Took)}, nil)
+		s.Add(fmt.Sprintf("setup of %d blank hosts", fanoutHosts), "s", []float64{secs(r.Took)}, nil)
 		return e.benchFanout(ctx, s, f, dir)
 	})
 	if f != nil {

@@ -43,10 +43,10 @@ func WriteTable(w io.Writer, r *Results) error {
 	if len(cases) > 0 {
 		fmt.Fprintln(w)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "load case\tops\thosts\treq/s\trequests\tfresh\tnon-2xx\terrors\tslow (failed)\tp50 ms\tp99 ms\tmax ms\n")
+		fmt.Fprintf(tw, "load case\tops\thosts\treq/s\trequests\tfresh\tnon-2xx\terrors\tslow (failed)\tp50 ms\tp99 ms\tmax ms\tloadgen cores\tmachine cores\n")
 		for _, c := range cases {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%d\t%d\t%d\t%d\t%d (%d)\t%s\t%s\t%s\n", c.Case, c.Operations, c.Hosts, c.Achieved,
-				c.Requests, c.Fresh, c.Non2xx, c.Errors, c.Slow, c.SlowFailed, fmtNum(c.P50ms), fmtNum(c.P99ms), fmtNum(c.MaxMs))
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%d\t%d\t%d\t%d\t%d (%d)\t%s\t%s\t%s\t%.2f\t%.2f\n", c.Case, c.Operations, c.Hosts, c.Achieved,
+				c.Requests, c.Fresh, c.Non2xx, c.Errors, c.Slow, c.SlowFailed, fmtNum(c.P50ms), fmtNum(c.P99ms), fmtNum(c.MaxMs), c.LoadgenCores, c.MachineCores)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

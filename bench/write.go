@@ -103,7 +103,7 @@ func Figures(r *Results) []Figure {
 			}
 		}
 		add("e2e-deploy.svg", "docker kamal deploy of a one-line change with its build, 3 hosts: phases of the median run",
-			StackedBar{Title: "End-to-end deploy with build, by phase", Unit: "s", Parts: parts, Target: 15, TargetLabel: "target 15 s"}.SVG())
+			StackedBar{Title: "End-to-end deploy with build, by phase", Unit: "s", Parts: parts, Target: 6, TargetLabel: "target 6 s"}.SVG())
 	}
 	if s := r.Scenario("startup"); s != nil && len(s.Metrics) >= 2 {
 		add("startup.svg", "Start-up through the docker CLI: docker kamal version vs docker version",
@@ -154,7 +154,36 @@ func Write(r *Results, benchDir, docsDir, notes string) error {
 			return err
 		}
 	}
-	return writeAtomic(filepath.Join(docsDir, "README.md"), []byte(Readme(r, figs, notes)))
+	readme := Readme(r, figs, notes)
+	if chaos, err := os.ReadFile(filepath.Join(docsDir, ChaosFile)); err == nil {
+		readme = WithChaosSection(readme, string(chaos))
+	}
+	return writeAtomic(filepath.Join(docsDir, "README.md"), []byte(readme))
+}
+
+// ChaosFile is the chaos soak's summary in docs/bench/ (written by `make
+// chaos`); the README ends with it.
+const ChaosFile = "chaos.md"
+
+// chaosHeading starts the README's chaos section, always its last.
+const chaosHeading = "\n## Chaos soak\n"
+
+// WithChaosSection returns readme with its chaos section (if any) replaced
+// by chaosMD, the soak's summary less its title.
+func WithChaosSection(readme, chaosMD string) string {
+	if i := strings.Index(readme, chaosHeading); i >= 0 {
+		readme = readme[:i]
+	}
+	body := strings.TrimSpace(chaosMD)
+	if strings.HasPrefix(body, "# ") {
+		if _, rest, ok := strings.Cut(body, "\n"); ok {
+			body = strings.TrimSpace(rest)
+		} else {
+			body = ""
+		}
+	}
+	return strings.TrimRight(readme, "\n") + "\n" + chaosHeading + "\n" + body +
+		"\n\nThe whole record, cycle by cycle: [chaos.md](chaos.md) and `bench/chaos.json`.\n"
 }
 
 func writeAtomic(path string, data []byte) error {
@@ -214,10 +243,10 @@ func Readme(r *Results, figs []Figure, notes string) string {
 		cases = append(cases, s.Load...)
 	}
 	if len(cases) > 0 {
-		b.WriteString("\n### Load cases\n\n| case | operations | web hosts | achieved req/s | requests | fresh conns | non-2xx | errors | slow (failed) | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("\n### Load cases\n\n| case | operations | web hosts | achieved req/s | requests | fresh conns | non-2xx | errors | slow (failed) | p50 ms | p99 ms | max ms | loadgen cores | machine cores |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, c := range cases {
-			fmt.Fprintf(&b, "| %s | %d | %d | %.0f | %d | %d | %d | %d | %d (%d) | %s | %s | %s |\n", c.Case, c.Operations, c.Hosts, c.Achieved,
-				c.Requests, c.Fresh, c.Non2xx, c.Errors, c.Slow, c.SlowFailed, fmtNum(c.P50ms), fmtNum(c.P99ms), fmtNum(c.MaxMs))
+			fmt.Fprintf(&b, "| %s | %d | %d | %.0f | %d | %d | %d | %d | %d (%d) | %s | %s | %s | %.2f | %.2f |\n", c.Case, c.Operations, c.Hosts, c.Achieved,
+				c.Requests, c.Fresh, c.Non2xx, c.Errors, c.Slow, c.SlowFailed, fmtNum(c.P50ms), fmtNum(c.P99ms), fmtNum(c.MaxMs), c.LoadgenCores, c.MachineCores)
 		}
 		for _, c := range cases {
 			if len(c.FirstErrors) > 0 {

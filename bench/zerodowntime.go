@@ -17,7 +17,9 @@ type fleetRun struct {
 	web  []*harness.Host
 	live string // version the fleet serves
 	prev string // the version before it (retained)
-	next int    // next z-version number
+	// history are the versions deployed, oldest first.
+	history []string
+	next    int // next z-version number
 
 	// reported cutovers (sidecar) and measured ones (load), in ms.
 	cutReported, cutMeasured []float64
@@ -44,6 +46,7 @@ func (e *env) benchZeroDowntime(ctx context.Context, s *Scenario, fr *fleetRun) 
 		slow bool
 		op   func(ctx context.Context, i int, l *load) error
 	}{
+		{"steady state (no operation)", false, func(ctx context.Context, i int, l *load) error { return holdLoad(ctx, 5*time.Second) }},
 		{"deploy", false, func(ctx context.Context, i int, l *load) error { return e.deployNext(ctx, fr, l) }},
 		{"rollback", false, func(ctx context.Context, i int, l *load) error { return e.rollbackPrev(ctx, fr, l) }},
 		{"never-healthy deploy", false, func(ctx context.Context, i int, l *load) error { return e.deployNeverHealthy(ctx, fr, i) }},
@@ -87,6 +90,7 @@ func (e *env) deployNext(ctx context.Context, fr *fleetRun, l *load) error {
 	}
 	fr.deployTimes = append(fr.deployTimes, secs(r.Took))
 	fr.prev, fr.live = fr.live, v
+	fr.history = append(fr.history, v)
 	if l != nil {
 		fr.cutovers(r, l, v)
 	}
@@ -200,4 +204,17 @@ func firstServed(results []loadgen.Result, version string, since time.Time) (tim
 		}
 	}
 	return best, !best.IsZero()
+}
+
+// holdLoad is the steady-state case's operation: the load runs for d with
+// nothing deployed, the baseline of the other cases' latencies.
+func holdLoad(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -1,6 +1,7 @@
-// Package build builds the app image locally with the docker CLI and works
-// out the version to deploy, the way Kamal does (git SHA, with a suffix when
-// the tree is dirty).
+// Package build builds the app image with BuildKit (docker buildx, docker
+// driver: the engine's own BuildKit), from a clean clone of HEAD as Kamal
+// does, and works out the version to deploy the way Kamal does (git SHA,
+// with a suffix when the tree is dirty).
 package build
 
 import (
@@ -8,9 +9,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -60,37 +63,70 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 	return strings.TrimSpace(out.String()), nil
 }
 
-// Options describe one `docker build`.
+// Options describe one `docker buildx build`.
 type Options struct {
 	DockerFlags []string // global docker flags (--context, -H) from the plugin invocation
 	Context     string   // build context directory
 	Dockerfile  string   // relative to Context unless absolute; empty = Dockerfile
 	Target      string
 	BuildArgs   map[string]string
-	Tags        []string
-	Labels      map[string]string
-	Stdout      io.Writer
-	Stderr      io.Writer
+	// Secrets are build secrets by id. Their values reach buildx through
+	// its environment (--secret id=X,env=...), never its command line.
+	Secrets map[string]string
+	// SSH is builder.ssh: --ssh's value (e.g. "default=$SSH_AUTH_SOCK").
+	SSH string
+	// Platform is --platform (linux/amd64); empty builds for the engine's own.
+	Platform string
+	NoCache  bool
+	// CacheFrom and CacheTo are --cache-from and --cache-to values.
+	CacheFrom  []string
+	CacheTo    []string
+	Provenance string // "false" or empty
+	SBOM       string // "false" or empty
+	Tags       []string
+	Labels     map[string]string
+	Stdout     io.Writer
+	Stderr     io.Writer
 }
+
+// SecretEnv is the environment variable that carries build secret id to
+// buildx.
+func SecretEnv(id string) string { return "KAMAL_BUILD_SECRET_" + id }
 
 // Args renders the docker CLI arguments, sorted for stable output.
 func (o Options) Args() []string {
 	args := append([]string{}, o.DockerFlags...)
-	args = append(args, "build")
+	args = append(args, "buildx", "build", "--progress", "plain", "--load")
 	for _, t := range o.Tags {
 		args = append(args, "-t", t)
 	}
-	if o.Dockerfile != "" {
-		args = append(args, "-f", o.Dockerfile)
-	}
-	if o.Target != "" {
-		args = append(args, "--target", o.Target)
-	}
+	args = appendIf(args, "--platform", o.Platform)
+	args = appendIf(args, "-f", o.Dockerfile)
+	args = appendIf(args, "--target", o.Target)
 	for _, k := range slices.Sorted(maps.Keys(o.Labels)) {
 		args = append(args, "--label", k+"="+o.Labels[k])
 	}
 	for _, k := range slices.Sorted(maps.Keys(o.BuildArgs)) {
 		args = append(args, "--build-arg", k+"="+o.BuildArgs[k])
+	}
+	for _, id := range slices.Sorted(maps.Keys(o.Secrets)) {
+		args = append(args, "--secret", "id="+id+",env="+SecretEnv(id))
+	}
+	args = appendIf(args, "--ssh", o.SSH)
+	for _, c := range o.CacheFrom {
+		args = append(args, "--cache-from", c)
+	}
+	for _, c := range o.CacheTo {
+		args = append(args, "--cache-to", c)
+	}
+	if o.Provenance != "" {
+		args = append(args, "--provenance="+o.Provenance)
+	}
+	if o.SBOM != "" {
+		args = append(args, "--sbom="+o.SBOM)
+	}
+	if o.NoCache {
+		args = append(args, "--no-cache")
 	}
 	ctxDir := o.Context
 	if ctxDir == "" {
@@ -99,12 +135,52 @@ func (o Options) Args() []string {
 	return append(args, ctxDir)
 }
 
-// Build runs docker build and returns the built image's ID.
+func appendIf(args []string, flag, v string) []string {
+	if v == "" {
+		return args
+	}
+	return append(args, flag, v)
+}
+
+// env is the docker CLI's environment for the build: ours and the secret
+// values.
+func (o Options) env() []string {
+	env := os.Environ()
+	for id, v := range o.Secrets {
+		env = append(env, SecretEnv(id)+"="+v)
+	}
+	return env
+}
+
+// ErrNoBuildx is returned when the docker CLI has no buildx plugin.
+var ErrNoBuildx = errors.New("docker buildx is not installed: docker kamal builds with BuildKit through the buildx CLI plugin " +
+	"(run scripts/install-buildx.sh, or install Debian's docker-buildx package)")
+
+// CheckBuildx returns ErrNoBuildx unless `docker buildx` runs.
+func CheckBuildx(ctx context.Context, dockerFlags []string) error {
+	ctx, cancel := context.WithTimeout(ctx, inspectTimeout)
+	defer cancel()
+	args := append(append([]string{}, dockerFlags...), "buildx", "version")
+	if out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("check docker buildx: %w", ctx.Err())
+		}
+		return fmt.Errorf("%w (docker buildx version: %s)", ErrNoBuildx, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// Build runs docker buildx build (BuildKit, the engine's own through the
+// docker driver) and returns the built image's ID.
 func Build(ctx context.Context, o Options) (string, error) {
 	if len(o.Tags) == 0 {
 		return "", fmt.Errorf("build image: no tag given")
 	}
+	if err := CheckBuildx(ctx, o.DockerFlags); err != nil {
+		return "", err
+	}
 	cmd := exec.CommandContext(ctx, "docker", o.Args()...)
+	cmd.Env = o.env()
 	var errb bytes.Buffer
 	cmd.Stdout = o.Stdout // nil: discarded
 	cmd.Stderr = &errb

@@ -97,6 +97,12 @@ type Deploy struct {
 	// RetainContainers is how many stopped containers of this service and
 	// destination are kept for rollback.
 	RetainContainers int `json:"retainContainers,omitempty"`
+	// KeepWarm is how long the container a swap replaces keeps running out
+	// of rotation (drained, no route) before the sidecar stops it, so a
+	// rollback inside that window is a route switch. Zero stops it at once.
+	// Honoured for roles with a proxy only; a warm container counts as one
+	// of the RetainContainers.
+	KeepWarm Duration `json:"keepWarm,omitempty"`
 	// Assets, when set, bridges the role's static assets across versions:
 	// the sidecar extracts them from the image, merges in the version being
 	// replaced, and bind-mounts the result at Assets.Path.
@@ -373,6 +379,9 @@ func (d *Deploy) Validate() error {
 	}
 	if d.RetainContainers < 0 {
 		return &FieldError{"retainContainers", "must not be negative"}
+	}
+	if d.KeepWarm < 0 {
+		return &FieldError{"keepWarm", "must not be negative"}
 	}
 	if d.Assets != nil {
 		return d.Assets.validate()

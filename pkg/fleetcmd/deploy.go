@@ -19,8 +19,10 @@ func deployCommand(name, usage string, run func(*fleetops.Session, context.Conte
 			&cli.DurationFlag{Name: "lock-wait", Usage: "wait up to this long for the deploy lock instead of failing at once"},
 			&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "lock message"},
 			&cli.StringFlag{Name: "ship", Usage: "how the app image reaches hosts: registry (push once, hosts pull) or direct (over SSH); default registry when one is configured"},
+			noCacheFlag(),
 		},
 		Run: withSession(func(ctx context.Context, s *fleetops.Session, c *cli.Context) error {
+			s.Opts.NoCache = c.Bool("no-cache")
 			return run(s, ctx, fleetops.DeployOptions{
 				SkipPush: c.Bool("skip-push"), LockWait: c.Duration("lock-wait"),
 				Message: c.String("message"), Ship: c.String("ship"),
@@ -52,12 +54,14 @@ func buildCommand() *cmdline.Command {
 		Name:  "build",
 		Usage: "Build the app image",
 		Subcommands: []*cmdline.Command{
-			{Name: "deliver", Usage: "Build and ship the image", Flags: []cli.Flag{ship()},
+			{Name: "deliver", Usage: "Build and ship the image", Flags: []cli.Flag{ship(), noCacheFlag()},
 				Run: withSession(func(ctx context.Context, s *fleetops.Session, c *cli.Context) error {
+					s.Opts.NoCache = c.Bool("no-cache")
 					return s.BuildDeliver(ctx, c.String("ship"))
 				})},
-			{Name: "push", Usage: "Build and push the image",
-				Run: withSession(func(ctx context.Context, s *fleetops.Session, _ *cli.Context) error {
+			{Name: "push", Usage: "Build and push the image", Flags: []cli.Flag{noCacheFlag()},
+				Run: withSession(func(ctx context.Context, s *fleetops.Session, c *cli.Context) error {
+					s.Opts.NoCache = c.Bool("no-cache")
 					return s.BuildPush(ctx)
 				})},
 			{Name: "pull", Usage: "Ship the image to the hosts", Flags: []cli.Flag{ship()},
@@ -88,6 +92,10 @@ func lockCommand() *cmdline.Command {
 				})},
 		},
 	}
+}
+
+func noCacheFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "no-cache", Usage: "build the image without BuildKit's cache (every step runs again)"}
 }
 
 func lockWaitFlag() cli.Flag {

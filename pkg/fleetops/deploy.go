@@ -72,16 +72,20 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 	s.out.Verbose("plan:\n%s", plan)
 	s.setHookVersion(version)
 	if err := s.preConnect(ctx); err != nil {
-		return err
+		return s.cancelledEarly(ctx, verb, version, hosts, err)
 	}
 	sh := newShipper(s, hosts)
 	defer sh.Close()
+	if o.SkipPush && mode == ShipDirect && build.ImageExists(ctx, s.Opts.DockerFlags, s.imageRef(version)) {
+		// The image is known now: its local save overlaps host prep and the lock.
+		sh.saveEarly(ctx, s.imageRef(version))
+	}
 	if err := s.prepareFor(ctx, verb, sh, hosts); err != nil {
-		return err
+		return s.cancelledEarly(ctx, verb, version, hosts, err)
 	}
 	steps := s.deploySteps(verb, o, plan, version, mode, sh, hosts)
 	if err := s.deployHooks(ctx, &steps, verb, plan, sh, hosts); err != nil {
-		return err
+		return s.cancelledEarly(ctx, verb, version, hosts, err)
 	}
 	app := steps.Ship
 	steps.Ship = phaseShipper{app}
@@ -115,6 +119,9 @@ func (s *Session) prepareFor(ctx context.Context, verb string, sh *shipper, host
 	}
 	if err := s.prepareHosts(ctx, hosts); err != nil {
 		return err
+	}
+	if verb == verbSetup {
+		s.shipSetupImagesEarly(ctx, sh, hosts)
 	}
 	if err := s.ensureSidecar(ctx, sh, hosts); err != nil {
 		return err
@@ -171,41 +178,6 @@ func (s *Session) hookRunner() *hooks.Runner {
 		dir = filepath.Join(s.appDir(), dir)
 	}
 	return &hooks.Runner{Dir: dir, Skip: s.Opts.SkipHooks, Stdout: s.Opts.Stdout, Stderr: s.Opts.Stderr, WorkDir: s.appDir(), Quiet: s.hookQuiet}
-}
-
-// appBuilder builds the app image with `docker build`.
-type appBuilder struct{ s *Session }
-
-func (b appBuilder) Build(ctx context.Context, version string) (string, error) {
-	cfg := b.s.Cfg
-	image := b.s.imageRef(version)
-	latest := b.s.imageRef("latest")
-	buildCtx := cfg.Builder.Context
-	if buildCtx == "" {
-		buildCtx = "."
-	}
-	if !filepath.IsAbs(buildCtx) {
-		buildCtx = filepath.Join(b.s.appDir(), buildCtx)
-	}
-	opts := build.Options{
-		DockerFlags: b.s.Opts.DockerFlags,
-		Context:     buildCtx,
-		Dockerfile:  cfg.Builder.Dockerfile,
-		Target:      cfg.Builder.Target,
-		BuildArgs:   cfg.Builder.Args,
-		Tags:        []string{image, latest},
-		Labels:      map[string]string{"service": cfg.Service},
-	}
-	if opts.Dockerfile != "" && !filepath.IsAbs(opts.Dockerfile) {
-		opts.Dockerfile = filepath.Join(buildCtx, opts.Dockerfile)
-	}
-	if b.s.Opts.Verbose {
-		opts.Stdout, opts.Stderr = b.s.Opts.Stdout, b.s.Opts.Stderr
-	}
-	if _, err := build.Build(ctx, opts); err != nil {
-		return "", buildError(ctx, image, err)
-	}
-	return image, nil
 }
 
 func verbTitle(v string) string {

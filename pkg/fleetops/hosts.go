@@ -54,11 +54,6 @@ func hostsOf(ts []fleet.Target) []string {
 	return uniqueOf(ts, func(t fleet.Target) string { return t.Host })
 }
 
-// rolesOf lists each target's role once, in first-seen order.
-func rolesOf(ts []fleet.Target) []string {
-	return uniqueOf(ts, func(t fleet.Target) string { return t.Role })
-}
-
 // uniqueOf lists key(t) of each target once, in first-seen order.
 func uniqueOf(ts []fleet.Target, key func(fleet.Target) string) []string {
 	var out []string

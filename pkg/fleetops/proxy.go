@@ -120,23 +120,30 @@ func (s *Session) bootTraefik(ctx context.Context, sh *shipper, hosts []string) 
 	if err := s.shipIfLocal(ctx, sh, img, hosts); err != nil {
 		return err
 	}
-	var errs []error
-	for _, h := range hosts {
-		t0 := time.Now()
-		req, err := s.hostTraefikRequest(h)
-		var cl *sidecarclient.Client
-		if err == nil {
-			cl, err = s.sidecar(ctx, h)
-		}
-		if err == nil {
-			_, err = cl.BootTraefik(ctx, req)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("boot traefik on %s: %w", h, err))
-			continue
-		}
-		s.out.Step(h, "traefik "+img, "running", time.Since(t0))
+	// Every host at once: a boot is a container start on that host.
+	errs := make([]error, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			req, err := s.hostTraefikRequest(h)
+			var cl *sidecarclient.Client
+			if err == nil {
+				cl, err = s.sidecar(ctx, h)
+			}
+			if err == nil {
+				_, err = cl.BootTraefik(ctx, req)
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("boot traefik on %s: %w", h, err)
+				return
+			}
+			s.out.Step(h, "traefik "+img, "running", time.Since(t0))
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 

@@ -66,6 +66,8 @@ type registryShipper struct {
 	each   func(ctx context.Context, hosts []string, fn func(ctx context.Context, h remoteHost) error) error
 	// sizes reads the image's layer sizes from the registry.
 	sizes func(ctx context.Context, image string) (map[string]int64, error)
+	// checkArch refuses an image the hosts cannot run (archcheck.go).
+	checkArch func(ctx context.Context, flags []string, image string) error
 
 	pulled atomic.Int64 // bytes of the layers the hosts pulled, where known
 }
@@ -78,6 +80,9 @@ func newRegistryShipper(s *Session, hosts []string, push bool) *registryShipper 
 		},
 		sizes: func(ctx context.Context, image string) (map[string]int64, error) {
 			return fetchLayerSizes(ctx, http.DefaultClient, s.Cfg.Registry, image)
+		},
+		checkArch: func(ctx context.Context, flags []string, image string) error {
+			return s.checkArch(ctx, flags, image, hosts)
 		},
 	}
 }
@@ -108,7 +113,14 @@ func (rs *registryShipper) BytesPulled() int64 { return rs.pulled.Load() }
 // pushLocal logs the local engine in (when credentials are configured),
 // pushes image and returns its layer sizes (nil when unknown).
 func (rs *registryShipper) pushLocal(ctx context.Context, image string) (map[string]int64, error) {
-	reg, out, flags := rs.s.Cfg.Registry, rs.s.out, rs.s.Opts.DockerFlags
+	reg, out := rs.s.Cfg.Registry, rs.s.out
+	flags, err := rs.s.appEngine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := rs.checkArch(ctx, flags, image); err != nil {
+		return nil, err
+	}
 	if login := registryLoginArgs(reg); login != nil {
 		lctx, cancel := context.WithTimeout(ctx, registryLoginTimeout)
 		b, err := rs.docker(lctx, strings.NewReader(reg.Password), append(dockerArgs(flags), login...)...)

@@ -199,6 +199,7 @@ func newFakeRegistryShipper(t *testing.T, reg *spec.Registry, push bool, fail ..
 			}
 			return parseManifestLayers([]byte(testManifest)), nil
 		},
+		checkArch: func(context.Context, []string, string) error { return nil },
 	}
 	return rs, f, &out
 }

@@ -57,8 +57,10 @@ type Options struct {
 	Subcommand string
 	// DockerFlags are passed to every local `docker` invocation.
 	DockerFlags []string
-	Stdout      io.Writer
-	Stderr      io.Writer
+	// NoCache builds the app image without BuildKit's cache (--no-cache).
+	NoCache bool
+	Stdout  io.Writer
+	Stderr  io.Writer
 }
 
 // unixDialer opens a connection to a unix socket on a host; a
@@ -86,6 +88,14 @@ type Session struct {
 	// preConnectOnce runs the pre-connect hook before the first dial.
 	preConnectOnce sync.Once
 	preConnectErr  error
+
+	// The engine of the app image (engine.go), opened once.
+	engineOnce    sync.Once
+	engineFlags   []string
+	engineErr     error
+	engineForward *engineForward
+	// hostArch caches each host's engine architecture (archcheck.go).
+	hostArch sync.Map
 }
 
 // Open loads the config for o and prepares (lazily dialled) SSH
@@ -158,6 +168,9 @@ func (s *Session) Close() {
 		c.Close()
 	}
 	s.mu.Unlock()
+	if s.engineForward != nil {
+		_ = s.engineForward.Close() // the command is done; nothing is left to forward
+	}
 	if s.pool != nil {
 		_ = s.pool.Close() // the command is done; closing cannot fail it any more
 	}

@@ -125,3 +125,19 @@ func sidecarRunArgs(cfg *spec.Config, version string) []string {
 	}
 	return contract.RunArgs(version, contract.DefaultNetwork, monitor)
 }
+
+// shipSetupImagesEarly starts shipping the Traefik image and the
+// accessories' images (those the local engine has) in the background, so
+// they travel while the sidecar ships and starts and the app image ships;
+// the boots after pre-deploy wait for them.
+func (s *Session) shipSetupImagesEarly(ctx context.Context, sh *shipper, hosts []string) {
+	if px := s.proxyHostsAmong(hosts); len(px) > 0 && build.ImageExists(ctx, s.Opts.DockerFlags, s.traefikImage()) {
+		sh.shipEarly(ctx, s.traefikImage(), px)
+	}
+	for _, name := range s.accessoryNames() {
+		a := s.Cfg.Accessory(name)
+		if build.ImageExists(ctx, s.Opts.DockerFlags, a.Image) {
+			sh.shipEarly(ctx, a.Image, a.Hosts)
+		}
+	}
+}

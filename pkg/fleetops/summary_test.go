@@ -13,17 +13,17 @@ import (
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
 )
 
-// builderDeath is what pkg/build returns when the builder was killed.
-var builderDeath = errors.New("build image app:v2: signal: killed: DEPRECATED: The legacy builder is deprecated")
+// errBuilderDeath is what pkg/build returns when the builder was killed.
+var errBuilderDeath = errors.New("build image app:v2: signal: killed: #6 [app 2/5] RUN bundle install")
 
 func TestBuildErrorOfAnInterruptedBuildIsTheCancellation(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := buildError(ctx, "app:v2", builderDeath)
+	err := buildError(ctx, "app:v2", errBuilderDeath)
 	if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "killed") || strings.Contains(err.Error(), "DEPRECATED") {
 		t.Fatalf("interrupted build: want the cancellation without the builder's text, got %v", err)
 	}
-	if err := buildError(context.Background(), "app:v2", builderDeath); !errors.Is(err, builderDeath) {
+	if err := buildError(context.Background(), "app:v2", errBuilderDeath); !errors.Is(err, errBuilderDeath) {
 		t.Fatalf("a build that fails on its own keeps its error, got %v", err)
 	}
 }
@@ -65,5 +65,50 @@ func TestSummarySaysWhatEachHostServes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCancelledBeforeTheDeploySaysCancelled: a Ctrl-C while the hosts are
+// prepared or the sidecar is shipped ends with the CANCELLED summary, even
+// when the step cut short said something else; a failure of its own there
+// prints no summary.
+func TestCancelledBeforeTheDeploySaysCancelled(t *testing.T) {
+	sshErr := errors.New("ship sidecar image: list images on host: ssh h1: session closed")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	s := &Session{Cfg: &spec.Config{Service: "app"}, out: output.New(&out, &out, output.Normal, nil)}
+	if err := s.cancelledEarly(ctx, verbDeploy, "v2", []string{"h1", "h2"}, sshErr); !errors.Is(err, sshErr) {
+		t.Errorf("returned %v, want the step's error", err)
+	}
+	for _, w := range []string{"CANCELLED", "no host was changed: h1, h2"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("summary lacks %q:\n%s", w, out.String())
+		}
+	}
+	out.Reset()
+	if err := s.cancelledEarly(context.Background(), verbDeploy, "v2", []string{"h1"}, sshErr); !errors.Is(err, sshErr) || out.Len() != 0 {
+		t.Errorf("a failure of its own: returned %v, printed %q; want the error and nothing printed", err, out.String())
+	}
+}
+
+// TestRollbackSummarySaysWhatEachHostServes: after a failed rollback a host
+// that rolled back serves the rollback's version, not "nothing".
+func TestRollbackSummarySaysWhatEachHostServes(t *testing.T) {
+	var out bytes.Buffer
+	s := &Session{Cfg: &spec.Config{Service: "app"}, out: output.New(&out, &out, output.Normal, nil)}
+	rep := &fleet.Report{Outcomes: []fleet.Outcome{
+		{Target: fleet.Target{Host: "h1", Role: "web"}, Status: fleet.StatusFailed, Err: errors.New("progress stream ended")},
+		{Target: fleet.Target{Host: "h2", Role: "web"}, Status: fleet.StatusRolledBack},
+		{Target: fleet.Target{Host: "h3", Role: "web"}, Status: fleet.StatusUndone, Previous: "v2"},
+	}}
+	s.summary(verbRollback, "v1", []string{"h1", "h2"}, rep, 0, errors.New("h1: progress stream ended"))
+	for _, w := range []string{"FAILED", "h1/web: failed, serves an unknown version", "h2/web: rolled back, serves v1", "h3/web: undone, serves v2"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("summary lacks %q:\n%s", w, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "nothing") {
+		t.Errorf("summary says a host serves nothing:\n%s", out.String())
 	}
 }

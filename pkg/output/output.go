@@ -106,6 +106,11 @@ func (p *Printer) Error(format string, args ...any) {
 	p.write(p.err, Quiet, format, args...)
 }
 
+// Warn prints a warning line ("WARN ...") on stderr; shown at every level.
+func (p *Printer) Warn(format string, args ...any) {
+	p.write(p.err, Quiet, "WARN "+format, args...)
+}
+
 // Summary prints the final result line.
 func (p *Printer) Summary(format string, args ...any) {
 	p.write(p.out, Normal, "%s", fmt.Sprintf(format, args...))

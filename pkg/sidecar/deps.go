@@ -52,4 +52,7 @@ type Deps struct {
 	// "unsupported". When it is also an http.Handler, Run serves it on
 	// contract.MaintenancePort as the 503 page.
 	Maintenance Maintenance
+	// warm, when set, is the engine's WarmSet: Run stops the warm
+	// containers when their windows end.
+	warm *warmKeeper
 }

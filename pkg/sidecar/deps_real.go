@@ -39,7 +39,12 @@ func NewDeps(ctx context.Context, cfg Config) (Deps, func(), error) {
 	// StateDir is the same path on the host (the sidecar's mount), so the
 	// asset directories it writes are valid bind-mount sources.
 	bridge := &assets.Bridge{Root: filepath.Join(cfg.StateDir, "assets"), Source: assets.DockerSource{Docker: dc}}
-	engine := &swap.Engine{Docker: dc, Router: router, Prober: prober, Assets: bridge, Logger: cfg.Logger}
+	warm, err := newWarmKeeper(cfg.StateDir, cfg.Logger)
+	if err != nil {
+		closeDocker()
+		return Deps{}, nil, err
+	}
+	engine := &swap.Engine{Docker: dc, Router: router, Prober: prober, Assets: bridge, Warm: warm, Logger: cfg.Logger}
 	deps := Deps{
 		Swaps:       engine,
 		Containers:  dc,
@@ -48,6 +53,7 @@ func NewDeps(ctx context.Context, cfg Config) (Deps, func(), error) {
 		Images:      dc,
 		Traefik:     booter,
 		Maintenance: router,
+		warm:        warm,
 	}
 	return deps, closeDocker, nil
 }

@@ -85,6 +85,12 @@ func (s *Server) stopRole(ctx context.Context, rec RoleRecord) (bool, error) {
 	if err := s.deps.Containers.Stop(ctx, rec.LiveContainer, timeout); err != nil {
 		return true, err
 	}
+	if s.deps.warm != nil {
+		// A stopped role keeps nothing warm: a start boots the live one.
+		if err := s.deps.warm.stopRole(ctx, rec.Role); err != nil {
+			return false, err
+		}
+	}
 	s.metrics.Live(rec.Role, "")
 	return false, nil
 }

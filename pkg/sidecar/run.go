@@ -104,6 +104,10 @@ func Run(ctx context.Context, cfg Config) error {
 		s.reconcileWithRetries(gctx, reconcileRetries, reconcileRetryDelay)
 		return nil
 	})
+	g.Go(func() error {
+		s.runWarm(gctx)
+		return nil
+	})
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		log.Info("kamal-sidecar stopped")

@@ -123,7 +123,26 @@ func NewServer(ctx context.Context, cfg ServerConfig, deps Deps) *Server {
 	for _, rec := range s.table.list() {
 		s.metrics.Live(rec.Role, rec.LiveVersion)
 	}
+	if deps.warm != nil {
+		deps.warm.attach(deps.Containers.Stop, s.table.begin, func(r contract.Role, name string) bool {
+			return s.table.get(r).LiveContainer == name
+		})
+	}
 	return s
+}
+
+// runWarm stops warm containers when their windows end (after the
+// start-up reconcile), until ctx ends.
+func (s *Server) runWarm(ctx context.Context) {
+	if s.deps.warm == nil {
+		return
+	}
+	select {
+	case <-ctx.Done():
+		return
+	case <-s.readyCh:
+	}
+	s.deps.warm.run(ctx)
 }
 
 // Metrics returns the server's metrics.

@@ -2,6 +2,7 @@ package sidecar
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,7 +60,12 @@ func traefikSockets(dc *docker.Client) func(context.Context) ([]procnet.Socket, 
 		if !c.Running() || c.Pid == 0 {
 			return nil, nil
 		}
-		return procnet.Read(procnet.Root, c.Pid)
+		socks, err := procnet.Read(procnet.Root, c.Pid)
+		if errors.Is(err, os.ErrNotExist) {
+			// Traefik exited since the inspect: its connections went with it.
+			return nil, nil
+		}
+		return socks, err
 	}
 }
 

@@ -177,14 +177,6 @@ func TestKamalCompatMeaning(t *testing.T) {
 			}
 			eq(t, "secret env", d.SecretEnv, map[string]string{"PASSWORD": "app-password-secret"})
 		}},
-		{"v2", "deploy_with_cloud_builder.yml", "", func(t *testing.T, c *Config) {
-			eq(t, "arch from ERB docker_arch", c.Builder.Arch, []string{"arm64"})
-			eq(t, "driver", c.Builder.Driver, "cloud example_org/cloud_builder")
-		}},
-		{"v2", "deploy_with_hybrid_builder.yml", "", func(t *testing.T, c *Config) {
-			eq(t, "arch", c.Builder.Arch, []string{"arm64", "amd64"})
-			eq(t, "remote", c.Builder.Remote, "ssh://app@1.1.1.5")
-		}},
 		{"v1", "deploy_with_remote_builder.yml", "", func(t *testing.T, c *Config) {
 			eq(t, "remote (Kamal 1 mapping)", c.Builder.Remote, "ssh://app@1.1.1.5")
 			eq(t, "arch", c.Builder.Arch, []string{"amd64"})

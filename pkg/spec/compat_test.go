@@ -43,6 +43,17 @@ func TestKamalCompatCorpus(t *testing.T) {
 			"testdata/kamal-compat/v2/deploy_with_proxy_run_config.yml", 17, "proxy.run.registry",
 			"names a kamal-proxy image, but docker kamal runs Traefik; remove it (DOCKER_KAMAL_TRAEFIK_IMAGE sets the Traefik image)",
 		},
+		// Refused: the engine's BuildKit builds one platform, with the docker
+		// driver (docs/config.md, Builder).
+		"v2/deploy_with_cloud_builder.yml": {
+			"testdata/kamal-compat/v2/deploy_with_cloud_builder.yml", 40, "builder.driver", refusedDriver("cloud example_org/cloud_builder"),
+		},
+		"v2/deploy_with_hybrid_builder.yml": {
+			"testdata/kamal-compat/v2/deploy_with_hybrid_builder.yml", 39, "builder.arch", refusedMultiarch,
+		},
+		"v2/deploy_with_local_registry_and_hybrid_builder.yml": {
+			"testdata/kamal-compat/v2/deploy_with_local_registry_and_hybrid_builder.yml", 11, "builder.arch", refusedMultiarch,
+		},
 		"v2/deploy_with_error_pages.yml": {
 			"testdata/kamal-compat/v2/deploy_with_error_pages.yml", 11, "error_pages_path",
 			"public (relative to the app root): no such directory",

@@ -25,6 +25,9 @@ const (
 	DefaultMigrationTimeout  = 10 * time.Minute
 	DefaultCertResolver      = "letsencrypt"
 	DefaultSidecarMonitor    = "127.0.0.1:9321"
+	// DefaultKeepWarm is sidecar.keep_warm: how long a replaced web
+	// container keeps running out of rotation for a fast rollback.
+	DefaultKeepWarm = 3 * time.Minute
 )
 
 // Config is a loaded, validated, normalised deploy config.

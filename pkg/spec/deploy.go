@@ -87,16 +87,24 @@ func (c *Config) Deploy(role, host, version, image, imageID string) (*contract.D
 	if err := c.healthcheck(r, d); err != nil {
 		return nil, err
 	}
-	if r.Proxy != nil {
-		d.Proxy = wireProxy(r.Proxy)
-		d.Proxy.ErrorPages = c.errorPages
-	}
+	c.proxyOf(r, d)
 	d.StopTimeout = c.stopTimeout(r)
 	d.ApplyDefaults()
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("build deploy spec for %s on %s: %w", role, host, err)
 	}
 	return d, nil
+}
+
+// proxyOf sets the routing of a role with a proxy on d: the proxy, the
+// error pages and the warm window of the container it replaces.
+func (c *Config) proxyOf(r *Role, d *contract.Deploy) {
+	if r.Proxy == nil {
+		return
+	}
+	d.Proxy = wireProxy(r.Proxy)
+	d.Proxy.ErrorPages = c.errorPages
+	d.KeepWarm = c.Sidecar.KeepWarm
 }
 
 // stopTimeout is Kamal's: the role's or root stop_timeout, else the drain

@@ -4,6 +4,7 @@ package spec
 
 import (
 	"fmt"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -65,6 +66,9 @@ func (b *builder) imageBuilder() error {
 	if err := b.builderLocal(bl.Local); err != nil {
 		return err
 	}
+	if err := b.builderRefusals(bn); err != nil {
+		return err
+	}
 	for i, s := range bl.Secrets {
 		b.needs = append(b.needs, secretNeed{name: s, node: mapGet(bn, "secrets"), path: fmt.Sprintf("builder.secrets[%d]", i), optional: true})
 	}
@@ -80,6 +84,7 @@ func (b *builder) builderRemote(n *yaml.Node) error {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		b.c.Builder.Remote = n.Value
+		return b.sshRemote(n, "builder.remote")
 	case yaml.MappingNode:
 		var h rawBuilderHost
 		if err := b.d.decodeStruct(n, "builder.remote", reflectValue(&h)); err != nil {
@@ -89,10 +94,10 @@ func (b *builder) builderRemote(n *yaml.Node) error {
 		if h.Arch != "" && len(b.c.Builder.Arch) == 0 {
 			b.c.Builder.Arch = []string{h.Arch}
 		}
+		return b.sshRemote(mapGet(n, "host"), "builder.remote.host")
 	default:
 		return b.t.errAt(n, "builder.remote", "must be a connection string like ssh://user@host")
 	}
-	return nil
 }
 
 // builderLocal reads builder.local: true or false, or Kamal 1's {arch, host}
@@ -113,6 +118,10 @@ func (b *builder) builderLocal(n *yaml.Node) error {
 		if err := b.d.decodeStruct(n, "builder.local", reflectValue(&h)); err != nil {
 			return err
 		}
+		if h.Host != "" {
+			return b.t.errAt(mapGet(n, "host"), "builder.local.host",
+				"Kamal 1's local builder on another Docker host is not supported; build there over SSH with builder.remote: ssh://user@host")
+		}
 		if h.Arch != "" {
 			b.c.Builder.Arch = append([]string{h.Arch}, b.c.Builder.Arch...)
 		}
@@ -120,4 +129,75 @@ func (b *builder) builderLocal(n *yaml.Node) error {
 		return b.t.errAt(n, "builder.local", "must be true or false")
 	}
 	return nil
+}
+
+// sshRemote checks that builder.remote is reached over SSH.
+func (b *builder) sshRemote(n *yaml.Node, path string) error {
+	r := b.c.Builder.Remote
+	if r == "" || strings.HasPrefix(r, "ssh://") && len(r) > len("ssh://") {
+		return nil
+	}
+	return b.t.errAt(n, path, "%q: a remote builder is reached over SSH; use ssh://user@host (tcp:// and other Docker endpoints are not supported)", r)
+}
+
+// builderRefusals refuses, at load, the builder settings Kamal rejects and
+// those this engine cannot carry out (docs/config.md, Builder, says why).
+func (b *builder) builderRefusals(bn *yaml.Node) error {
+	bl := &b.c.Builder
+	if bl.Local != nil && !*bl.Local && bl.Remote == "" {
+		return b.t.errAt(mapGet(bn, "local"), "builder.local", "local: false needs a remote builder: set builder.remote: ssh://user@host")
+	}
+	if bl.Pack != nil {
+		if len(bl.Arch) > 1 {
+			return b.t.errAt(mapGet(bn, "pack"), "builder.pack", "buildpacks build for one arch only; set a single builder.arch")
+		}
+		return b.t.errAt(mapGet(bn, "pack"), "builder.pack", "Cloud Native Buildpacks (the pack CLI) are not supported; build with a Dockerfile (builder.dockerfile)")
+	}
+	if len(bl.Arch) > 1 || bl.Multiarch != nil && *bl.Multiarch {
+		key, n := "builder.arch", mapGet(bn, "arch")
+		if len(bl.Arch) <= 1 {
+			key, n = "builder.multiarch", mapGet(bn, "multiarch")
+		}
+		return b.t.errAt(n, key, "multi-arch images are not supported: the engine's BuildKit (docker driver) builds one platform and there is no emulation here; "+
+			"set one arch (builder.arch: amd64) and give hosts of the other arch a config of their own")
+	}
+	if d := bl.Driver; d != "" && d != "docker" {
+		return b.t.errAt(mapGet(bn, "driver"), "builder.driver", "driver %q is not supported: docker kamal builds with the engine's own BuildKit (the docker driver); "+
+			"docker-container and the other drivers need the moby/buildkit image; remove driver or set driver: docker", d)
+	}
+	for _, a := range []struct{ key, v string }{{"provenance", bl.Provenance}, {"sbom", bl.SBOM}} {
+		if a.v != "" && !isFalse(a.v) {
+			return b.t.errAt(mapGet(bn, a.key), "builder."+a.key, "%s attestations cannot be stored: the docker driver on this engine (no containerd image store) keeps none; set %s: false or remove it", a.key, a.key)
+		}
+	}
+	if bl.Provenance != "" {
+		bl.Provenance = "false"
+	}
+	if bl.SBOM != "" {
+		bl.SBOM = "false"
+	}
+	return b.cacheRefusals(mapGet(bn, "cache"))
+}
+
+// cacheRefusals checks builder.cache: Kamal's types, and gha refused.
+func (b *builder) cacheRefusals(n *yaml.Node) error {
+	c := b.c.Builder.Cache
+	if c == nil {
+		return nil
+	}
+	switch c.Type {
+	case "registry":
+		return nil
+	case "gha":
+		return b.t.errAt(mapGet(n, "type"), "builder.cache.type", "the gha cache is not supported: it needs GitHub Actions' cache service and a docker-container builder; use type: registry")
+	}
+	return b.t.errAt(mapGet(n, "type"), "builder.cache.type", "invalid cache type %q: want registry (or Kamal's gha, not supported here)", c.Type)
+}
+
+func isFalse(v string) bool {
+	switch strings.ToLower(v) {
+	case "false", "no", "off", "0":
+		return true
+	}
+	return false
 }

@@ -261,5 +261,6 @@ type rawMigrations struct {
 }
 
 type rawSidecar struct {
-	Monitor string `kamal:"monitor"`
+	Monitor  string             `kamal:"monitor"`
+	KeepWarm *contract.Duration `kamal:"keep_warm"`
 }

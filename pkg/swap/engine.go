@@ -56,6 +56,9 @@ type Engine struct {
 	Prober Prober
 	// Assets is required for roles with an asset path.
 	Assets Assets
+	// Warm, when set, keeps replaced containers running for the spec's
+	// KeepWarm; without it they stop at once.
+	Warm WarmSet
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// LogTail and ConfirmTimeout default to DefaultLogTail and
@@ -77,7 +80,12 @@ func (e *Engine) Plan(ctx context.Context, d *contract.Deploy) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return PlanDeploy(d, cs, asideName(d.ContainerName()))
+	return PlanDeploy(d, cs, asideName(d.ContainerName()), e.warmth(roleOf(d)))
+}
+
+// warmth is what a plan needs to know of the role's warm containers.
+func (e *Engine) warmth(role contract.Role) Warmth {
+	return Warmth{Supported: e.Warm != nil, Names: e.warmNames(role)}
 }
 
 // Deploy replaces the role's running container with a new one of d.Version.
@@ -99,7 +107,7 @@ func (e *Engine) Deploy(ctx context.Context, d *contract.Deploy, emit func(contr
 	if err != nil {
 		return nil, err
 	}
-	p, err := PlanDeploy(d, cs, asideName(d.ContainerName()))
+	p, err := PlanDeploy(d, cs, asideName(d.ContainerName()), e.warmth(roleOf(d)))
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +141,33 @@ func (e *Engine) Rollback(ctx context.Context, role contract.Role, version strin
 	if d.Proxy != nil && e.Router == nil {
 		return nil, fmt.Errorf("rollback %s: %w", roleKey(role), ErrNoRouter)
 	}
-	return e.newRun(d, PlanRollback(d, target, cs), emit).execute(ctx)
+	d.KeepWarm = e.replacedKeepWarm(cs, target, d.KeepWarm)
+	if d.Proxy == nil {
+		// provenRetained needs the start and stop times.
+		if cs, err = e.inspectAll(ctx, cs); err != nil {
+			return nil, fmt.Errorf("rollback %s to %s: %w", roleKey(role), version, err)
+		}
+		if target, err = e.Docker.Inspect(ctx, target.ID); err != nil {
+			return nil, fmt.Errorf("rollback %s to %s: %w", roleKey(role), version, err)
+		}
+	}
+	return e.newRun(d, PlanRollback(d, target, cs, e.warmth(role)), emit).execute(ctx)
+}
+
+// replacedKeepWarm is the warm window of the container a rollback replaces
+// (the one serving now, not warm): the window it was deployed with, not
+// the older one on the rollback target. def when there is none.
+func (e *Engine) replacedKeepWarm(cs []docker.Container, target docker.Container, def contract.Duration) contract.Duration {
+	live, _ := splitWarm(cs, e.warmNames(labelRole(target)))
+	for _, c := range live {
+		if c.ID == target.ID || !serving(c) {
+			continue
+		}
+		if spec, err := decodeSpec(c.Labels[LabelSpec]); err == nil {
+			return spec.KeepWarm
+		}
+	}
+	return def
 }
 
 // retained picks the container of version to roll back to: the one with the

@@ -56,10 +56,18 @@ func (p *Plan) String() string {
 	return b.String()
 }
 
+// Warmth is what a plan knows of warm containers: whether the engine can
+// keep one (it has a WarmSet) and which of the role's containers are warm
+// now.
+type Warmth struct {
+	Supported bool
+	Names     []string
+}
+
 // PlanDeploy decides the steps of deploying d given the role's current
 // containers (running and stopped, of d's service, destination and role).
 // asideName is the name a container holding green's name is renamed to.
-func PlanDeploy(d *contract.Deploy, current []docker.Container, asideName string) (*Plan, error) {
+func PlanDeploy(d *contract.Deploy, current []docker.Container, asideName string, w ...Warmth) (*Plan, error) {
 	p := &Plan{
 		Kind: KindDeploy, Service: d.Service, Destination: d.Destination, Role: d.Role,
 		Version: d.Version, Green: d.ContainerName(),
@@ -86,15 +94,25 @@ func PlanDeploy(d *contract.Deploy, current []docker.Container, asideName string
 	p.Steps = append(p.Steps,
 		startGreen{green: p.Green, network: d.Network},
 		waitHealthy{green: p.Green, check: d.Healthcheck, timeout: d.DeployTimeout})
-	p.Steps = append(p.Steps, p.switchSteps(d)...)
+	p.Steps = append(p.Steps, p.switchSteps(d, warmthOf(w))...)
 	p.Steps = append(p.Steps, after...)
 	p.Steps = append(p.Steps, prune{keep: d.RetainContainers})
 	return p, nil
 }
 
+func warmthOf(w []Warmth) Warmth {
+	if len(w) == 0 {
+		return Warmth{}
+	}
+	return w[0]
+}
+
 // PlanRollback decides the steps of starting the retained container of a
-// version again. d is the spec stored on that container.
-func PlanRollback(d *contract.Deploy, retained docker.Container, current []docker.Container) *Plan {
+// version again. d is the spec stored on that container. A retained
+// container that still runs (warm) needs one health check, not the wait;
+// one of a role without a proxy that was live just before (provenRetained)
+// waits ProvenReadiness, not its readiness delay.
+func PlanRollback(d *contract.Deploy, retained docker.Container, current []docker.Container, w ...Warmth) *Plan {
 	p := &Plan{
 		Kind: KindRollback, Service: d.Service, Destination: d.Destination, Role: d.Role,
 		Version: d.Version, Green: retained.Name,
@@ -106,26 +124,51 @@ func PlanRollback(d *contract.Deploy, retained docker.Container, current []docke
 	}
 	before, after := assetSteps(d, versions(p.Blue))
 	p.Steps = append(p.Steps, before...)
-	p.Steps = append(p.Steps,
-		startRetained{retained: retained},
-		waitHealthy{green: p.Green, check: d.Healthcheck, timeout: d.DeployTimeout})
-	p.Steps = append(p.Steps, p.switchSteps(d)...)
+	wait := waitHealthy{green: p.Green, check: d.Healthcheck, timeout: d.DeployTimeout, warm: serving(retained)}
+	if provenRetained(current, retained, d) {
+		wait.readiness = contract.Duration(min(ProvenReadiness, d.Healthcheck.ReadinessDelay.D()))
+	}
+	p.Steps = append(p.Steps, startRetained{retained: retained}, wait)
+	p.Steps = append(p.Steps, p.switchSteps(d, warmthOf(w))...)
 	p.Steps = append(p.Steps, after...)
+	if warmthOf(w).Supported && d.Proxy != nil {
+		// The warm containers count as retained ones.
+		p.Steps = append(p.Steps, prune{keep: d.RetainContainers})
+	}
 	return p
 }
 
 // switchSteps are cutover and drain (for a role with a proxy) and stopping
-// blue (when there is one).
-func (p *Plan) switchSteps(d *contract.Deploy) []Step {
+// blue (when there is one). With a KeepWarm window (a role with a proxy on
+// an engine that can keep warm), the container the proxy routed to keeps
+// running out of rotation instead, and only containers warm already stop.
+func (p *Plan) switchSteps(d *contract.Deploy, w Warmth) []Step {
 	var steps []Step
-	if d.Proxy != nil {
-		steps = append(steps, cutover{green: p.Green, proxy: d.Proxy})
-		if len(p.Blue) > 0 {
-			steps = append(steps, drainBlue{blue: p.Blue, timeout: d.DrainTimeout})
+	live, stop := p.Blue, p.Blue
+	warm := w.Supported && d.Proxy != nil
+	if warm {
+		var warmBlue []docker.Container
+		live, warmBlue = splitWarm(p.Blue, w.Names)
+		stop = warmBlue
+		if d.KeepWarm == 0 {
+			stop = p.Blue
 		}
 	}
-	if len(p.Blue) > 0 {
-		steps = append(steps, stopBlue{blue: p.Blue, timeout: d.StopTimeout})
+	if d.Proxy != nil {
+		steps = append(steps, cutover{green: p.Green, proxy: d.Proxy})
+		if len(live) > 0 {
+			steps = append(steps, drainBlue{blue: live, timeout: d.DrainTimeout})
+		}
+	}
+	if warm {
+		k := keepWarm{green: p.Green, for_: d.KeepWarm}
+		if d.KeepWarm > 0 {
+			k.keep = live
+		}
+		steps = append(steps, k)
+	}
+	if len(stop) > 0 {
+		steps = append(steps, stopBlue{blue: stop, timeout: d.StopTimeout})
 	}
 	return steps
 }

@@ -33,6 +33,7 @@ const (
 	StepPrune         = "prune"
 	StepPrepareAssets = "prepare-assets"
 	StepPruneAssets   = "prune-assets"
+	StepKeepWarm      = "keep-warm"
 )
 
 // RoutesGreen reports whether, once the named step has begun, the proxy may
@@ -40,7 +41,7 @@ const (
 // green is healthy) instead of undoing it.
 func RoutesGreen(step string) bool {
 	switch step {
-	case StepCutover, StepDrainBlue, StepStopBlue, StepPrune, StepPruneAssets:
+	case StepCutover, StepDrainBlue, StepKeepWarm, StepStopBlue, StepPrune, StepPruneAssets:
 		return true
 	}
 	return false

@@ -106,11 +106,15 @@ func (s startRetained) Execute(ctx context.Context, r *run) error {
 	return r.e.Docker.Start(ctx, s.retained.ID)
 }
 
-// waitHealthy polls green with the spec's health check.
+// waitHealthy polls green with the spec's health check. A warm green (a
+// rollback target still running) gets one check first; readiness, when
+// set, replaces the readiness delay of a "running" check.
 type waitHealthy struct {
-	green   string
-	check   contract.Healthcheck
-	timeout contract.Duration
+	green     string
+	check     contract.Healthcheck
+	timeout   contract.Duration
+	warm      bool
+	readiness contract.Duration
 }
 
 func (waitHealthy) Name() string        { return StepWaitHealthy }
@@ -128,6 +132,9 @@ func (s waitHealthy) Format() string {
 	case contract.HealthTCP:
 		return fmt.Sprintf("tcp :%d within %s", h.Port, s.timeout.D())
 	case contract.HealthRunning:
+		if s.readiness > 0 {
+			return fmt.Sprintf("still running after %s (was live just before)", s.readiness.D())
+		}
 		return fmt.Sprintf("still running after %s", h.ReadinessDelay.D())
 	default:
 		return fmt.Sprintf("docker healthcheck within %s", s.timeout.D())
@@ -141,10 +148,29 @@ func (s waitHealthy) Execute(ctx context.Context, r *run) error {
 		return err
 	}
 	r.green = c
-	if err := r.e.prober().Ready(ctx, r.d, c); err != nil {
-		return err
+	if !s.warm || !r.e.checkOnce(ctx, r.d, c) {
+		d := r.d
+		if s.readiness > 0 {
+			quick := *r.d
+			quick.Healthcheck.ReadinessDelay = s.readiness
+			d = &quick
+		}
+		if err := r.e.prober().Ready(ctx, d, c); err != nil {
+			return err
+		}
 	}
 	r.healthyAt = time.Now()
 	r.res.Healthy = r.healthyAt.Sub(started)
 	return nil
+}
+
+// checkOnce probes a warm container once, bounded by WarmCheckTimeout.
+func (e *Engine) checkOnce(ctx context.Context, d *contract.Deploy, c docker.Container) bool {
+	cctx, cancel := context.WithTimeout(ctx, WarmCheckTimeout)
+	defer cancel()
+	err := e.prober().Check(cctx, d, c)
+	if err != nil {
+		e.logger().Info("warm container failed its check; waiting for it", "container", c.Name, "err", err)
+	}
+	return err == nil
 }

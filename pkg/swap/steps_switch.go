@@ -80,21 +80,23 @@ func (s stopBlue) Format() string {
 }
 
 func (s stopBlue) Execute(ctx context.Context, r *run) error {
-	var errs []error
-	for _, c := range s.blue {
-		sctx, cancel := context.WithTimeout(ctx, s.timeout.D()+stopGrace)
-		err := r.e.Docker.Stop(sctx, c.ID, s.timeout.D())
-		cancel()
-		if err != nil && !docker.IsNotFound(err) {
-			errs = append(errs, err)
-		}
+	if err := r.e.stopAll(ctx, s.blue, s.timeout); err != nil {
+		return err
 	}
-	return errors.Join(errs...)
+	if r.e.Warm != nil {
+		// A container warm before this swap is stopped now, so forgotten.
+		var errs []error
+		for _, c := range s.blue {
+			errs = append(errs, r.e.Warm.Drop(roleOf(r.d), c.Name))
+		}
+		return errors.Join(errs...)
+	}
+	return nil
 }
 
 // prune removes the role's stopped containers beyond the newest keep. It
 // never removes green; with countGreen (after a failed deploy) a stopped,
-// kept green counts as one of the keep.
+// kept green counts as one of the keep, and warm containers always do.
 type prune struct {
 	keep       int
 	countGreen bool
@@ -113,7 +115,7 @@ func (s prune) Execute(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	keep := s.keep
+	keep := max(s.keep-warmCount(cs, r.e.warmNames(roleOf(r.d)), r.green.ID), 0)
 	if s.countGreen && r.green.ID != "" {
 		for _, c := range cs {
 			if c.ID == r.green.ID && !serving(c) && keep > 0 {

@@ -1,0 +1,197 @@
+package e2e
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/dockerkamal/docker-kamal/e2e/harness"
+)
+
+// The build secret of the builder tests: it must never appear in the
+// output, the image or its history.
+const buildSecret = "bk-secret-5e0c9a7f13"
+
+// builderDockerfile exercises builder.args, target, secrets and ssh: the
+// secret's hash (never the secret) and the agent's key list land in the
+// image; the "unused" stage comes after the target and must not be built.
+const builderDockerfile = `FROM %[1]s AS app
+ARG GREETING
+RUN --mount=type=secret,id=BUILD_TOKEN sha256sum /run/secrets/BUILD_TOKEN | cut -d' ' -f1 > /token.sha && echo "$GREETING" > /greeting
+RUN --mount=type=ssh,id=deploykey ssh-add -l > /ssh-keys
+COPY file /file
+RUN date +%%s%%N > /built-at
+
+FROM app AS unused
+RUN touch /unused-stage
+`
+
+const builderDeployYML = `service: kamal-e2e-bk
+image: kamal-e2e-bk
+servers:
+  - 192.0.2.1
+builder:
+  arch: amd64
+  dockerfile: Dockerfile.app
+  target: app
+  args:
+    GREETING: hello-from-args
+  secrets:
+    - BUILD_TOKEN
+  ssh: deploykey=%[1]s
+%[2]s`
+
+// stepCached matches BuildKit's plain progress for a cached last step.
+var stepCached = regexp.MustCompile(`(?m)^#\d+ \[app 5/5\] RUN date.*\n#\d+ CACHED$`)
+
+// TestBuilderBuildKit builds with BuildKit (buildx, the engine's own
+// BuildKit) from a clean clone of HEAD: builder.arch, dockerfile, target,
+// args, secrets and ssh each show in the image; uncommitted changes are
+// left out with a warning; a second build is cached and --no-cache runs
+// every step again; builder.context builds the work tree instead; the
+// secret is in no output and no layer history.
+func TestBuilderBuildKit(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	base, err := harness.HostImage(ctx) // has ssh-add for the ssh mount
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugin := installPlugin(t)
+	app := t.TempDir()
+	key, fingerprint := writeBuildKey(t, filepath.Join(t.TempDir(), "deploy_key"))
+	deployYML := func(extra string) {
+		writeFile(t, filepath.Join(app, "config", "deploy.yml"), fmt.Sprintf(builderDeployYML, key, extra), 0o644)
+	}
+	deployYML("")
+	writeFile(t, filepath.Join(app, "Dockerfile.app"), fmt.Sprintf(builderDockerfile, base), 0o644)
+	writeFile(t, filepath.Join(app, "file"), "committed\n", 0o644)
+	writeFile(t, filepath.Join(app, ".kamal", "secrets"), "BUILD_TOKEN="+buildSecret+"\n", 0o600)
+	gitCommit(t, app)
+	writeFile(t, filepath.Join(app, "file"), "uncommitted\n", 0o644)
+	const image = "kamal-e2e-bk"
+	t.Cleanup(func() {
+		exec.Command("docker", "image", "rm", "-f", image+":bk1", image+":bk2", image+":latest").Run() //nolint:errcheck // best effort
+	})
+	log := &outputLog{}
+	env := []string{"TMPDIR=" + t.TempDir()}
+	kamal := func(args ...string) kamalRun { return plugin.kamal(ctx, app, env, log, args...) }
+	t.Cleanup(func() {
+		if strings.Contains(log.String(), buildSecret) {
+			t.Errorf("the build secret appeared in the plugin's output")
+		}
+		if t.Failed() {
+			t.Logf("plugin output:\n%s", log.String())
+		}
+	})
+	cat := func(ref, path string) string {
+		t.Helper()
+		out, err := exec.CommandContext(ctx, "docker", "run", "--rm", "--entrypoint", "cat", ref, path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("read %s in %s: %v %s", path, ref, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+
+	// The first build runs every step (--no-cache): an earlier run's cache
+	// would hold another key's ssh-add output.
+	t0 := time.Now()
+	r := kamal("build", "push", "-v", "--no-cache", "--version", "bk1").must(t)
+	t.Logf("first build took %v", time.Since(t0).Round(time.Millisecond))
+	ref := image + ":bk1"
+	if !strings.Contains(r.out, "docker buildx build") && !strings.Contains(r.out, "#1 ") {
+		t.Errorf("the build did not run through BuildKit:\n%s", r.out)
+	}
+	if !strings.Contains(r.out, "WARN building from a clean clone of HEAD") || !strings.Contains(r.out, "M file") {
+		t.Errorf("no warning naming the uncommitted change:\n%s", r.out)
+	}
+	sum := sha256.Sum256([]byte(buildSecret))
+	for path, want := range map[string]string{
+		"/file":      "committed",
+		"/greeting":  "hello-from-args",
+		"/token.sha": hex.EncodeToString(sum[:]),
+	} {
+		if got := cat(ref, path); got != want {
+			t.Errorf("%s in the image is %q, want %q", path, got, want)
+		}
+	}
+	if keys := cat(ref, "/ssh-keys"); !strings.Contains(keys, fingerprint) {
+		t.Errorf("the ssh mount did not carry the key %s: %q", fingerprint, keys)
+	}
+	if out, err := exec.CommandContext(ctx, "docker", "run", "--rm", "--entrypoint", "test", ref, "-e", "/unused-stage").CombinedOutput(); err == nil {
+		t.Errorf("the stage after the target was built: %s", out)
+	}
+	inspect := harness.MustDocker(t, "image", "inspect", "--format", "{{.Architecture}} {{index .Config.Labels \"service\"}}", ref)
+	if strings.TrimSpace(inspect) != "amd64 kamal-e2e-bk" {
+		t.Errorf("image architecture and service label: %q", inspect)
+	}
+	if hist := harness.MustDocker(t, "history", "--no-trunc", ref); strings.Contains(hist, buildSecret) {
+		t.Errorf("the build secret is in the image history")
+	}
+	builtAt := cat(ref, "/built-at")
+
+	r = kamal("build", "push", "-v", "--version", "bk1").must(t)
+	if got := cat(ref, "/built-at"); got != builtAt || !stepCached.MatchString(r.out) {
+		t.Errorf("a second build was not cached (built-at %s then %s):\n%s", builtAt, got, r.out)
+	}
+	r = kamal("build", "push", "-v", "--no-cache", "--version", "bk1").must(t)
+	if got := cat(ref, "/built-at"); got == builtAt || stepCached.MatchString(r.out) {
+		t.Errorf("--no-cache reused the cache (built-at %s then %s):\n%s", builtAt, got, r.out)
+	}
+
+	deployYML("  context: .\n")
+	r = kamal("build", "push", "--version", "bk2").must(t)
+	if got := cat(image+":bk2", "/file"); got != "uncommitted" {
+		t.Errorf("builder.context: . built %q, want the work tree's file", got)
+	}
+	if strings.Contains(r.out, "WARN") {
+		t.Errorf("a build of the work tree warned of uncommitted changes:\n%s", r.out)
+	}
+}
+
+// gitCommit makes dir a git repository with everything in it committed.
+func gitCommit(t testing.TB, dir string) {
+	t.Helper()
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"commit", "-qm", "app"}} {
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+}
+
+// writeBuildKey writes a fresh ed25519 private key (OpenSSH format) and
+// returns its path and SHA256 fingerprint.
+func writeBuildKey(t testing.TB, path string) (string, string) {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "build key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, ssh.FingerprintSHA256(sshPub)
+}

@@ -1,0 +1,258 @@
+package swap
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/docker"
+)
+
+// fakeWarm is a WarmSet in memory.
+type fakeWarm struct {
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+func (w *fakeWarm) Warm(role contract.Role) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for n := range w.until {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (w *fakeWarm) Keep(role contract.Role, container string, until time.Time, stopTimeout time.Duration) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.until[container] = until
+	return nil
+}
+
+func (w *fakeWarm) Drop(role contract.Role, container string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.until, container)
+	return nil
+}
+
+var webRole = contract.Role{Service: "app", Role: "web"}
+
+// warmHarness deploys v2 over a routed v1 with a 3-minute window.
+func warmHarness(t *testing.T) (*harness, *fakeWarm, *docker.Container) {
+	t.Helper()
+	h := newHarness(t)
+	w := &fakeWarm{until: map[string]time.Time{}}
+	h.engine.Warm = w
+	blue := h.withBlue()
+	d := testDeploy("v2")
+	d.KeepWarm = contract.Duration(3 * time.Minute)
+	res, err := h.engine.Deploy(context.Background(), d, h.emit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"check-image", "start-green", "wait-healthy", "cutover", "drain-blue", "keep-warm", "prune"}
+	if !slices.Equal(res.Plan.Names(), want) {
+		t.Fatalf("plan %v, want %v", res.Plan.Names(), want)
+	}
+	return h, w, blue
+}
+
+func TestKeepWarmLeavesBlueRunningOutOfRotation(t *testing.T) {
+	h, w, blue := warmHarness(t)
+	green := h.docker.byName("app-web-v2")
+	if blue.State != docker.StateRunning || green.State != docker.StateRunning {
+		t.Fatalf("states %v: both must run", h.docker.states())
+	}
+	if live := h.router.liveAddrs(); !slices.Equal(live, []string{green.IPs["kamal"] + ":3000"}) {
+		t.Errorf("proxy routes to %v, want green only", live)
+	}
+	if got := w.Warm(webRole); !slices.Equal(got, []string{"app-web-v1"}) {
+		t.Errorf("warm %v", got)
+	}
+	if until := w.until["app-web-v1"]; time.Until(until) < 2*time.Minute || time.Until(until) > 3*time.Minute {
+		t.Errorf("warm until %v, want about 3m from now", until)
+	}
+	if len(h.docker.called("Stop")) != 0 {
+		t.Errorf("nothing may stop: %v", h.docker.calls)
+	}
+}
+
+func TestWarmRollbackIsARouteSwitch(t *testing.T) {
+	h, w, blue := warmHarness(t)
+	green := h.docker.byName("app-web-v2")
+	h.docker.calls, h.prober.probed = nil, nil
+	res, err := h.engine.Rollback(context.Background(), webRole, "v1", h.emit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"start-retained", "wait-healthy", "cutover", "drain-blue", "keep-warm", "prune"}
+	if !slices.Equal(res.Plan.Names(), want) {
+		t.Errorf("plan %v, want %v", res.Plan.Names(), want)
+	}
+	if s := h.docker.called("Start"); len(s) != 0 {
+		t.Errorf("a warm rollback starts nothing: %v", s)
+	}
+	if !slices.Equal(h.prober.probed, []string{"app-web-v1"}) {
+		t.Errorf("probes %v, want one check of v1", h.prober.probed)
+	}
+	if live := h.router.liveAddrs(); !slices.Equal(live, []string{blue.IPs["kamal"] + ":3000"}) {
+		t.Errorf("proxy routes to %v, want v1", live)
+	}
+	if blue.State != docker.StateRunning || green.State != docker.StateRunning {
+		t.Errorf("states %v: v2 stays warm", h.docker.states())
+	}
+	if got := w.Warm(webRole); !slices.Equal(got, []string{"app-web-v2"}) {
+		t.Errorf("warm %v, want v2 only (v1 serves)", got)
+	}
+}
+
+func TestDeployStopsTheContainerWarmBefore(t *testing.T) {
+	h, w, blue := warmHarness(t)
+	d := testDeploy("v3")
+	d.KeepWarm = contract.Duration(time.Minute)
+	h.docker.images["app:v3"] = docker.Image{ID: "sha256:v3"}
+	res, err := h.engine.Deploy(context.Background(), d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(res.Plan.Names(), "stop-blue") {
+		t.Fatalf("plan %v", res.Plan.Names())
+	}
+	if blue.State != docker.StateExited || h.docker.byName("app-web-v2").State != docker.StateRunning {
+		t.Errorf("states %v: v1 (warm before) stops, v2 (live before) stays warm", h.docker.states())
+	}
+	if got := w.Warm(webRole); !slices.Equal(got, []string{"app-web-v2"}) {
+		t.Errorf("warm %v", got)
+	}
+	if dr := h.router.calls[len(h.router.calls)-1]; dr != "Drain "+h.docker.byName("app-web-v2").IPs["kamal"]+":3000" {
+		t.Errorf("drains %q: only the container that was live", dr)
+	}
+}
+
+func TestWarmContainerCountsAsRetained(t *testing.T) {
+	h := newHarness(t)
+	w := &fakeWarm{until: map[string]time.Time{}}
+	h.engine.Warm = w
+	for _, v := range []string{"v0a", "v0b", "v0c"} {
+		h.docker.add(testDeploy(v), "app-web-"+v, docker.StateExited)
+	}
+	h.withBlue()
+	d := testDeploy("v2")
+	d.KeepWarm = contract.Duration(time.Minute)
+	d.RetainContainers = 2
+	res, err := h.engine.Deploy(context.Background(), d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Kept: v1 (warm) and v0c (newest stopped); 2 in all.
+	if want := []string{"app-web-v0b", "app-web-v0a"}; !slices.Equal(res.Pruned, want) {
+		t.Errorf("pruned %v, want %v", res.Pruned, want)
+	}
+}
+
+func TestKeepWarmZeroStopsBlue(t *testing.T) {
+	h := newHarness(t)
+	w := &fakeWarm{until: map[string]time.Time{"app-web-v2": time.Now()}}
+	h.engine.Warm = w
+	blue := h.withBlue()
+	res, err := h.engine.Deploy(context.Background(), testDeploy("v2"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Plan.Names(), []string{"check-image", "start-green", "wait-healthy", "cutover", "drain-blue", "keep-warm", "stop-blue", "prune"}) {
+		t.Errorf("plan %v", res.Plan.Names())
+	}
+	if blue.State != docker.StateExited || len(w.Warm(webRole)) != 0 {
+		t.Errorf("states %v, warm %v", h.docker.states(), w.Warm(webRole))
+	}
+}
+
+func TestWarmRollbackWithFailingCheckWaits(t *testing.T) {
+	h, _, _ := warmHarness(t)
+	calls := 0
+	h.engine.Prober = proberFunc(func(ctx context.Context, d *contract.Deploy, c docker.Container) error {
+		calls++
+		if calls == 1 {
+			return ErrBusy // the one check fails
+		}
+		return nil
+	})
+	if _, err := h.engine.Rollback(context.Background(), webRole, "v1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 2 {
+		t.Errorf("prober calls %d, want the check then the wait", calls)
+	}
+}
+
+// jobContainers: a job role whose v1 ran 10s (readiness delay 7s) and was
+// stopped when v2 replaced it.
+func jobContainers(h *harness) (*contract.Deploy, *docker.Container) {
+	jd := testDeploy("v1")
+	jd.Role, jd.Proxy = "job", nil
+	jd.Healthcheck = contract.Healthcheck{Kind: contract.HealthRunning}
+	jd.ApplyDefaults()
+	old := h.docker.add(jd, "app-job-v1", docker.StateExited)
+	old.StartedAt = old.FinishedAt.Add(-10 * time.Second)
+	v2 := *jd
+	v2.Version = "v2"
+	h.docker.add(&v2, "app-job-v2", docker.StateRunning)
+	h.engine.Router = nil
+	return jd, old
+}
+
+func TestRollbackJobToVersionLiveJustBeforeWaitsOneSecond(t *testing.T) {
+	h := newHarness(t)
+	jobContainers(h)
+	var delay time.Duration
+	h.engine.Prober = proberFunc(func(ctx context.Context, d *contract.Deploy, c docker.Container) error {
+		delay = d.Healthcheck.ReadinessDelay.D()
+		return nil
+	})
+	if _, err := h.engine.Rollback(context.Background(), contract.Role{Service: "app", Role: "job"}, "v1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if delay != ProvenReadiness {
+		t.Errorf("readiness delay %v, want %v", delay, ProvenReadiness)
+	}
+}
+
+func TestProvenRetained(t *testing.T) {
+	h := newHarness(t)
+	jd, old := jobContainers(h)
+	all := func() []docker.Container {
+		var cs []docker.Container
+		for _, c := range h.docker.containers {
+			cs = append(cs, *c)
+		}
+		return cs
+	}
+	if !provenRetained(all(), *old, jd) {
+		t.Fatal("v1, live just before, ran past its readiness delay: proven")
+	}
+	short := *old
+	short.StartedAt = old.FinishedAt.Add(-3 * time.Second)
+	if provenRetained(all(), short, jd) {
+		t.Error("a container that ran less than its readiness delay is not proven")
+	}
+	// A container stopped after v1 was live after it.
+	v0 := *jd
+	v0.Version = "v0"
+	later := h.docker.add(&v0, "app-job-v0", docker.StateExited)
+	later.FinishedAt = old.FinishedAt.Add(time.Minute)
+	if provenRetained(all(), *old, jd) {
+		t.Error("v1 was not the last one stopped: not proven")
+	}
+	web := testDeploy("v1")
+	web.ApplyDefaults()
+	if provenRetained(all(), *old, web) {
+		t.Error("a role with a proxy gets its health check")
+	}
+}
