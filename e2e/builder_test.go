@@ -195,3 +195,116 @@ func writeBuildKey(t testing.TB, path string) (string, string) {
 	}
 	return path, ssh.FingerprintSHA256(sshPub)
 }
+
+const remoteBuilderYML = `service: kamal-e2e-rb
+image: kamal-e2e-rb
+servers:
+  web:
+    hosts:
+      - %[1]s
+      - %[2]s
+proxy:
+  app_port: 3000
+  healthcheck:
+    path: /up
+env:
+  clear:
+    PORT: "3000"
+builder:
+  arch: %[3]s
+  local: false
+  remote: ssh://root@%[1]s
+readiness_delay: 1
+deploy_timeout: 60
+drain_timeout: 2
+ssh:
+  config: %[4]s
+`
+
+// TestBuilderRemote: with builder.remote (and local: false) the image is
+// built by the remote host's engine, reached over our SSH transport, and
+// ships from there: the builder host, a deploy target too, already holds
+// it, the other host gets it streamed, and the local engine never has it.
+func TestBuilderRemote(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	imgs, err := harness.BuildAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugin := installPlugin(t)
+	f := harness.StartHosts(t, 2)
+	builder, other := f.Hosts[0], f.Hosts[1]
+	// The remote builder's engine has the base image; this one is built on.
+	if err := builder.LoadImage(ctx, imgs.App); err != nil {
+		t.Fatal(err)
+	}
+	app := t.TempDir()
+	writeFile(t, filepath.Join(app, "config", "deploy.yml"), fmt.Sprintf(remoteBuilderYML, builder.Addr, other.Addr, "amd64", f.SSHConfig), 0o644)
+	writeFile(t, filepath.Join(app, "Dockerfile"), "FROM "+imgs.App+"\nENV APP_VERSION=remote1\n", 0o644)
+	const ref = "kamal-e2e-rb:rb1"
+	t.Cleanup(func() {
+		exec.Command("docker", "image", "rm", "-f", ref, "kamal-e2e-rb:latest").Run() //nolint:errcheck // best effort
+	})
+	log := &outputLog{}
+	env := []string{"DOCKER_KAMAL_TRAEFIK_IMAGE=" + imgs.Traefik, "DOCKER_KAMAL_SHIP_COMPRESS=0"}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("plugin output:\n%s", log.String())
+		}
+	})
+
+	r := plugin.kamal(ctx, app, env, log, "setup", "--version", "rb1").must(t)
+	t.Logf("setup with the remote builder took %v", r.took.Round(time.Millisecond))
+	if exec.CommandContext(ctx, "docker", "image", "inspect", ref).Run() == nil {
+		t.Errorf("%s is in the local engine: the build did not run on the remote builder", ref)
+	}
+	for _, h := range f.Hosts {
+		if ok, err := h.HasImage(ctx, ref); !ok {
+			t.Errorf("%s lacks %s: %v", h.Name, ref, err)
+		}
+	}
+	if want := fmt.Sprintf("[%s] ship %s: already present", builder.Addr, ref); !strings.Contains(r.out, want) {
+		t.Errorf("the builder host was sent its own image (no %q):\n%s", want, r.out)
+	}
+	for _, h := range f.Hosts {
+		waitVersion(t, ctx, f, "http://"+h.Addr.String()+"/", "remote1")
+	}
+}
+
+// TestBuilderArchMismatch: an image built for another architecture than
+// the hosts' is refused before it ships, naming the host, both
+// architectures and what to set; the host never gets it.
+func TestBuilderArchMismatch(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	plugin := installPlugin(t)
+	f := harness.StartHosts(t, 1)
+	h := f.Hosts[0]
+	app := t.TempDir()
+	// Remote and local are set as for TestBuilderRemote, but the machine's
+	// own arch is asked for with local: true, so the local engine builds.
+	yml := strings.Replace(fmt.Sprintf(remoteBuilderYML, h.Addr, h.Addr, "arm64", f.SSHConfig), "  local: false\n  remote: ssh://root@"+h.Addr.String()+"\n", "", 1)
+	writeFile(t, filepath.Join(app, "config", "deploy.yml"), yml, 0o644)
+	// No RUN step: BuildKit makes an arm64 image here without emulation.
+	writeFile(t, filepath.Join(app, "Dockerfile"), "FROM scratch\nCOPY file /file\n", 0o644)
+	writeFile(t, filepath.Join(app, "file"), "arm64 payload\n", 0o644)
+	const ref = "kamal-e2e-rb:am1"
+	t.Cleanup(func() {
+		exec.Command("docker", "image", "rm", "-f", ref, "kamal-e2e-rb:latest").Run() //nolint:errcheck // best effort
+	})
+	r := plugin.kamal(ctx, app, nil, nil, "build", "deliver", "--version", "am1")
+	if r.err == nil {
+		t.Fatalf("an arm64 image was delivered to an amd64 host:\n%s", r.out)
+	}
+	want := fmt.Sprintf("%s is built for arm64 but host %s runs amd64", ref, h.Addr)
+	if !strings.Contains(r.out, want) || !strings.Contains(r.out, "set builder.arch: amd64") {
+		t.Errorf("the refusal does not say %q and what to set:\n%s", want, r.out)
+	}
+	if arch := harness.MustDocker(t, "image", "inspect", "--format", "{{.Architecture}}", ref); strings.TrimSpace(arch) != "arm64" {
+		t.Errorf("the local build made a %s image, want arm64", arch)
+	}
+	if ok, _ := h.HasImage(ctx, ref); ok {
+		t.Errorf("%s reached the host despite the mismatch", ref)
+	}
+}
