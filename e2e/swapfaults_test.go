@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockerkamal/docker-kamal/e2e/loadgen"
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
@@ -182,10 +183,32 @@ func (sf *swapFaults) killTraefikAt(t *testing.T, ctx context.Context, step stri
 	base := g.Served(want)
 	waitUntil(t, 10*time.Second, func() bool { return g.Served(want) >= base+tailRequests },
 		func() string { return "load not served again after traefik's restart" })
-	s := g.Stop().Summary
-	t.Logf("traefik killed at %s: apply %v (warnings %v); serving %s again within %s; load %d requests, %d errors, %d non-2xx (while traefik was down)",
-		step, err, resultWarnings(res), want, back.Round(time.Millisecond), s.Total, s.Errors, s.Non2xx)
+	rep := g.Stop()
+	s := rep.Summary
+	outage := failuresWithin(t, rep.Results, killedAt, killedAt.Add(back))
+	t.Logf("traefik killed at %s: apply %v (warnings %v); serving %s again within %s; load %d requests, %d errors, %d non-2xx, statuses %v, all within %s of the kill",
+		step, err, resultWarnings(res), want, back.Round(time.Millisecond), s.Total, s.Errors, s.Non2xx, s.Statuses, outage.Round(time.Millisecond))
 	sf.live = want
+}
+
+// failuresWithin asserts every failed request ended between from (the
+// kill) and to (Traefik serving again) and returns how long after from the
+// last one ended.
+func failuresWithin(t *testing.T, rs []loadgen.Result, from, to time.Time) time.Duration {
+	t.Helper()
+	var last time.Duration
+	for _, r := range rs {
+		if r.Status == http.StatusOK {
+			continue
+		}
+		end := r.Start.Add(r.Latency)
+		if end.Before(from) || end.After(to) {
+			t.Errorf("request %d failed (status %d) at %s, outside traefik's outage %s .. %s",
+				r.Seq, r.Status, end.Format(time.StampMilli), from.Format(time.StampMilli), to.Format(time.StampMilli))
+		}
+		last = max(last, end.Sub(from))
+	}
+	return last
 }
 
 func resultWarnings(r *contract.Result) []string {

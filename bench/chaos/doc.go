@@ -17,11 +17,15 @@
 //   - One version fleet-wide: the new one after a command that succeeded;
 //     after one that failed, the old one on every host the fault did not
 //     hit (or the new one on every host, after an interrupt that came once
-//     all had switched). After the repair every host serves one version.
+//     all had switched, or after a rollback, which by design undoes nothing,
+//     that failed once every host had switched). After the repair every host
+//     serves that version.
 //   - The deploy lock is free (after the repair; left held only by a killed
 //     plugin or a fault on the host holding it).
-//   - No container beyond retention: one running container per host and at
-//     most retain_containers stopped ones.
+//   - No container beyond retention: per host, the serving container, at
+//     most one more running (the one it replaced, kept warm out of rotation
+//     for sidecar.keep_warm, default 3 minutes) and at most
+//     retain_containers stopped ones.
 //
 // The cycles are drawn from the seed up front (Plan), so a run is replayed
 // with the same -seed; what the faults hit in a command still depends on

@@ -46,6 +46,9 @@ const (
 	// StatusUnchanged is a switched target that had no other version to
 	// return to.
 	StatusUnchanged = "unchanged"
+	// StatusUndone is a target of a cancelled rollback returned to the
+	// version it served before (Previous).
+	StatusUndone = "undone"
 )
 
 // Outcome is what happened to one target.
@@ -281,12 +284,13 @@ func (r *Runner) Rollback(ctx context.Context, p Plan, version string) (*Report,
 			go func() {
 				defer wg.Done()
 				t0 := time.Now()
+				prev := r.liveVersion(ctx, t)
 				r.report(t, "rollback", "started", 0, nil)
 				err := r.Deployer.Rollback(ctx, t, version)
 				d := time.Since(t0)
 				mu.Lock()
 				defer mu.Unlock()
-				o := Outcome{Target: t, Status: StatusRolledBack, Duration: d}
+				o := Outcome{Target: t, Previous: prev, Status: StatusRolledBack, Duration: d}
 				if err != nil {
 					o.Status, o.Err = StatusFailed, err
 					errs = append(errs, fmt.Errorf("%s: %w", t, err))
@@ -305,6 +309,9 @@ func (r *Runner) Rollback(ctx context.Context, p Plan, version string) (*Report,
 			errs = append(errs, err)
 			break
 		}
+	}
+	if ctx.Err() != nil {
+		r.undoCancelledRollback(ctx, p, rep, version)
 	}
 	rep.Duration = time.Since(start)
 	return rep, errors.Join(errs...)
@@ -337,4 +344,54 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// liveVersion is what t serves now, "" when it cannot say.
+func (r *Runner) liveVersion(ctx context.Context, t Target) string {
+	ctx, cancel := context.WithTimeout(ctx, LiveCheckTimeout)
+	defer cancel()
+	v, err := r.Deployer.LiveVersion(ctx, t)
+	if err != nil {
+		return ""
+	}
+	return v
+}
+
+// undoCancelledRollback leaves the fleet of a cancelled rollback on one
+// version: unless every target had switched to version, each one that did
+// (a swap cut short after its cutover serves version too) goes back to the
+// version it served before, all at once, on a fresh context.
+func (r *Runner) undoCancelledRollback(ctx context.Context, p Plan, rep *Report, version string) {
+	rbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RollbackTimeout)
+	defer cancel()
+	switched := make([]bool, len(rep.Outcomes))
+	all := len(rep.Outcomes) == len(p.Targets())
+	for i, o := range rep.Outcomes {
+		switched[i] = o.Status == StatusRolledBack || (o.Status == StatusFailed && r.servesNew(rbCtx, o.Target, version))
+		all = all && switched[i]
+	}
+	if all {
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range rep.Outcomes {
+		o := &rep.Outcomes[i]
+		if !switched[i] || o.Previous == "" || o.Previous == version {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			r.report(o.Target, "undo", "started", 0, nil)
+			if err := r.Deployer.Rollback(rbCtx, o.Target, o.Previous); err != nil {
+				o.Status, o.Err = StatusRollbackFailed, err
+				r.report(o.Target, "undo", "failed", time.Since(t0), err)
+				return
+			}
+			o.Status, o.Err = StatusUndone, nil
+			r.report(o.Target, "undo", "done", time.Since(t0), nil)
+		}()
+	}
+	wg.Wait()
 }

@@ -52,6 +52,14 @@ func (f *fakeDeployer) Rollback(ctx context.Context, t Target, v string) error {
 		return ctx.Err()
 	}
 	f.calls = append(f.calls, "rollback "+t.String()+" "+v)
+	if t == f.cancelOn && f.cancel != nil && f.version == "" {
+		// A rollback's swap cancelled after its cutover: the target
+		// serves v when the error returns (and only once).
+		f.live[t] = v
+		f.cancel()
+		f.cancel = nil
+		return context.Canceled
+	}
 	if err := f.rollbackFails[t]; err != nil {
 		return err
 	}
@@ -233,5 +241,43 @@ func TestFailureBeforeCutoverIsNotRolledBack(t *testing.T) {
 	}
 	if slices.Contains(f.calls, "rollback "+j3.String()+" v1") {
 		t.Errorf("a host that never switched was rolled back: %v", f.calls)
+	}
+}
+
+// TestCancelledRollbackLeavesOneVersion: a Ctrl-C during a rollback, after
+// the primary switched and while the next batch's swap was past its
+// cutover, returns every switched host to what it served before, since not
+// every host had switched; a Ctrl-C once every host had switched undoes
+// nothing.
+func TestCancelledRollbackLeavesOneVersion(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &fakeDeployer{live: fleetOf(all, "v2"), cancelOn: w2, cancel: cancel}
+	rep, err := (&Runner{Deployer: f}).Rollback(ctx, NewPlan(PlanOptions{Targets: all, Primary: w1, Limit: 1, ParallelRoles: true}), "v1")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	for _, tg := range all {
+		if f.live[tg] != "v2" {
+			t.Errorf("%s left on %s after a cancelled rollback: %v (calls %v)", tg, f.live[tg], f.live, f.calls)
+		}
+	}
+	undone := 0
+	for _, o := range rep.Outcomes {
+		if o.Status == StatusUndone && o.Previous == "v2" {
+			undone++
+		}
+	}
+	if undone != 2 {
+		t.Errorf("outcomes %+v, want h1 and h2 undone to v2", rep.Outcomes)
+	}
+
+	// Every host switched before the cancel: nothing to undo.
+	ctx, cancel = context.WithCancel(context.Background())
+	f = &fakeDeployer{live: fleetOf([]Target{w1}, "v2"), cancelOn: w1, cancel: cancel}
+	if _, err := (&Runner{Deployer: f}).Rollback(ctx, NewPlan(PlanOptions{Targets: []Target{w1}, Primary: w1}), "v1"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	if f.live[w1] != "v1" || slices.Contains(f.calls, "rollback "+w1.String()+" v2") {
+		t.Errorf("a rollback cancelled once every host switched was undone: %v, calls %v", f.live, f.calls)
 	}
 }

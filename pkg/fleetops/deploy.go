@@ -76,6 +76,10 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 	}
 	sh := newShipper(s, hosts)
 	defer sh.Close()
+	if o.SkipPush && mode == ShipDirect && build.ImageExists(ctx, s.Opts.DockerFlags, s.imageRef(version)) {
+		// The image is known now: its local save overlaps host prep and the lock.
+		sh.saveEarly(ctx, s.imageRef(version))
+	}
 	if err := s.prepareFor(ctx, verb, sh, hosts); err != nil {
 		return s.cancelledEarly(ctx, verb, version, hosts, err)
 	}

@@ -151,6 +151,8 @@ func (sh *shipper) shipEarly(ctx context.Context, image string, hosts []string) 
 	}
 	if sh.early == nil {
 		sh.early = map[string]*earlyShip{}
+	}
+	if sh.bg == nil {
 		sh.bg, sh.stop = context.WithCancel(ctx)
 	}
 	ctx = sh.bg
@@ -161,6 +163,23 @@ func (sh *shipper) shipEarly(ctx context.Context, image string, hosts []string) 
 		defer sh.wg.Done()
 		defer close(e.done)
 		e.err = sh.shipNow(ctx, image, e.hosts)
+	}()
+}
+
+// saveEarly saves image from the local engine in the background (see
+// imageship.Shipper.Prepare), while the hosts are prepared and the lock
+// taken; a failure is left for the ship itself to report.
+func (sh *shipper) saveEarly(ctx context.Context, image string) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.bg == nil {
+		sh.bg, sh.stop = context.WithCancel(ctx)
+	}
+	ctx = sh.bg
+	sh.wg.Add(1)
+	go func() {
+		defer sh.wg.Done()
+		_ = sh.ship.Prepare(ctx, image) // Ship saves again, and says why, if this failed
 	}()
 }
 

@@ -43,7 +43,7 @@ func (s *Session) summary(verb, version string, hosts []string, rep *fleet.Repor
 	if err == nil {
 		return
 	}
-	for _, line := range servingLines(version, hosts, rep) {
+	for _, line := range servingLines(verb, version, hosts, rep) {
 		s.out.Summary("%s", line)
 	}
 }
@@ -67,7 +67,7 @@ func (s *Session) cancelledEarly(ctx context.Context, verb, version string, host
 
 // servingLines say, for a command that did not succeed, what each target
 // serves now. Before the swap began (no outcomes) no host was changed.
-func servingLines(version string, hosts []string, rep *fleet.Report) []string {
+func servingLines(verb, version string, hosts []string, rep *fleet.Report) []string {
 	if rep == nil || len(rep.Outcomes) == 0 {
 		if len(hosts) == 0 {
 			return nil
@@ -76,7 +76,11 @@ func servingLines(version string, hosts []string, rep *fleet.Report) []string {
 	}
 	var out []string
 	for _, o := range rep.Outcomes {
-		line := fmt.Sprintf("  %s: %s, serves %s", o.Target, o.Status, serves(o, version))
+		v := serves(o, version)
+		if verb == verbRollback {
+			v = rollbackServes(o, version)
+		}
+		line := fmt.Sprintf("  %s: %s, serves %s", o.Target, o.Status, v)
 		if o.Err != nil {
 			line += ": " + firstLine(o.Err.Error())
 		}
@@ -97,4 +101,18 @@ func serves(o fleet.Outcome, version string) string {
 		return "nothing (it had no version before)"
 	}
 	return o.Previous
+}
+
+// rollbackServes is what a target of a rollback command serves after its
+// outcome: a cancelled rollback's undone targets serve what they served
+// before; a target that failed may serve either version (it failed before
+// or after its cutover).
+func rollbackServes(o fleet.Outcome, version string) string {
+	switch {
+	case o.Status == fleet.StatusRolledBack:
+		return version
+	case o.Status == fleet.StatusUndone && o.Previous != "":
+		return o.Previous
+	}
+	return "an unknown version (check with `docker kamal app details`)"
 }

@@ -91,3 +91,24 @@ func TestCancelledBeforeTheDeploySaysCancelled(t *testing.T) {
 		t.Errorf("a failure of its own: returned %v, printed %q; want the error and nothing printed", err, out.String())
 	}
 }
+
+// TestRollbackSummarySaysWhatEachHostServes: after a failed rollback a host
+// that rolled back serves the rollback's version, not "nothing".
+func TestRollbackSummarySaysWhatEachHostServes(t *testing.T) {
+	var out bytes.Buffer
+	s := &Session{Cfg: &spec.Config{Service: "app"}, out: output.New(&out, &out, output.Normal, nil)}
+	rep := &fleet.Report{Outcomes: []fleet.Outcome{
+		{Target: fleet.Target{Host: "h1", Role: "web"}, Status: fleet.StatusFailed, Err: errors.New("progress stream ended")},
+		{Target: fleet.Target{Host: "h2", Role: "web"}, Status: fleet.StatusRolledBack},
+		{Target: fleet.Target{Host: "h3", Role: "web"}, Status: fleet.StatusUndone, Previous: "v2"},
+	}}
+	s.summary(verbRollback, "v1", []string{"h1", "h2"}, rep, 0, errors.New("h1: progress stream ended"))
+	for _, w := range []string{"FAILED", "h1/web: failed, serves an unknown version", "h2/web: rolled back, serves v1", "h3/web: undone, serves v2"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("summary lacks %q:\n%s", w, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "nothing") {
+		t.Errorf("summary says a host serves nothing:\n%s", out.String())
+	}
+}

@@ -55,6 +55,18 @@ func (s *Shipper) inspectLocal(ctx context.Context, image string) (*localImage, 
 	return li, li.err
 }
 
+// Prepare inspects image and saves it from the local engine ahead of a
+// Ship, which then starts from the saved archive: the save (the slow part
+// of shipping on the sending side) overlaps whatever the caller does
+// meanwhile. Ship does the same itself when not prepared.
+func (s *Shipper) Prepare(ctx context.Context, image string) error {
+	li, err := s.inspectLocal(ctx, image)
+	if err != nil {
+		return err
+	}
+	return s.saveLocal(ctx, li)
+}
+
 // saveLocal runs `docker save` into a temp file and indexes it, once per image.
 func (s *Shipper) saveLocal(ctx context.Context, li *localImage) error {
 	li.save.Do(func() {

@@ -340,3 +340,29 @@ func TestLoadErrorLayerMissing(t *testing.T) {
 		})
 	}
 }
+
+// TestPrepareSavesOnceAheadOfShip: Prepare runs the local save, and the
+// ship that follows sends from it without saving again.
+func TestPrepareSavesOnceAheadOfShip(t *testing.T) {
+	img := makeArchive(t, []string{strings.Repeat("base ", 20000), "v3"}, synthOpts{})
+	bin, log := fakeDocker(t, img)
+	s := New(Options{Docker: bin, MaxParallel: 2, TempDir: t.TempDir()})
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Prepare(ctx, "app:v3"); err != nil {
+		t.Fatal(err)
+	}
+	calls, _ := os.ReadFile(log)
+	if n := strings.Count(string(calls), "save"); n != 1 {
+		t.Fatalf("Prepare ran docker save %d times, want 1", n)
+	}
+	h := &fakeHost{loadedID: img.id, inventory: []string{hostLine("sha256:old", img.diffIDs[:1])}}
+	if r := s.Ship(ctx, "a", h, "app:v3"); r.Err != nil || r.Bytes == 0 {
+		t.Fatalf("ship after prepare: %+v", r)
+	}
+	calls, _ = os.ReadFile(log)
+	if n := strings.Count(string(calls), "save"); n != 1 {
+		t.Errorf("docker save ran %d times in all, want 1 (the ship reuses the prepared archive)", n)
+	}
+}
