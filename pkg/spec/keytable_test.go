@@ -62,7 +62,7 @@ var keyTable = map[string]keyProof{
 	"proxy.run.registry":                refused("TestKamalCompatCorpus"),
 	"proxy.run.repository":              refused("TestProxyRefusals"),
 	"proxy.run.version":                 refused("TestProxyRefusals"),
-	"error_pages_path":                  effect("TestProxyErrorPages,TestErrorPagesPath,TestErrorPagesStoredAndServed"),
+	"error_pages_path":                  effect("TestProxyErrorPages,TestSurfaceFleet,TestErrorPagesPath,TestErrorPagesStoredAndServed"),
 	"accessories.*.proxy":               refused("TestProxyRefusals"),
 	"acme.email":                        effect("TestACME"),
 	"acme.directory":                    effect("TestTLS"),
