@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -413,8 +414,10 @@ servers:
       - %[1]s
 proxy:
   app_port: 3000
+  response_timeout: 2
   healthcheck:
     path: /up
+error_pages_path: public
 readiness_delay: 1
 deploy_timeout: 60
 drain_timeout: 5
@@ -434,6 +437,9 @@ func TestSurfaceFleet(t *testing.T) {
 	a := startSurfaceApp(t, ctx)
 	h1 := a.fleet.Hosts[0]
 	writeFile(t, filepath.Join(a.dir, "config", "proxy.yml"), fmt.Sprintf(surfaceProxyYML, h1.Addr, a.fleet.SSHConfig), 0o644)
+	for st, page := range surfaceErrorPages {
+		writeFile(t, filepath.Join(a.dir, "public", st+".html"), page, 0o644)
+	}
 	p := func(args ...string) kamalRun { return a.kamal(append([]string{"-c", "config/proxy.yml"}, args...)...) }
 	p("setup", "--skip-push", "--version", "v1").must(t)
 	waitVersion(t, ctx, a.fleet, "http://"+h1.Addr.String()+"/", "v1")
@@ -526,6 +532,8 @@ func TestSurfaceFleet(t *testing.T) {
 		waitVersion(t, ctx, a.fleet, "http://"+h1.Addr.String()+"/", "v2")
 	})
 
+	t.Run("error pages", func(t *testing.T) { surfaceErrorPagesTest(t, ctx, a, p) })
+
 	t.Run("remove -y", func(t *testing.T) {
 		p("remove", "-y").must(t)
 		for _, name := range []string{"kamal-surfp-web-v2", "kamal-traefik"} {
@@ -537,6 +545,35 @@ func TestSurfaceFleet(t *testing.T) {
 			t.Error("remove took another destination's container")
 		}
 	})
+}
+
+// surfaceErrorPages are the proxied surface app's error_pages_path pages.
+var surfaceErrorPages = map[string]string{
+	"502": "<h1>surf 502: the app is not answering</h1>\n",
+	"503": "<h1>surf 503</h1><p>{{.Message}}</p>\n",
+	"504": "<h1>surf 504: the app is too slow</h1>\n",
+}
+
+// surfaceErrorPagesTest: the app's own pages answer when the app cannot:
+// 504 for an answer slower than response_timeout, 503 in maintenance
+// (with its message). (A 502 needs a refused connection, which a stopped
+// container on a bridge does not give, its address just goes silent:
+// pkg/traefik TestProxyErrorPages shows the 502 page against Traefik.)
+func surfaceErrorPagesTest(t *testing.T, ctx context.Context, a *surfaceApp, p func(...string) kamalRun) {
+	h1 := a.fleet.Hosts[0]
+	url := "http://" + h1.Addr.String() + "/"
+	if status, body := httpGet(t, ctx, url+"sleep?ms=3000"); status != http.StatusGatewayTimeout || body != surfaceErrorPages["504"] {
+		t.Errorf("slow answer: %d %q, want 504 with the app's 504 page", status, body)
+	}
+	if status, body := httpGet(t, ctx, url+"version"); status != http.StatusOK || !strings.Contains(body, "v2") {
+		t.Errorf("the app's own answer: %d %q", status, body)
+	}
+	p("app", "maintenance", "--message", "Back at noon").must(t)
+	if status, body := httpGet(t, ctx, url); status != http.StatusServiceUnavailable || body != "<h1>surf 503</h1><p>Back at noon</p>\n" {
+		t.Errorf("maintenance: %d %q, want 503 with the app's 503 page and the message", status, body)
+	}
+	p("app", "live").must(t)
+	waitVersion(t, ctx, a.fleet, url, "v2")
 }
 
 // hostContainersJSON mirrors `app containers --json`.

@@ -357,24 +357,8 @@ func (d *Deploy) Validate() error {
 		return &FieldError{"healthcheck.port", "out of range"}
 	}
 	if d.Proxy != nil {
-		if p := d.Proxy.AppPort; p < 0 || p > 65535 {
-			return &FieldError{"proxy.appPort", "out of range"}
-		}
-		if d.Proxy.PathPrefix != "" && !strings.HasPrefix(d.Proxy.PathPrefix, "/") {
-			return &FieldError{"proxy.pathPrefix", "must start with /"}
-		}
-		if err := d.Proxy.validateAppKeys(); err != nil {
+		if err := d.Proxy.validate(); err != nil {
 			return err
-		}
-		for k := range d.Proxy.TraefikLabels {
-			if !strings.HasPrefix(k, "traefik.") {
-				return &FieldError{"proxy.traefikLabels." + k, "must start with traefik."}
-			}
-		}
-		if d.Proxy.Routing != nil {
-			if err := d.Proxy.Routing.validate(); err != nil {
-				return err
-			}
 		}
 	}
 	if d.RetainContainers < 0 {

@@ -81,3 +81,25 @@ func (p *Proxy) validateAppKeys() error {
 	}
 	return nil
 }
+
+// validate checks the proxy settings of a spec.
+func (p *Proxy) validate() error {
+	if p.AppPort < 0 || p.AppPort > 65535 {
+		return &FieldError{"proxy.appPort", "out of range"}
+	}
+	if p.PathPrefix != "" && !strings.HasPrefix(p.PathPrefix, "/") {
+		return &FieldError{"proxy.pathPrefix", "must start with /"}
+	}
+	if err := p.validateAppKeys(); err != nil {
+		return err
+	}
+	for k := range p.TraefikLabels {
+		if !strings.HasPrefix(k, "traefik.") {
+			return &FieldError{"proxy.traefikLabels." + k, "must start with traefik."}
+		}
+	}
+	if p.Routing != nil {
+		return p.Routing.validate()
+	}
+	return nil
+}
