@@ -195,3 +195,79 @@ func writeBuildKey(t testing.TB, path string) (string, string) {
 	}
 	return path, ssh.FingerprintSHA256(sshPub)
 }
+
+const remoteBuilderYML = `service: kamal-e2e-rb
+image: kamal-e2e-rb
+servers:
+  web:
+    hosts:
+      - %[1]s
+      - %[2]s
+proxy:
+  app_port: 3000
+  healthcheck:
+    path: /up
+env:
+  clear:
+    PORT: "3000"
+builder:
+  arch: %[3]s
+  local: false
+  remote: ssh://root@%[1]s
+readiness_delay: 1
+deploy_timeout: 60
+drain_timeout: 2
+ssh:
+  config: %[4]s
+`
+
+// TestBuilderRemote: with builder.remote (and local: false) the image is
+// built by the remote host's engine, reached over our SSH transport, and
+// ships from there: the builder host, a deploy target too, already holds
+// it, the other host gets it streamed, and the local engine never has it.
+func TestBuilderRemote(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	imgs, err := harness.BuildAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugin := installPlugin(t)
+	f := harness.StartHosts(t, 2)
+	builder, other := f.Hosts[0], f.Hosts[1]
+	// The remote builder's engine has the base image; this one is built on.
+	if err := builder.LoadImage(ctx, imgs.App); err != nil {
+		t.Fatal(err)
+	}
+	app := t.TempDir()
+	writeFile(t, filepath.Join(app, "config", "deploy.yml"), fmt.Sprintf(remoteBuilderYML, builder.Addr, other.Addr, "amd64", f.SSHConfig), 0o644)
+	writeFile(t, filepath.Join(app, "Dockerfile"), "FROM "+imgs.App+"\nENV APP_VERSION=remote1\n", 0o644)
+	const ref = "kamal-e2e-rb:rb1"
+	t.Cleanup(func() {
+		exec.Command("docker", "image", "rm", "-f", ref, "kamal-e2e-rb:latest").Run() //nolint:errcheck // best effort
+	})
+	log := &outputLog{}
+	env := []string{"DOCKER_KAMAL_TRAEFIK_IMAGE=" + imgs.Traefik, "DOCKER_KAMAL_SHIP_COMPRESS=0"}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("plugin output:\n%s", log.String())
+		}
+	})
+
+	r := plugin.kamal(ctx, app, env, log, "setup", "--version", "rb1").must(t)
+	t.Logf("setup with the remote builder took %v", r.took.Round(time.Millisecond))
+	if exec.CommandContext(ctx, "docker", "image", "inspect", ref).Run() == nil {
+		t.Errorf("%s is in the local engine: the build did not run on the remote builder", ref)
+	}
+	for _, h := range f.Hosts {
+		if ok, err := h.HasImage(ctx, ref); !ok {
+			t.Errorf("%s lacks %s: %v", h.Name, ref, err)
+		}
+	}
+	if want := fmt.Sprintf("[%s] ship %s: already present", builder.Addr, ref); !strings.Contains(r.out, want) {
+		t.Errorf("the builder host was sent its own image (no %q):\n%s", want, r.out)
+	}
+	for _, h := range f.Hosts {
+		waitVersion(t, ctx, f, "http://"+h.Addr.String()+"/", "remote1")
+	}
+}

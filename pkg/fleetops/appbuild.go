@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/build"
 	"github.com/dockerkamal/docker-kamal/pkg/output"
@@ -29,6 +30,9 @@ func (b appBuilder) Build(ctx context.Context, version string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := b.s.cacheLogin(ctx, opts.DockerFlags); err != nil {
+		return "", err
+	}
 	var outw, errw *redactWriter
 	if b.s.Opts.Verbose {
 		outw, errw = newRedactWriter(b.s.Opts.Stdout, b.s.out.Redactor), newRedactWriter(b.s.Opts.Stderr, b.s.out.Redactor)
@@ -39,6 +43,9 @@ func (b appBuilder) Build(ctx context.Context, version string) (string, error) {
 	errw.Flush()
 	if err != nil {
 		return "", buildError(ctx, image, &redactedError{err: err, msg: b.s.out.Redact(err.Error())})
+	}
+	if err := b.s.pushCache(ctx, opts.DockerFlags); err != nil {
+		return "", err
 	}
 	return image, nil
 }
@@ -113,8 +120,35 @@ func (s *Session) buildRoot(ctx context.Context) (string, error) {
 	return c.Dir, nil
 }
 
-// buildCache sets the registry cache of builder.cache (cache.go).
-func (s *Session) buildCache(o *build.Options) {}
+// buildCache sets builder.cache's registry cache: the docker driver cannot
+// export a cache to a registry, so the cache travels inline, in an image
+// of its own (Kamal's <image>-build-cache, or cache.image) that is tagged
+// by the build, pushed after it (pushCache) and imported by later builds
+// on any engine.
+func (s *Session) buildCache(o *build.Options) {
+	ref := s.cacheRef()
+	if ref == "" {
+		return
+	}
+	o.CacheFrom = []string{"type=registry,ref=" + ref}
+	o.CacheTo = []string{"type=inline"}
+	o.Tags = append(o.Tags, ref)
+}
+
+// cacheRef is the registry cache image, "" without one.
+func (s *Session) cacheRef() string {
+	c := s.Cfg.Builder.Cache
+	if c == nil || c.Type != "registry" || s.Cfg.Registry == nil {
+		return ""
+	}
+	img := c.Image
+	if img == "" {
+		img = s.imageRepo() + "-build-cache"
+	} else if s.Cfg.Registry.Server != "" && !strings.HasPrefix(img, s.Cfg.Registry.Server+"/") {
+		img = s.Cfg.Registry.Server + "/" + img
+	}
+	return img
+}
 
 // redactedError is err with secrets masked in its message.
 type redactedError struct {
@@ -175,4 +209,37 @@ func (rw *redactWriter) Flush() {
 		_, _ = io.WriteString(rw.w, rw.r.Redact(rw.buf.String())) // the build is over; a lost tail is all that fails
 		rw.buf.Reset()
 	}
+}
+
+// cacheLogin logs the building engine in to the registry (the password on
+// stdin) before a build with the registry cache, which reads the cache
+// image from there.
+func (s *Session) cacheLogin(ctx context.Context, flags []string) error {
+	reg := s.Cfg.Registry
+	login := registryLoginArgs(reg)
+	if s.cacheRef() == "" || login == nil {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, registryLoginTimeout)
+	defer cancel()
+	if b, err := execDocker(lctx, strings.NewReader(reg.Password), append(dockerArgs(flags), login...)...); err != nil {
+		return fmt.Errorf("log in to registry %s: %w: %s", reg.Server, err, s.out.Redact(output.LastLines(string(b), 5)))
+	}
+	return nil
+}
+
+// pushCache pushes the registry cache image from the engine that built it.
+func (s *Session) pushCache(ctx context.Context, flags []string) error {
+	ref := s.cacheRef()
+	if ref == "" {
+		return nil
+	}
+	t0 := time.Now()
+	pctx, cancel := context.WithTimeout(ctx, registryPushTimeout)
+	defer cancel()
+	if b, err := execDocker(pctx, nil, append(dockerArgs(flags), "push", ref)...); err != nil {
+		return fmt.Errorf("push build cache %s: %w: %s", ref, err, s.out.Redact(output.LastLines(string(b), 5)))
+	}
+	s.out.Step("", "push build cache "+ref, "done", time.Since(t0))
+	return nil
 }

@@ -58,8 +58,10 @@ func (s *Session) build(ctx context.Context, doBuild, deliver bool, ship string)
 	if !deliver {
 		return nil
 	}
-	if !doBuild && mode == ShipDirect && !build.ImageExists(ctx, s.Opts.DockerFlags, image) {
-		return fmt.Errorf("build pull: %s is not in the local engine; build it first (docker kamal build push) or pass --version", image)
+	if !doBuild && mode == ShipDirect {
+		if err := s.checkBuilt(ctx, image); err != nil {
+			return err
+		}
 	}
 	sh := newShipper(s, hosts)
 	defer sh.Close()
@@ -90,4 +92,17 @@ func (s *Session) buildImage(ctx context.Context, plan fleet.Plan, version strin
 	}
 	s.out.Step("", "build "+image, "done", time.Since(t0))
 	return image, nil
+}
+
+// checkBuilt fails unless the engine that builds the app (the local one, or
+// the remote builder's) holds image.
+func (s *Session) checkBuilt(ctx context.Context, image string) error {
+	flags, err := s.appEngine(ctx)
+	if err != nil {
+		return err
+	}
+	if !build.ImageExists(ctx, flags, image) {
+		return fmt.Errorf("build pull: %s is not in the builder's engine; build it first (docker kamal build push) or pass --version", image)
+	}
+	return nil
 }

@@ -78,7 +78,11 @@ type pinnedImageDeployer struct {
 
 func (d *pinnedImageDeployer) Deploy(ctx context.Context, t fleet.Target) error {
 	d.once.Do(func() {
-		if id, err := build.ImageID(ctx, d.dockerFlags, d.image); err == nil {
+		flags := d.dockerFlags
+		if f, err := d.s.appEngine(ctx); err == nil {
+			flags = f // the engine that built it (a remote builder's)
+		}
+		if id, err := build.ImageID(ctx, flags, d.image); err == nil {
 			d.imageID = id
 		}
 	})

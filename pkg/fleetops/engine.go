@@ -32,6 +32,9 @@ type engineForward struct {
 	ln     net.Listener
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{} // open on either side, closed by Close
 }
 
 // forwardEngine forwards a fresh local socket to remotePath on d's host
@@ -48,7 +51,7 @@ func forwardEngine(d unixDialer, remotePath string) (*engineForward, error) {
 		return nil, fmt.Errorf("forward remote docker engine: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &engineForward{dir: dir, sock: sock, ln: ln, cancel: cancel}
+	f := &engineForward{dir: dir, sock: sock, ln: ln, cancel: cancel, conns: map[net.Conn]struct{}{}}
 	f.wg.Add(1)
 	go f.serve(ctx, d, remotePath)
 	return f, nil
@@ -64,12 +67,12 @@ func (f *engineForward) serve(ctx context.Context, d unixDialer, remotePath stri
 		f.wg.Add(1)
 		go func() {
 			defer f.wg.Done()
-			defer c.Close()
+			defer f.track(c)()
 			r, err := d.DialUnix(ctx, remotePath)
 			if err != nil {
 				return // the docker CLI sees the connection close and says so
 			}
-			defer r.Close()
+			defer f.track(r)()
 			pipe(c, r)
 		}()
 	}
@@ -91,13 +94,32 @@ func pipe(a, b net.Conn) {
 	<-done
 }
 
+// track records c as open until the returned func closes it.
+func (f *engineForward) track(c net.Conn) func() {
+	f.mu.Lock()
+	f.conns[c] = struct{}{}
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		delete(f.conns, c)
+		f.mu.Unlock()
+		_ = c.Close() // done with it either way
+	}
+}
+
 // Flags are the docker CLI flags that reach the forwarded engine.
 func (f *engineForward) Flags() []string { return []string{"-H", "unix://" + f.sock} }
 
-// Close stops forwarding and removes the socket.
+// Close stops forwarding, ends the connections still open (an idle
+// keep-alive the engine holds) and removes the socket.
 func (f *engineForward) Close() error {
 	err := f.ln.Close()
 	f.cancel()
+	f.mu.Lock()
+	for c := range f.conns {
+		_ = c.Close() // the command is done with the engine
+	}
+	f.mu.Unlock()
 	f.wg.Wait()
 	return errors.Join(err, os.RemoveAll(f.dir))
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // unixTo dials a local unix socket whatever path it is asked for, as the
@@ -71,8 +72,23 @@ func TestForwardEngine(t *testing.T) {
 	if got := <-dialer.asked; got != "/var/run/docker.sock" {
 		t.Errorf("dialled %q on the host, want the docker socket", got)
 	}
-	if err := f.Close(); err != nil {
+	// A keep-alive connection left open (the engine holds it idle) must not
+	// keep Close waiting.
+	resp, err := client.Get("http://docker/_ping")
+	if err != nil {
 		t.Fatal(err)
+	}
+	_, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	closed := make(chan error, 1)
+	go func() { closed <- f.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close hangs on an idle forwarded connection")
 	}
 	if _, err := os.Stat(local); !os.IsNotExist(err) {
 		t.Errorf("the local socket outlived Close: %v", err)

@@ -187,6 +187,13 @@ func (b *builder) cacheRefusals(n *yaml.Node) error {
 	}
 	switch c.Type {
 	case "registry":
+		if b.c.Registry == nil {
+			return b.t.errAt(mapGet(n, "type"), "builder.cache.type", "the registry cache needs a registry: section (the cache image is pushed there)")
+		}
+		if o := c.Options; o != "" && o != "mode=min" {
+			return b.t.errAt(mapGet(n, "options"), "builder.cache.options", "%q cannot be honoured: the docker driver exports the cache inline, in the cache image itself, "+
+				"which holds mode=min only; remove options (or set mode=min)", o)
+		}
 		return nil
 	case "gha":
 		return b.t.errAt(mapGet(n, "type"), "builder.cache.type", "the gha cache is not supported: it needs GitHub Actions' cache service and a docker-container builder; use type: registry")

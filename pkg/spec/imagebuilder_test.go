@@ -37,6 +37,10 @@ func TestBuilderRefusals(t *testing.T) {
 			"the gha cache is not supported: it needs GitHub Actions' cache service and a docker-container builder; use type: registry"}},
 		{"unknown cache type", head + "  cache:\n    type: s3\n", located{file, 6, "builder.cache.type",
 			`invalid cache type "s3": want registry (or Kamal's gha, not supported here)`}},
+		{"registry cache without a registry", head + "  cache:\n    type: registry\n", located{file, 6, "builder.cache.type",
+			"the registry cache needs a registry: section (the cache image is pushed there)"}},
+		{"registry cache mode=max", okHead + "servers: [1.1.1.1]\nregistry:\n  server: reg.example\nbuilder:\n  cache:\n    type: registry\n    options: mode=max\n",
+			located{file, 9, "builder.cache.options", `"mode=max" cannot be honoured: the docker driver exports the cache inline, in the cache image itself, which holds mode=min only; remove options (or set mode=min)`}},
 		{"pack", head + "  arch: amd64\n  pack:\n    builder: heroku/builder:24\n", located{file, 6, "builder.pack",
 			"Cloud Native Buildpacks (the pack CLI) are not supported; build with a Dockerfile (builder.dockerfile)"}},
 		{"pack with several arches", head + "  arch: [amd64, arm64]\n  pack:\n    builder: heroku/builder:24\n", located{file, 6, "builder.pack",
@@ -70,17 +74,17 @@ func TestBuilderAccepted(t *testing.T) {
 	}{
 		{"kamal 2", "  arch: amd64\n  remote: ssh://app@1.1.1.5:2122\n  local: false\n  context: .\n  dockerfile: Dockerfile.prod\n  target: app\n" +
 			"  args:\n    RUBY: \"3.3\"\n  secrets: [GITHUB_TOKEN]\n  ssh: default=$SSH_AUTH_SOCK\n  driver: docker\n  provenance: false\n  sbom: false\n" +
-			"  cache:\n    type: registry\n    image: app-cache\n    options: mode=max\n",
+			"  cache:\n    type: registry\n    image: app-cache\n    options: mode=min\n",
 			Builder{Arch: []string{"amd64"}, Remote: "ssh://app@1.1.1.5:2122", Local: &no, Context: ".", Dockerfile: "Dockerfile.prod", Target: "app",
 				Args: map[string]string{"RUBY": "3.3"}, Secrets: []string{"GITHUB_TOKEN"}, SSH: "default=$SSH_AUTH_SOCK", Driver: "docker",
-				Provenance: "false", SBOM: "false", Cache: &BuilderCache{Type: "registry", Image: "app-cache", Options: "mode=max"}}},
+				Provenance: "false", SBOM: "false", Cache: &BuilderCache{Type: "registry", Image: "app-cache", Options: "mode=min"}}},
 		{"kamal 1 remote mapping", "  remote:\n    arch: amd64\n    host: ssh://root@1.1.1.5\n  multiarch: false\n",
 			Builder{Arch: []string{"amd64"}, Remote: "ssh://root@1.1.1.5", Multiarch: &no}},
 		{"kamal 1 local arch", "  local:\n    arch: arm64\n", Builder{Arch: []string{"arm64"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := loadYAML(t, okHead+"servers: [1.1.1.1]\nbuilder:\n"+tc.yml)
+			c, err := loadYAML(t, okHead+"servers: [1.1.1.1]\nregistry:\n  server: reg.example\nbuilder:\n"+tc.yml)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,9 +7,8 @@ package spec
 //
 // To add a row: effect("TestName") when a test shows what the key does
 // (several names with commas), refused("TestName") when the loader
-// refuses it and TestName checks the error. unproven(why) records a key
-// accepted today without such a test: the test lists them; each is debt
-// to close (issue 14 part 4), not a place for new keys.
+// refuses it and TestName checks the error. There is no third kind: a key
+// accepted without a test of its effect fails the test.
 
 import (
 	"os"
@@ -21,14 +20,12 @@ import (
 )
 
 type keyProof struct {
-	tests    []string // effect or refusal tests
-	refused  bool
-	unproven string
+	tests   []string // effect or refusal tests
+	refused bool
 }
 
 func effect(tests string) keyProof  { return keyProof{tests: strings.Split(tests, ",")} }
 func refused(tests string) keyProof { return keyProof{tests: strings.Split(tests, ","), refused: true} }
-func unproven(why string) keyProof  { return keyProof{unproven: why} }
 
 var keyTable = map[string]keyProof{
 	// proxy (Kamal 2).
@@ -66,7 +63,7 @@ var keyTable = map[string]keyProof{
 	"proxy.run.repository":              refused("TestProxyRefusals"),
 	"proxy.run.version":                 refused("TestProxyRefusals"),
 	"error_pages_path":                  effect("TestProxyErrorPages,TestSurfaceFleet,TestErrorPagesPath,TestErrorPagesStoredAndServed"),
-	"accessories.*.proxy":               refused("TestProxyRefusals"),
+	"accessories.*.proxy":               effect("TestAccessoryProxyRoute,TestAccessoryProxyOnTheWire,TestProxyRefusals"),
 	"acme.email":                        effect("TestACME"),
 	"acme.directory":                    effect("TestTLS"),
 	"acme.ca_certificates":              effect("TestTLS"),
@@ -166,7 +163,7 @@ var keyTable = map[string]keyProof{
 	"sshkit.dns_retries":           effect("TestSSHOptionsPortKeysSSHKit,TestPoolDNSRetries"),
 
 	// Builder (the builder helper adds keys here).
-	"builder.arch":            effect("TestBuilderBuildKit,TestArgs"),
+	"builder.arch":            effect("TestBuilderBuildKit,TestArgs,TestCheckArch"),
 	"builder.args":            effect("TestBuilderBuildKit,TestArgs"),
 	"builder.context":         effect("TestBuilderBuildKit,TestCloneHEAD"),
 	"builder.dockerfile":      effect("TestBuilderBuildKit,TestArgs"),
@@ -174,15 +171,15 @@ var keyTable = map[string]keyProof{
 	"builder.secrets":         effect("TestBuilderBuildKit,TestArgs"),
 	"builder.ssh":             effect("TestBuilderBuildKit,TestArgs"),
 	"builder.driver":          refused("TestBuilderRefusals,TestKamalCompatCorpus"),
-	"builder.remote":          unproven("slice 2: TestBuilderRemote"),
-	"builder.remote.arch":     unproven("slice 2: TestBuilderRemote"),
-	"builder.remote.host":     refused("TestBuilderRefusals"),
-	"builder.local":           refused("TestBuilderRefusals"),
+	"builder.remote":          effect("TestBuilderRemote,TestForwardEngine,TestUseRemote"),
+	"builder.remote.arch":     effect("TestBuilderAccepted,TestUseRemote"),
+	"builder.remote.host":     effect("TestBuilderAccepted,TestBuilderRefusals"),
+	"builder.local":           effect("TestBuilderRemote,TestUseRemote,TestBuilderRefusals"),
 	"builder.local.arch":      effect("TestBuilderAccepted"),
 	"builder.local.host":      refused("TestBuilderRefusals"),
-	"builder.cache.type":      refused("TestBuilderRefusals"),
-	"builder.cache.options":   unproven("slice 3: registry cache"),
-	"builder.cache.image":     unproven("slice 3: registry cache"),
+	"builder.cache.type":      effect("TestBuildOptions,TestBuilderRefusals"),
+	"builder.cache.options":   refused("TestBuilderRefusals"),
+	"builder.cache.image":     effect("TestBuildOptions"),
 	"builder.pack.builder":    refused("TestBuilderRefusals"),
 	"builder.pack.buildpacks": refused("TestBuilderRefusals"),
 	"builder.provenance":      refused("TestBuilderRefusals,TestArgs"),
@@ -207,7 +204,6 @@ var keyTable = map[string]keyProof{
 func TestEveryConfigKeyHasAProof(t *testing.T) {
 	keys := configKeys()
 	tests := moduleTests(t)
-	var debt []string
 	for _, k := range keys {
 		if isSection(k, keys) {
 			continue // its keys carry the proof
@@ -217,12 +213,8 @@ func TestEveryConfigKeyHasAProof(t *testing.T) {
 			t.Errorf("%s: no row in keyTable (pkg/spec/keytable_test.go): name the test that shows its effect, or refuse it at load and name the test of the refusal", k)
 			continue
 		}
-		if p.unproven != "" {
-			if builderDebt(k) {
-				debt = append(debt, k+": "+p.unproven)
-			} else {
-				t.Errorf("%s: accepted without a test of its effect (%s): name the test that shows what it does, or refuse it at load and name the test of the refusal", k, p.unproven)
-			}
+		if len(p.tests) == 0 {
+			t.Errorf("%s: accepted without a test of its effect: name the test that shows what it does, or refuse it at load and name the test of the refusal", k)
 			continue
 		}
 		for _, name := range p.tests {
@@ -236,15 +228,8 @@ func TestEveryConfigKeyHasAProof(t *testing.T) {
 			t.Errorf("keyTable row %s is no key the loader knows (renamed? removed?)", k)
 		}
 	}
-	if len(debt) > 0 {
-		t.Logf("%d keys; %d builder keys allowed without a named test of their effect (temporary):\n  %s", len(keys), len(debt), strings.Join(debt, "\n  "))
-	}
+	t.Logf("%d keys, each with a test of its effect or of its refusal", len(keys))
 }
-
-// builderDebt is a TEMPORARY allowance: the builder.* rows still marked
-// unproven belong to the builder work, which names their tests and then
-// deletes this function (every unproven row then fails the test).
-func builderDebt(k string) bool { return strings.HasPrefix(k, "builder.") }
 
 // isSection reports whether k has keys below it (its own value is a
 // mapping they fill), unless the table has a row for k itself.
