@@ -17,6 +17,9 @@ type Swaps interface {
 	Rollback(ctx context.Context, role contract.Role, version string, emit func(contract.Event)) (*swap.Result, error)
 	Versions(ctx context.Context, role contract.Role) ([]contract.Version, error)
 	PrepareAssets(ctx context.Context, req contract.AssetsRequest) (*contract.AssetsResponse, error)
+	// Prune applies d's retention to its role outside a swap; kept (a
+	// container name, may be "") is never removed and counts as retained.
+	Prune(ctx context.Context, d *contract.Deploy, kept string) ([]string, error)
 }
 
 // Containers starts, stops and inspects containers by name outside a swap

@@ -216,6 +216,12 @@ func (h *fakeHost) Rollback(ctx context.Context, role contract.Role, version str
 	return h.swap(ctx, d, emit)
 }
 
+// Prune records the call: "prune <role> <version of d> kept=<kept>".
+func (h *fakeHost) Prune(_ context.Context, d *contract.Deploy, kept string) ([]string, error) {
+	h.record("prune %s %s kept=%s", d.Role, d.Version, kept)
+	return nil, nil
+}
+
 // PrepareAssets records the call; the fake host has no asset directories.
 func (h *fakeHost) PrepareAssets(_ context.Context, req contract.AssetsRequest) (*contract.AssetsResponse, error) {
 	h.mu.Lock()

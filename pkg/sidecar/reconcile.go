@@ -97,7 +97,9 @@ func liveUnlessStopped(rec RoleRecord) string {
 // reconcileRole brings one role to a serving state and journals the result.
 func (s *Server) reconcileRole(ctx context.Context, rec RoleRecord) (string, error) {
 	if rec.Swap != nil && rec.Swap.State == swapRunning {
-		return s.resumeSwap(ctx, rec)
+		outcome, err := s.resumeSwap(ctx, rec)
+		s.pruneAfterResume(ctx, rec, outcome)
+		return outcome, err
 	}
 	if rec.Stopped || rec.LiveContainer == "" {
 		return outcomeNoop, nil
@@ -142,6 +144,31 @@ func (s *Server) resumeSwap(ctx context.Context, rec RoleRecord) (string, error)
 		return outcomeFailed, errors.Join(fmt.Errorf("restore %s: %w", sw.Blue, err), jerr)
 	}
 	return outcomeUndone, jerr
+}
+
+// pruneAfterResume applies retention to the role of a swap the sidecar
+// settled at start-up: the swap's own prune never ran, so the host would
+// keep one stopped container beyond retain_containers until its next swap.
+// An undone swap's green is kept (for its logs) and counts as retained. A
+// failure is only logged: the role serves either way.
+func (s *Server) pruneAfterResume(ctx context.Context, rec RoleRecord, outcome string) {
+	d, kept := rec.PendingSpec, ""
+	if outcome != outcomeFinished {
+		kept = rec.Swap.Green
+		if rec.LiveSpec != nil {
+			d = rec.LiveSpec
+		}
+	}
+	if d == nil {
+		return
+	}
+	pruned, err := s.deps.Swaps.Prune(ctx, d, kept)
+	if err != nil {
+		s.log.Warn("prune after reconcile", "role", rec.Role.String(), "err", err)
+	}
+	if len(pruned) > 0 {
+		s.log.Info("pruned after reconcile", "role", rec.Role.String(), "containers", pruned)
+	}
 }
 
 // finishSwap completes a swap interrupted after cutover began when green

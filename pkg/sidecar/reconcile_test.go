@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,8 @@ type reconcileCase struct {
 	wantStopped []string
 	wantState   string
 	wantResult  string
+	// wantPrune is the retention call after a settled swap ("" for none).
+	wantPrune string
 }
 
 var reconcileCases = []reconcileCase{
@@ -44,6 +47,7 @@ var reconcileCases = []reconcileCase{
 		name:    "killed while green was starting: undo, blue keeps serving",
 		rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepWaitHealthy, false)},
 		running: map[string]bool{"app-web-v1": true, "app-web-v2": true}, route: "app-web-v1",
+		wantPrune:   "prune web v1 kept=app-web-v2",
 		wantOutcome: outcomeUndone, wantLive: "v1", wantRoute: "app-web-v1",
 		wantRunning: []string{"app-web-v1"}, wantStopped: []string{"app-web-v2"}, wantState: swapUndone, wantResult: resultFailed,
 	},
@@ -51,6 +55,7 @@ var reconcileCases = []reconcileCase{
 		name:    "killed before cutover with green unhealthy: undo",
 		rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepStartGreen, false)},
 		running: map[string]bool{"app-web-v1": true, "app-web-v2": true}, unhealthy: []string{"app-web-v2"}, route: "app-web-v1",
+		wantPrune:   "prune web v1 kept=app-web-v2",
 		wantOutcome: outcomeUndone, wantLive: "v1", wantRoute: "app-web-v1",
 		wantRunning: []string{"app-web-v1"}, wantStopped: []string{"app-web-v2"}, wantState: swapUndone, wantResult: resultFailed,
 	},
@@ -58,6 +63,7 @@ var reconcileCases = []reconcileCase{
 		name:    "killed during cutover with green healthy: finish",
 		rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepCutover, true)},
 		running: map[string]bool{"app-web-v1": true, "app-web-v2": true}, route: "app-web-v1",
+		wantPrune:   "prune web v2 kept=",
 		wantOutcome: outcomeFinished, wantLive: "v2", wantRoute: "app-web-v2",
 		wantRunning: []string{"app-web-v2"}, wantStopped: []string{"app-web-v1"}, wantState: swapFinished, wantResult: resultOK,
 	},
@@ -65,6 +71,7 @@ var reconcileCases = []reconcileCase{
 		name:    "killed after blue stopped, green healthy: finish",
 		rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepPrune, true)},
 		running: map[string]bool{"app-web-v1": false, "app-web-v2": true}, route: "app-web-v2",
+		wantPrune:   "prune web v2 kept=",
 		wantOutcome: outcomeFinished, wantLive: "v2", wantRoute: "app-web-v2",
 		wantRunning: []string{"app-web-v2"}, wantStopped: []string{"app-web-v1"}, wantState: swapFinished, wantResult: resultOK,
 	},
@@ -72,6 +79,7 @@ var reconcileCases = []reconcileCase{
 		name:    "killed after cutover, green died, blue stopped: blue restarted and routed",
 		rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepStopBlue, true)},
 		running: map[string]bool{"app-web-v1": false, "app-web-v2": true}, unhealthy: []string{"app-web-v2"}, route: "app-web-v2",
+		wantPrune:   "prune web v1 kept=app-web-v2",
 		wantOutcome: outcomeUndone, wantLive: "v1", wantRoute: "app-web-v1",
 		wantRunning: []string{"app-web-v1"}, wantStopped: []string{"app-web-v2"}, wantState: swapUndone, wantResult: resultFailed,
 	},
@@ -80,6 +88,7 @@ var reconcileCases = []reconcileCase{
 		rec: RoleRecord{Swap: &SwapRecord{Action: actionDeploy, Version: "v1", Green: "app-web-v1", Step: swap.StepWaitHealthy,
 			State: swapRunning}},
 		running:     map[string]bool{"app-web-v1": true},
+		wantPrune:   "prune web v1 kept=app-web-v1",
 		wantOutcome: outcomeUndone, wantLive: "", wantStopped: []string{"app-web-v1"}, wantState: swapUndone, wantResult: resultFailed,
 	},
 	{
@@ -181,6 +190,29 @@ func checkReconcile(t *testing.T, tt reconcileCase) {
 		t.Errorf("route %s never confirmed; calls %v", tt.wantRoute, h.Calls())
 	}
 	checkReconcileDrain(t, tt, h.Calls())
+	checkReconcilePrune(t, tt, h.Calls())
+}
+
+// checkReconcilePrune: a settled swap's retention runs (its own prune step
+// never did), once and last, with the live spec and the undone green kept;
+// a role without an interrupted swap is not pruned.
+func checkReconcilePrune(t *testing.T, tt reconcileCase, calls []string) {
+	t.Helper()
+	var prunes []string
+	for _, c := range calls {
+		if strings.HasPrefix(c, "prune ") {
+			prunes = append(prunes, c)
+		}
+	}
+	if tt.wantPrune == "" {
+		if len(prunes) > 0 {
+			t.Errorf("pruned %v, want no prune; calls %v", prunes, calls)
+		}
+		return
+	}
+	if !slices.Equal(prunes, []string{tt.wantPrune}) || calls[len(calls)-1] != tt.wantPrune {
+		t.Errorf("prunes %v, want one %q after everything else; calls %v", prunes, tt.wantPrune, calls)
+	}
 }
 
 // checkReconcileDrain: a finished swap whose blue still ran drained blue

@@ -107,31 +107,76 @@ func (prune) Container() string { return "" }
 func (s prune) Format() string  { return fmt.Sprintf("keep newest %d stopped", s.keep) }
 
 func (s prune) Execute(ctx context.Context, r *run) error {
-	cs, err := r.e.roleContainers(ctx, roleOf(r.d))
+	pruned, err := r.e.pruneRole(ctx, roleOf(r.d), s.keep, r.green.ID, s.countGreen)
+	r.res.Pruned = append(r.res.Pruned, pruned...)
+	return err
+}
+
+// pruneRole removes the role's stopped containers beyond the newest keep
+// (warm ones count as retained), never protect (an ID); with countProtected
+// a stopped protect counts as one of the kept. It returns the names removed.
+func (e *Engine) pruneRole(ctx context.Context, role contract.Role, keep int, protect string, countProtected bool) ([]string, error) {
+	cs, err := e.roleContainers(ctx, role)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	cs, err = r.e.inspectAll(ctx, cs)
+	cs, err = e.inspectAll(ctx, cs)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	keep := max(s.keep-warmCount(cs, r.e.warmNames(roleOf(r.d)), r.green.ID), 0)
-	if s.countGreen && r.green.ID != "" {
+	keep = max(keep-warmCount(cs, e.warmNames(role), protect), 0)
+	if countProtected && protect != "" {
 		for _, c := range cs {
-			if c.ID == r.green.ID && !serving(c) && keep > 0 {
-				keep-- // the kept green is one of the retained
+			if c.ID == protect && !serving(c) && keep > 0 {
+				keep-- // the kept container is one of the retained
 			}
 		}
 	}
+	var pruned []string
 	var errs []error
-	for _, c := range PruneCandidates(cs, keep, r.green.ID) {
-		if err := r.e.Docker.Remove(ctx, c.ID, false); err != nil && !docker.IsNotFound(err) {
+	for _, c := range PruneCandidates(cs, keep, protect) {
+		if err := e.Docker.Remove(ctx, c.ID, false); err != nil && !docker.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("prune %s: %w", c.Name, err))
 			continue
 		}
-		r.res.Pruned = append(r.res.Pruned, c.Name)
+		pruned = append(pruned, c.Name)
 	}
-	return errors.Join(errs...)
+	return pruned, errors.Join(errs...)
+}
+
+// Prune applies d's retention to d's role outside a swap (the sidecar's
+// start-up reconcile, after it settled a swap it was killed in): stopped
+// containers beyond d's RetainContainers are removed, warm ones counting as
+// retained. kept, when named, is a container never removed and, when
+// stopped, counted as one of the retained (the green of an undone swap,
+// kept for its logs). It returns the names removed.
+func (e *Engine) Prune(ctx context.Context, d *contract.Deploy, kept string) ([]string, error) {
+	if d == nil {
+		return nil, errors.New("prune: no spec")
+	}
+	spec := *d
+	spec.ApplyDefaults()
+	d = &spec
+	release, err := e.acquire(roleOf(d))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	protect := ""
+	if kept != "" {
+		c, err := e.Docker.Inspect(ctx, kept)
+		switch {
+		case err == nil:
+			protect = c.ID
+		case !docker.IsNotFound(err):
+			return nil, fmt.Errorf("prune: inspect %s: %w", kept, err)
+		}
+	}
+	pruned, err := e.pruneRole(ctx, roleOf(d), d.RetainContainers, protect, true)
+	if err != nil {
+		return pruned, fmt.Errorf("prune %s: %w", roleKey(roleOf(d)), err)
+	}
+	return pruned, nil
 }
 
 // servers are cs as backends of d's role.
