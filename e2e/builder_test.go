@@ -328,8 +328,8 @@ ssh:
 `
 
 // cacheStep matches BuildKit's plain progress for the expensive step
-// cached.
-var cacheStep = regexp.MustCompile(`(?m)^#\d+ \[\d/\d\] RUN sleep 3.*\n#\d+ CACHED$`)
+// cached (after the layers it pulls from the cache image).
+var cacheStep = regexp.MustCompile(`(?m)^#\d+ \[\d/\d\] RUN sleep 3.*\n(?:#\d+ pulling .*\n)*#\d+ CACHED$`)
 
 // TestBuilderCache: with cache.type registry, a build pushes its cache
 // (inline, in Kamal's <image>-build-cache image) to the registry, and a
