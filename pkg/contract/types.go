@@ -242,6 +242,10 @@ type TraefikRequest struct {
 	// with proxy.ssl certificate_pem/private_key_pem on this host); the
 	// set replaces the previous one.
 	Certificates []Certificate `json:"certificates,omitempty"`
+	// Routes are the static routes of RoutesService's accessories on this
+	// host; the set replaces that service's previous one.
+	Routes        []StaticRoute `json:"routes,omitempty"`
+	RoutesService string        `json:"routesService,omitempty"`
 	// Host holds the Kamal 2 proxy keys Traefik applies per host.
 	Host *HostProxy `json:"host,omitempty"`
 	// Args are extra Traefik static-config flags (Kamal 1 traefik.args),
@@ -284,6 +288,9 @@ func (r *TraefikRequest) Validate() error {
 		}
 	}
 	if err := validateCertificates(r.Certificates); err != nil {
+		return err
+	}
+	if err := validateStaticRoutes(r.RoutesService, r.Routes); err != nil {
 		return err
 	}
 	if err := r.Host.validate(); err != nil {

@@ -67,7 +67,7 @@ func (s *Session) bootAccessories(ctx context.Context, sh *shipper) error {
 // bootAccessoryOn boots a on hosts (a subset of a.Hosts): prepares the
 // hosts, ships the image if the local engine has it, uploads files,
 // creates directories and runs the container. A running accessory is left
-// alone; a stopped one is started.
+// alone; a stopped one is started. A proxied one then gets its route.
 func (s *Session) bootAccessoryOn(ctx context.Context, a *spec.Accessory, hosts []string) error {
 	if len(hosts) == 0 {
 		return nil
@@ -80,7 +80,18 @@ func (s *Session) bootAccessoryOn(ctx context.Context, a *spec.Accessory, hosts 
 	if err := s.shipIfLocal(ctx, sh, a.Image, hosts); err != nil {
 		return err
 	}
-	return s.bootAccessoryHosts(ctx, a, hosts)
+	if err := s.bootAccessoryHosts(ctx, a, hosts); err != nil {
+		return err
+	}
+	if a.Proxy == nil {
+		return nil
+	}
+	// A proxied accessory's route travels in the Traefik boot request, as
+	// in Kamal's accessory boot, which deploys it to the proxy.
+	if err := s.ensureSidecar(ctx, sh, hosts); err != nil {
+		return err
+	}
+	return s.bootTraefik(ctx, sh, hosts)
 }
 
 // bootAccessoryHosts boots a on each of hosts in parallel.

@@ -71,6 +71,10 @@ func (s *Session) hostTraefikRequest(host string) (contract.TraefikRequest, erro
 		return req, fmt.Errorf("traefik request for %s: %w", host, err)
 	}
 	req.Certificates = certs
+	if req.Routes, err = s.accessoryRoutes(host); err != nil {
+		return req, err
+	}
+	req.RoutesService = s.Cfg.Service
 	if pb := s.Cfg.ProxyBoot(host); pb != nil {
 		// Kamal 2 has no traefik: section, so nothing below overrides
 		// a Kamal 1 setting.

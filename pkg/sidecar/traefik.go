@@ -39,6 +39,10 @@ func newTraefik(_ context.Context, cfg Config, dc *docker.Client) (*traefik.Dyna
 		if err := writeCertificates(dir, req.Certificates); err != nil {
 			return docker.ContainerSpec{}, err
 		}
+		// So are the accessories' routes.
+		if err := traefik.WriteStaticRoutes(dir, req.RoutesService, req.Routes); err != nil {
+			return docker.ContainerSpec{}, err
+		}
 		return traefikContainerSpec(cfg.StateDir, cfg.Network, req)
 	})
 	return dynamic, booter, nil

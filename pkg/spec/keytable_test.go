@@ -63,7 +63,7 @@ var keyTable = map[string]keyProof{
 	"proxy.run.repository":              refused("TestProxyRefusals"),
 	"proxy.run.version":                 refused("TestProxyRefusals"),
 	"error_pages_path":                  effect("TestProxyErrorPages,TestSurfaceFleet,TestErrorPagesPath,TestErrorPagesStoredAndServed"),
-	"accessories.*.proxy":               refused("TestProxyRefusals"),
+	"accessories.*.proxy":               effect("TestAccessoryProxyRoute,TestAccessoryProxyOnTheWire,TestProxyRefusals"),
 	"acme.email":                        effect("TestACME"),
 	"acme.directory":                    effect("TestTLS"),
 	"acme.ca_certificates":              effect("TestTLS"),

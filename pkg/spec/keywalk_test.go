@@ -36,7 +36,7 @@ func canonical(path string) string {
 	for _, sec := range []string{"proxy", "env", "logging", "healthcheck"} {
 		for _, owner := range []string{"servers.*.", "accessories.*."} {
 			if owner == "accessories.*." && sec == "proxy" {
-				continue // refused as a whole: a key of its own
+				continue // a key of its own: accessoryProxyCheck accepts or refuses each sub-key
 			}
 			if path == owner+sec || strings.HasPrefix(path, owner+sec+".") {
 				return strings.TrimPrefix(path, owner)

@@ -128,7 +128,9 @@ func (b *builder) proxyHostChecks() error {
 	for _, name := range slices.Sorted(maps.Keys(b.raw.Accessories)) {
 		if n := b.raw.Accessories[name]; n != nil && n.Kind == yaml.MappingNode {
 			if p := mapGet(n, "proxy"); !isNull(p) {
-				return b.t.errAt(p, "accessories."+name+".proxy", "routing to an accessory is not supported; run it as a role under servers: with proxy: (the proxied roles get Traefik routes and health checks)")
+				if err := b.accessoryProxyCheck(name, p); err != nil {
+					return err
+				}
 			}
 		}
 	}

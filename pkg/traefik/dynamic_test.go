@@ -140,14 +140,14 @@ func TestConfirmTimeoutSaysWhatTraefikShowed(t *testing.T) {
 	r, api := newDynamic(t)
 	d := deploy(t, "", &contract.Proxy{AppPort: 3000})
 	api.set("app-web@file", "http://172.18.0.9:3000", "http://172.18.0.5:3000")
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	err := r.Confirm(ctx, d, green)
 	if err == nil || !strings.Contains(err.Error(), "http://172.18.0.9:3000") || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
 	}
 	if api.hits < 2 {
-		t.Errorf("only %d polls in 100ms; confirm must poll", api.hits)
+		t.Errorf("only %d polls in 1s; confirm must poll", api.hits)
 	}
 	_, err = r.ServiceServers(context.Background(), "nope@file")
 	if !errors.Is(err, traefik.ErrServiceNotFound) {
