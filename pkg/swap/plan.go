@@ -147,9 +147,13 @@ func (p *Plan) switchSteps(d *contract.Deploy, w Warmth) []Step {
 	live, stop := p.Blue, p.Blue
 	warm := w.Supported && d.Proxy != nil
 	if warm {
-		var warmBlue []docker.Container
+		var warmBlue, extra []docker.Container
 		live, warmBlue = splitWarm(p.Blue, w.Names)
-		stop = warmBlue
+		// At most one stays warm: the newest of those not warm yet (more
+		// run only after a swap cut short after its cutover; the proxy
+		// routes to the newest).
+		live, extra = newestFirst(live)
+		stop = append(warmBlue, extra...)
 		if d.KeepWarm == 0 {
 			stop = p.Blue
 		}

@@ -156,3 +156,23 @@ func warmCount(cs []docker.Container, warm []string, protect string) int {
 	}
 	return n
 }
+
+// newestFirst splits cs into the newest-created container (a slice of at
+// most one) and the others.
+func newestFirst(cs []docker.Container) (newest, others []docker.Container) {
+	if len(cs) < 2 {
+		return cs, nil
+	}
+	best := 0
+	for i, c := range cs {
+		if c.Created.After(cs[best].Created) {
+			best = i
+		}
+	}
+	for i, c := range cs {
+		if i != best {
+			others = append(others, c)
+		}
+	}
+	return []docker.Container{cs[best]}, others
+}

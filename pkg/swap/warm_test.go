@@ -256,3 +256,27 @@ func TestProvenRetained(t *testing.T) {
 		t.Error("a role with a proxy gets its health check")
 	}
 }
+
+// TestOnlyOneContainerStaysWarm: two running containers that are not warm
+// (a swap cut short after its cutover left both) and a deploy: the newest
+// stays warm, the other stops.
+func TestOnlyOneContainerStaysWarm(t *testing.T) {
+	h := newHarness(t)
+	w := &fakeWarm{until: map[string]time.Time{}}
+	h.engine.Warm = w
+	v0 := testDeploy("v0")
+	v0.ApplyDefaults()
+	older := h.docker.add(v0, "app-web-v0", docker.StateRunning)
+	newer := h.withBlue()
+	d := testDeploy("v2")
+	d.KeepWarm = contract.Duration(time.Minute)
+	if _, err := h.engine.Deploy(context.Background(), d, nil); err != nil {
+		t.Fatal(err)
+	}
+	if older.State != docker.StateExited || newer.State != docker.StateRunning {
+		t.Errorf("states %v: the newer (v1) stays warm, the older (v0) stops", h.docker.states())
+	}
+	if got := w.Warm(webRole); !slices.Equal(got, []string{"app-web-v1"}) {
+		t.Errorf("warm %v, want v1 only", got)
+	}
+}
