@@ -271,3 +271,126 @@ func TestBuilderRemote(t *testing.T) {
 		waitVersion(t, ctx, f, "http://"+h.Addr.String()+"/", "remote1")
 	}
 }
+
+// TestBuilderArchMismatch: an image built for another architecture than
+// the hosts' is refused before it ships, naming the host, both
+// architectures and what to set; the host never gets it.
+func TestBuilderArchMismatch(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	plugin := installPlugin(t)
+	f := harness.StartHosts(t, 1)
+	h := f.Hosts[0]
+	app := t.TempDir()
+	// No remote builder: the local engine builds for arm64.
+	yml := fmt.Sprintf("service: kamal-e2e-rb\nimage: kamal-e2e-rb\nservers:\n  - %s\nbuilder:\n  arch: arm64\nssh:\n  config: %s\n", h.Addr, f.SSHConfig)
+	writeFile(t, filepath.Join(app, "config", "deploy.yml"), yml, 0o644)
+	// No RUN step: BuildKit makes an arm64 image here without emulation.
+	writeFile(t, filepath.Join(app, "Dockerfile"), "FROM scratch\nCOPY file /file\n", 0o644)
+	writeFile(t, filepath.Join(app, "file"), "arm64 payload\n", 0o644)
+	const ref = "kamal-e2e-rb:am1"
+	t.Cleanup(func() {
+		exec.Command("docker", "image", "rm", "-f", ref, "kamal-e2e-rb:latest").Run() //nolint:errcheck // best effort
+	})
+	r := plugin.kamal(ctx, app, nil, nil, "build", "deliver", "--version", "am1")
+	if r.err == nil {
+		t.Fatalf("an arm64 image was delivered to an amd64 host:\n%s", r.out)
+	}
+	want := fmt.Sprintf("%s is built for arm64 but host %s runs amd64", ref, h.Addr)
+	if !strings.Contains(r.out, want) || !strings.Contains(r.out, "set builder.arch: amd64") {
+		t.Errorf("the refusal does not say %q and what to set:\n%s", want, r.out)
+	}
+	if arch := harness.MustDocker(t, "image", "inspect", "--format", "{{.Architecture}}", ref); strings.TrimSpace(arch) != "arm64" {
+		t.Errorf("the local build made a %s image, want arm64", arch)
+	}
+	if ok, _ := h.HasImage(ctx, ref); ok {
+		t.Errorf("%s reached the host despite the mismatch", ref)
+	}
+}
+
+const cacheBuilderYML = `service: kamal-e2e-bc
+image: kamal-e2e-bc
+servers:
+  - %[1]s
+registry:
+  server: %[2]s
+  username: kamal
+  password:
+    - KAMAL_REGISTRY_PASSWORD
+builder:
+  arch: amd64
+  local: false
+  remote: ssh://root@%[1]s
+  cache:
+    type: registry
+ssh:
+  config: %[3]s
+`
+
+// cacheStep matches BuildKit's plain progress for the expensive step
+// cached (after the layers it pulls from the cache image).
+var cacheStep = regexp.MustCompile(`(?m)^#\d+ \[\d/\d\] RUN sleep 3.*\n(?:#\d+ pulling .*\n)*#\d+ CACHED$`)
+
+// TestBuilderCache: with cache.type registry, a build pushes its cache
+// (inline, in Kamal's <image>-build-cache image) to the registry, and a
+// build on an engine that never built this app, another remote builder,
+// reuses it: the expensive step is CACHED and its output is the first
+// build's.
+func TestBuilderCache(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	imgs, err := harness.BuildAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugin := installPlugin(t)
+	f := harness.StartHosts(t, 2)
+	reg := harness.StartRegistry(t, f, "kamal", registryTestPassword)
+	if err := f.LoadImage(ctx, imgs.App); err != nil {
+		t.Fatal(err)
+	}
+	app := t.TempDir()
+	writeFile(t, filepath.Join(app, "Dockerfile"), "FROM "+imgs.App+"\nCOPY file /file\nRUN sleep 3 && date +%s%N > /stamp\n", 0o644)
+	writeFile(t, filepath.Join(app, "file"), "cached build\n", 0o644)
+	writeFile(t, filepath.Join(app, ".kamal", "secrets"), "KAMAL_REGISTRY_PASSWORD="+registryTestPassword+"\n", 0o600)
+	log := &outputLog{}
+	t.Cleanup(func() {
+		if strings.Contains(log.String(), registryTestPassword) {
+			t.Errorf("the registry password appeared in the plugin's output")
+		}
+		if t.Failed() {
+			t.Logf("plugin output:\n%s", log.String())
+		}
+	})
+	repo := reg.Server + "/kamal-e2e-bc"
+	stamp := func(h *harness.Host, ref string) string {
+		t.Helper()
+		out, err := h.Docker(ctx, "run", "--rm", "--entrypoint", "cat", ref, "/stamp")
+		if err != nil {
+			t.Fatalf("read /stamp of %s on %s: %v", ref, h.Name, err)
+		}
+		return strings.TrimSpace(out)
+	}
+	build := func(h *harness.Host, version string) kamalRun {
+		t.Helper()
+		writeFile(t, filepath.Join(app, "config", "deploy.yml"), fmt.Sprintf(cacheBuilderYML, h.Addr, reg.Server, f.SSHConfig), 0o644)
+		return plugin.kamal(ctx, app, nil, log, "build", "push", "-v", "--version", version).must(t)
+	}
+
+	first, second := f.Hosts[0], f.Hosts[1]
+	r := build(first, "c1")
+	if cacheStep.MatchString(r.out) {
+		t.Fatalf("the first build found a cache:\n%s", r.out)
+	}
+	if !strings.Contains(r.out, "push build cache "+repo+"-build-cache") {
+		t.Errorf("the build cache was not pushed:\n%s", r.out)
+	}
+	r = build(second, "c2")
+	t.Logf("the build on a fresh engine with the registry cache took %v", r.took.Round(time.Millisecond))
+	if !cacheStep.MatchString(r.out) {
+		t.Errorf("the build on a fresh engine did not reuse the registry cache:\n%s", r.out)
+	}
+	if a, b := stamp(first, repo+":c1"), stamp(second, repo+":c2"); a != b {
+		t.Errorf("the cached step ran again: /stamp %s then %s", a, b)
+	}
+}

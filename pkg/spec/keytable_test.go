@@ -163,7 +163,7 @@ var keyTable = map[string]keyProof{
 	"sshkit.dns_retries":           effect("TestSSHOptionsPortKeysSSHKit,TestPoolDNSRetries"),
 
 	// Builder (the builder helper adds keys here).
-	"builder.arch":            effect("TestBuilderBuildKit,TestArgs,TestCheckArch"),
+	"builder.arch":            effect("TestBuilderBuildKit,TestArgs,TestCheckArch,TestBuilderArchMismatch"),
 	"builder.args":            effect("TestBuilderBuildKit,TestArgs"),
 	"builder.context":         effect("TestBuilderBuildKit,TestCloneHEAD"),
 	"builder.dockerfile":      effect("TestBuilderBuildKit,TestArgs"),
@@ -177,7 +177,7 @@ var keyTable = map[string]keyProof{
 	"builder.local":           effect("TestBuilderRemote,TestUseRemote,TestBuilderRefusals"),
 	"builder.local.arch":      effect("TestBuilderAccepted"),
 	"builder.local.host":      refused("TestBuilderRefusals"),
-	"builder.cache.type":      effect("TestBuildOptions,TestBuilderRefusals"),
+	"builder.cache.type":      effect("TestBuilderCache,TestBuildOptions,TestBuilderRefusals"),
 	"builder.cache.options":   refused("TestBuilderRefusals"),
 	"builder.cache.image":     effect("TestBuildOptions"),
 	"builder.pack.builder":    refused("TestBuilderRefusals"),
