@@ -103,6 +103,7 @@ func (s keepWarm) Execute(ctx context.Context, r *run) error {
 			return fmt.Errorf("keep %s warm: %w", c.Name, errors.Join(err, r.e.stopAll(ctx, []docker.Container{c}, r.d.StopTimeout)))
 		}
 		kept = append(kept, c.Name)
+		r.warmVersions = append(r.warmVersions, c.Labels[contract.LabelVersion])
 	}
 	return r.e.dropWarmBut(ctx, r.d, append(kept, s.green))
 }
