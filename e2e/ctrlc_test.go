@@ -69,7 +69,7 @@ type ctrlcPhase struct {
 	// reached waits until the deploy is in the phase.
 	reached func(t *testing.T, c *ctrlcRun)
 	// notYet is output that would say the phase was over when the
-	// interrupt came.
+	// interrupt came ({v}: the version).
 	notYet string
 }
 
@@ -94,10 +94,10 @@ func TestCtrlCAtEveryPhase(t *testing.T) {
 	h1, h2 := hosts[0].Addr.String(), hosts[1].Addr.String()
 	slowMigration := "migrations:\n  cmd: sleep 60\n"
 	phases := []ctrlcPhase{
-		{name: "build", build: true, notYet: "build kamal-e2e-app:", reached: func(t *testing.T, c *ctrlcRun) {
+		{name: "build", build: true, notYet: "build kamal-e2e-app:{v}: done", reached: func(t *testing.T, c *ctrlcRun) {
 			c.b.waitLine(t, "RUN echo", 2*time.Minute)
 		}},
-		{name: "ship", run: "head -c 300000000 /dev/urandom > /blob", notYet: "  ship: done", reached: func(t *testing.T, c *ctrlcRun) {
+		{name: "ship", run: "head -c 200000000 /dev/urandom > /blob", notYet: "  ship: done", reached: func(t *testing.T, c *ctrlcRun) {
 			c.b.waitLine(t, "Ship kamal-e2e-app:"+c.version, time.Minute)
 		}},
 		{name: "migrate", migrations: slowMigration, notYet: "migrations: done", reached: func(t *testing.T, c *ctrlcRun) {
@@ -146,7 +146,7 @@ func TestCtrlCAtEveryPhase(t *testing.T) {
 				slow = <-slowRes
 			}
 			t.Logf("%s: request in flight across the drain: %s", p.name, slow)
-			checkCancelled(t, ctx, c, code, old, p.notYet)
+			checkCancelled(t, ctx, c, code, old, strings.ReplaceAll(p.notYet, "{v}", version))
 		})
 	}
 }
@@ -254,8 +254,10 @@ func checkCancelled(t *testing.T, ctx context.Context, c *ctrlcRun, code int, ol
 	if cancelled < 0 {
 		t.Fatalf("no line %q:\n%s", want, out)
 	}
-	if strings.Contains(out[:cancelled], notYet) {
-		t.Errorf("the phase was over (%q) before the interrupt took effect:\n%s", notYet, out)
+	if at, ok := c.b.out.first(notYet); ok {
+		if got, _ := c.b.out.first("interrupt again to exit at once"); !got.Before(at) {
+			t.Errorf("the phase was over (%q) when the interrupt came:\n%s", notYet, out)
+		}
 	}
 	tail := out[cancelled:]
 	for _, h := range c.hosts {
