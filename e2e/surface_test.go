@@ -421,6 +421,10 @@ error_pages_path: public
 readiness_delay: 1
 deploy_timeout: 60
 drain_timeout: 5
+# No warm container: the prune subtest counts stopped ones (TestWarmRollback
+# covers keep_warm).
+sidecar:
+  keep_warm: 0
 ssh:
   config: %[2]s
 `

@@ -73,9 +73,9 @@ func (b *Bridge) Prepare(ctx context.Context, d *contract.Deploy, previous strin
 	return b.PrepareRole(ctx, roleOf(d), d.Image, d.Assets.Path, d.Version, previous)
 }
 
-// Prune is PruneRole for d's role, keeping d's version.
-func (b *Bridge) Prune(d *contract.Deploy) error {
-	return b.PruneRole(roleOf(d), d.Version)
+// Prune is PruneRole for d's role, keeping d's version and keep.
+func (b *Bridge) Prune(d *contract.Deploy, keep ...string) error {
+	return b.PruneRole(roleOf(d), append([]string{d.Version}, keep...)...)
 }
 
 func roleOf(d *contract.Deploy) Role {

@@ -124,8 +124,8 @@ func NewServer(ctx context.Context, cfg ServerConfig, deps Deps) *Server {
 		s.metrics.Live(rec.Role, rec.LiveVersion)
 	}
 	if deps.warm != nil {
-		deps.warm.attach(deps.Containers.Stop, s.table.begin, func(r contract.Role, name string) bool {
-			return s.table.get(r).LiveContainer == name
+		deps.warm.attach(deps.Containers.Stop, s.table.begin, func(r contract.Role) string {
+			return s.table.get(r).LiveContainer
 		})
 	}
 	return s

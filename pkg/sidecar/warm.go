@@ -51,9 +51,9 @@ type warmKeeper struct {
 	entries []warmEntry
 	// Set by attach: the engine's stop, the role table's begin, and whether
 	// a container is its role's live one.
-	stop   func(ctx context.Context, name string, timeout time.Duration) error
-	begin  func(contract.Role, string) (func(), error)
-	isLive func(contract.Role, string) bool
+	stop  func(ctx context.Context, name string, timeout time.Duration) error
+	begin func(contract.Role, string) (func(), error)
+	live  func(contract.Role) string
 }
 
 var _ swap.WarmSet = (*warmKeeper)(nil)
@@ -68,10 +68,26 @@ func newWarmKeeper(stateDir string, log *slog.Logger) (*warmKeeper, error) {
 }
 
 // attach wires the keeper to the server's role table and the engine.
-func (k *warmKeeper) attach(stop func(context.Context, string, time.Duration) error, begin func(contract.Role, string) (func(), error), isLive func(contract.Role, string) bool) {
+func (k *warmKeeper) attach(stop func(context.Context, string, time.Duration) error, begin func(contract.Role, string) (func(), error), live func(contract.Role) string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.stop, k.begin, k.isLive = stop, begin, isLive
+	k.stop, k.begin, k.live = stop, begin, live
+}
+
+// isLiveLocked reports whether name is role's live container.
+func (k *warmKeeper) isLiveLocked(role contract.Role, name string) bool {
+	return k.live != nil && k.live(role) == name
+}
+
+// Live names the container the role's proxy routed to after its last swap
+// (the journal's), "" when unknown.
+func (k *warmKeeper) Live(role contract.Role) string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.live == nil {
+		return ""
+	}
+	return k.live(role)
 }
 
 // Warm names the role's warm containers (never its live one).
@@ -80,7 +96,7 @@ func (k *warmKeeper) Warm(role contract.Role) []string {
 	defer k.mu.Unlock()
 	var out []string
 	for _, e := range k.entries {
-		if e.Role == role && (k.isLive == nil || !k.isLive(role, e.Container)) {
+		if e.Role == role && !k.isLiveLocked(role, e.Container) {
 			out = append(out, e.Container)
 		}
 	}
@@ -168,7 +184,7 @@ func (k *warmKeeper) snapshot() []warmEntry {
 // live one, and forgets it. It reports false when it should be tried again.
 func (k *warmKeeper) stopOne(ctx context.Context, e warmEntry) bool {
 	k.mu.Lock()
-	stop, begin, isLive := k.stop, k.begin, k.isLive
+	stop, begin, live := k.stop, k.begin, k.live
 	k.mu.Unlock()
 	if stop == nil {
 		return false
@@ -178,7 +194,7 @@ func (k *warmKeeper) stopOne(ctx context.Context, e warmEntry) bool {
 		return false // a swap of the role is under way; it may use this container
 	}
 	defer end()
-	if !isLive(e.Role, e.Container) {
+	if live(e.Role) != e.Container {
 		sctx, cancel := context.WithTimeout(ctx, e.StopTimeout.D()+warmStopBound)
 		err = stop(sctx, e.Container, e.StopTimeout.D())
 		cancel()

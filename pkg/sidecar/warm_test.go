@@ -34,7 +34,7 @@ func newWarmFixture(t *testing.T, dir string) *warmFixture {
 		defer f.mu.Unlock()
 		f.stopped = append(f.stopped, name)
 		return nil
-	}, f.table.begin, func(r contract.Role, name string) bool { return f.table.get(r).LiveContainer == name })
+	}, f.table.begin, func(r contract.Role) string { return f.table.get(r).LiveContainer })
 	if _, err := f.table.update(warmTestRole, func(r *RoleRecord) { r.LiveContainer = "app-web-v2" }); err != nil {
 		t.Fatal(err)
 	}
@@ -101,5 +101,21 @@ func TestWarmKeeperNeverStopsTheLiveContainerAndWaitsForASwap(t *testing.T) {
 	}
 	if len(f.k.snapshot()) != 0 {
 		t.Errorf("left %v", f.k.snapshot())
+	}
+}
+
+// TestWarmKeeperLiveIsTheJournals: the engine keeps warm the container the
+// journal says the proxy routed to (after a swap cut short after cutover
+// left two running); the keeper reports it, and never as warm.
+func TestWarmKeeperLiveIsTheJournals(t *testing.T) {
+	f := newWarmFixture(t, t.TempDir())
+	if got := f.k.Live(warmTestRole); got != "app-web-v2" {
+		t.Errorf("live = %q, want app-web-v2 (the journal's)", got)
+	}
+	if err := f.k.Keep(warmTestRole, "app-web-v2", f.now.Add(time.Minute), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.k.Warm(warmTestRole); len(got) != 0 {
+		t.Errorf("warm = %v, want none: the live container is never warm", got)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/docker"
@@ -26,8 +28,8 @@ func (f *fakeAssets) Prepare(_ context.Context, d *contract.Deploy, previous str
 	return "/var/lib/kamal/assets/app/volumes/web/" + d.Version, nil
 }
 
-func (f *fakeAssets) Prune(d *contract.Deploy) error {
-	f.calls = append(f.calls, "prune "+d.Version)
+func (f *fakeAssets) Prune(d *contract.Deploy, keep ...string) error {
+	f.calls = append(f.calls, strings.Join(append([]string{"prune " + d.Version}, keep...), "+"))
 	return nil
 }
 
@@ -177,5 +179,27 @@ func TestPrepareAssetsWithoutAssetPathDoesNothing(t *testing.T) {
 	resp, err := h.engine.PrepareAssets(context.Background(), contract.AssetsRequest{Role: contract.Role{Service: "app", Role: "web"}, Version: "v1"})
 	if err != nil || resp.Dir != "" || len(fa.calls) != 0 {
 		t.Errorf("got %+v, %v, calls %v; want nothing prepared", resp, err, fa.calls)
+	}
+}
+
+// A container kept warm still mounts its version's asset directory; pruning
+// it would 404 every asset its pages link the moment a rollback routes back.
+func TestWarmContainerKeepsItsAssets(t *testing.T) {
+	h := newHarness(t)
+	fa := &fakeAssets{}
+	h.engine.Assets = fa
+	h.engine.Warm = &fakeWarm{until: map[string]time.Time{}}
+	v1 := withAssets(testDeploy("v1"))
+	v1.ApplyDefaults()
+	blue := h.docker.add(v1, "app-web-v1", docker.StateRunning)
+	h.router.live = []Server{{Container: blue.Name, Address: blue.IPs["kamal"] + ":3000"}}
+
+	d := withAssets(testDeploy("v2"))
+	d.KeepWarm = contract.Duration(3 * time.Minute)
+	if _, err := h.engine.Deploy(context.Background(), d, h.emit); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"prepare v2<-v1", "prune v2+v1"}; !slices.Equal(fa.calls, want) {
+		t.Errorf("bridge calls %v, want %v (v1 is warm: its assets stay)", fa.calls, want)
 	}
 }

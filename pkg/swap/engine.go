@@ -85,7 +85,11 @@ func (e *Engine) Plan(ctx context.Context, d *contract.Deploy) (*Plan, error) {
 
 // warmth is what a plan needs to know of the role's warm containers.
 func (e *Engine) warmth(role contract.Role) Warmth {
-	return Warmth{Supported: e.Warm != nil, Names: e.warmNames(role)}
+	w := Warmth{Supported: e.Warm != nil, Names: e.warmNames(role)}
+	if e.Warm != nil {
+		w.Live = e.Warm.Live(role)
+	}
+	return w
 }
 
 // Deploy replaces the role's running container with a new one of d.Version.

@@ -86,6 +86,8 @@ type Assets interface {
 	// Prepare readies d's asset directory with previous's assets merged
 	// in (previous "" for none) and returns the directory to mount.
 	Prepare(ctx context.Context, d *contract.Deploy, previous string) (string, error)
-	// Prune removes the directories of every version of d's role but d's.
-	Prune(d *contract.Deploy) error
+	// Prune removes the directories of every version of d's role but d's
+	// and keep's (the versions of containers kept warm, which still mount
+	// theirs: a rollback to one is a route switch, with no new mount).
+	Prune(d *contract.Deploy, keep ...string) error
 }

@@ -62,6 +62,9 @@ func (p *Plan) String() string {
 type Warmth struct {
 	Supported bool
 	Names     []string
+	// Live is the container the proxy routed to after the last swap, ""
+	// when unknown.
+	Live string
 }
 
 // PlanDeploy decides the steps of deploying d given the role's current
@@ -141,35 +144,31 @@ func PlanRollback(d *contract.Deploy, retained docker.Container, current []docke
 // switchSteps are cutover and drain (for a role with a proxy) and stopping
 // blue (when there is one). With a KeepWarm window (a role with a proxy on
 // an engine that can keep warm), the container the proxy routed to keeps
-// running out of rotation instead, and only containers warm already stop.
+// running out of rotation instead, and the containers warm already stop:
+// at most one is ever warm.
 func (p *Plan) switchSteps(d *contract.Deploy, w Warmth) []Step {
 	var steps []Step
-	live, stop := p.Blue, p.Blue
+	drain, keep, stop := p.Blue, []docker.Container(nil), p.Blue
 	warm := w.Supported && d.Proxy != nil
 	if warm {
 		var warmBlue, extra []docker.Container
-		live, warmBlue = splitWarm(p.Blue, w.Names)
-		// At most one stays warm: the newest of those not warm yet (more
-		// run only after a swap cut short after its cutover; the proxy
-		// routes to the newest).
-		live, extra = newestFirst(live)
+		drain, warmBlue = splitWarm(p.Blue, w.Names)
+		// More than one not warm runs only after a swap cut short after its
+		// cutover: all drain (any may have had requests), one stays warm.
+		keep, extra = lastRouted(drain, w.Live)
 		stop = append(warmBlue, extra...)
 		if d.KeepWarm == 0 {
-			stop = p.Blue
+			keep, stop = nil, p.Blue
 		}
 	}
 	if d.Proxy != nil {
 		steps = append(steps, cutover{green: p.Green, proxy: d.Proxy})
-		if len(live) > 0 {
-			steps = append(steps, drainBlue{blue: live, timeout: d.DrainTimeout})
+		if len(drain) > 0 {
+			steps = append(steps, drainBlue{blue: drain, timeout: d.DrainTimeout})
 		}
 	}
 	if warm {
-		k := keepWarm{green: p.Green, for_: d.KeepWarm}
-		if d.KeepWarm > 0 {
-			k.keep = live
-		}
-		steps = append(steps, k)
+		steps = append(steps, keepWarm{green: p.Green, for_: d.KeepWarm, keep: keep})
 	}
 	if len(stop) > 0 {
 		steps = append(steps, stopBlue{blue: stop, timeout: d.StopTimeout})

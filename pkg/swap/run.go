@@ -33,6 +33,8 @@ type run struct {
 	greenLogs string
 	// assetsDir is the directory green mounts at its asset path.
 	assetsDir string
+	// warmVersions are the versions of the containers keep-warm kept.
+	warmVersions []string
 }
 
 func (e *Engine) newRun(d *contract.Deploy, p *Plan, emit func(contract.Event)) *run {

@@ -39,7 +39,9 @@ func (s prepareAssets) Execute(ctx context.Context, r *run) error {
 	return nil
 }
 
-// pruneAssets removes asset directories of versions other than green's.
+// pruneAssets removes asset directories of versions other than green's and
+// the warm containers': a warm container keeps serving its pages' assets
+// from its mount the moment a rollback routes back to it.
 type pruneAssets struct{}
 
 func (pruneAssets) Name() string      { return StepPruneAssets }
@@ -50,7 +52,7 @@ func (pruneAssets) Execute(_ context.Context, r *run) error {
 	if r.e.Assets == nil {
 		return fmt.Errorf("prune assets: %w", ErrNoAssetBridge)
 	}
-	return r.e.Assets.Prune(r.d)
+	return r.e.Assets.Prune(r.d, r.warmVersions...)
 }
 
 // assetSteps wraps the steps that start green with asset bridging when d

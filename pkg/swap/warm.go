@@ -33,6 +33,10 @@ type WarmSet interface {
 	Keep(role contract.Role, container string, until time.Time, stopTimeout time.Duration) error
 	// Drop forgets container (it serves again, or was stopped).
 	Drop(role contract.Role, container string) error
+	// Live names the container the role's proxy routed to after the last
+	// swap, "" when unknown: the one to keep warm when a swap cut short
+	// after its cutover left more than one running.
+	Live(role contract.Role) string
 }
 
 // warmNames is what e.Warm says of the role ("" set when there is none).
@@ -86,6 +90,7 @@ func (s keepWarm) Execute(ctx context.Context, r *run) error {
 		return fmt.Errorf("keep warm: %w", err)
 	}
 	until := time.Now().Add(s.for_.D())
+	var kept []string
 	for _, c := range s.keep {
 		// By its name now: a redeploy renamed it aside.
 		if cur, err := r.e.Docker.Inspect(ctx, c.ID); err == nil {
@@ -97,8 +102,37 @@ func (s keepWarm) Execute(ctx context.Context, r *run) error {
 			// Not remembered, so nothing would stop it: stop it now.
 			return fmt.Errorf("keep %s warm: %w", c.Name, errors.Join(err, r.e.stopAll(ctx, []docker.Container{c}, r.d.StopTimeout)))
 		}
+		kept = append(kept, c.Name)
+		r.warmVersions = append(r.warmVersions, c.Labels[contract.LabelVersion])
 	}
-	return nil
+	return r.e.dropWarmBut(ctx, r.d, append(kept, s.green))
+}
+
+// dropWarmBut stops every warm container of d's role but keep and forgets
+// it: at most one container is warm, the one that went warm last.
+func (e *Engine) dropWarmBut(ctx context.Context, d *contract.Deploy, keep []string) error {
+	role := roleOf(d)
+	var errs []error
+	for _, name := range e.Warm.Warm(role) {
+		if slices.Contains(keep, name) {
+			continue
+		}
+		c, err := e.Docker.Inspect(ctx, name)
+		switch {
+		case err == nil && serving(c):
+			if err := e.stopAll(ctx, []docker.Container{c}, d.StopTimeout); err != nil {
+				errs = append(errs, fmt.Errorf("stop warm %s: %w", name, err))
+				continue
+			}
+		case err != nil && !docker.IsNotFound(err):
+			errs = append(errs, fmt.Errorf("inspect warm %s: %w", name, err))
+			continue
+		}
+		if err := e.Warm.Drop(role, name); err != nil {
+			errs = append(errs, fmt.Errorf("forget warm %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // provenRetained reports whether target, a stopped container of a role
@@ -157,14 +191,20 @@ func warmCount(cs []docker.Container, warm []string, protect string) int {
 	return n
 }
 
-// newestFirst splits cs into the newest-created container (a slice of at
-// most one) and the others.
-func newestFirst(cs []docker.Container) (newest, others []docker.Container) {
+// lastRouted splits cs into the container to keep warm (a slice of at
+// most one) and the others: the one named live (the proxy routed to it
+// after the last swap; a rollback's target is older than what it replaced),
+// else the newest created.
+func lastRouted(cs []docker.Container, live string) (keep, others []docker.Container) {
 	if len(cs) < 2 {
 		return cs, nil
 	}
 	best := 0
 	for i, c := range cs {
+		if c.Name == live {
+			best = i
+			break
+		}
 		if c.Created.After(cs[best].Created) {
 			best = i
 		}

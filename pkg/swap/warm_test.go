@@ -15,6 +15,7 @@ import (
 type fakeWarm struct {
 	mu    sync.Mutex
 	until map[string]time.Time
+	live  string // what Live says
 }
 
 func (w *fakeWarm) Warm(role contract.Role) []string {
@@ -33,6 +34,12 @@ func (w *fakeWarm) Keep(role contract.Role, container string, until time.Time, s
 	defer w.mu.Unlock()
 	w.until[container] = until
 	return nil
+}
+
+func (w *fakeWarm) Live(contract.Role) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.live
 }
 
 func (w *fakeWarm) Drop(role contract.Role, container string) error {
@@ -278,5 +285,58 @@ func TestOnlyOneContainerStaysWarm(t *testing.T) {
 	}
 	if got := w.Warm(webRole); !slices.Equal(got, []string{"app-web-v1"}) {
 		t.Errorf("warm %v, want v1 only", got)
+	}
+}
+
+// TestTheLastRoutedStaysWarm: a rollback to the older v0 was cut short
+// after its cutover (v0 serves, the v1 it replaced still runs, neither in
+// the warm set). The next deploy keeps v0 warm, the one the proxy routed to
+// (the WarmSet's Live), though v1 is newer; both drain before v1 stops.
+func TestTheLastRoutedStaysWarm(t *testing.T) {
+	h := newHarness(t)
+	v0 := testDeploy("v0")
+	v0.ApplyDefaults()
+	target := h.docker.add(v0, "app-web-v0", docker.StateRunning)
+	replaced := h.withBlue()
+	w := &fakeWarm{until: map[string]time.Time{}, live: target.Name}
+	h.engine.Warm = w
+	d := testDeploy("v2")
+	d.KeepWarm = contract.Duration(time.Minute)
+	if _, err := h.engine.Deploy(context.Background(), d, nil); err != nil {
+		t.Fatal(err)
+	}
+	if target.State != docker.StateRunning || replaced.State != docker.StateExited {
+		t.Errorf("states %v: v0 (last routed) stays warm, v1 stops", h.docker.states())
+	}
+	if got := w.Warm(webRole); !slices.Equal(got, []string{target.Name}) {
+		t.Errorf("warm %v, want %s only", got, target.Name)
+	}
+	drain := "Drain " + target.IPs["kamal"] + ":3000," + replaced.IPs["kamal"] + ":3000"
+	if !slices.Contains(h.router.calls, drain) {
+		t.Errorf("router calls %v, want %q: both drain", h.router.calls, drain)
+	}
+}
+
+// TestGoingWarmForgetsTheOthers: when a container goes warm, every other
+// warm container of the role stops and leaves the warm set, whatever the
+// plan saw (here an entry whose container no longer runs).
+func TestGoingWarmForgetsTheOthers(t *testing.T) {
+	h := newHarness(t)
+	v0 := testDeploy("v0")
+	v0.ApplyDefaults()
+	h.docker.add(v0, "app-web-v0", docker.StateExited)
+	w := &fakeWarm{until: map[string]time.Time{"app-web-v0": time.Now().Add(time.Minute)}}
+	h.engine.Warm = w
+	blue := h.withBlue()
+	d := testDeploy("v2")
+	d.KeepWarm = contract.Duration(time.Minute)
+	if _, err := h.engine.Deploy(context.Background(), d, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Warm(webRole); !slices.Equal(got, []string{blue.Name}) {
+		t.Errorf("warm %v, want %s only", got, blue.Name)
+	}
+	if blue.State != docker.StateRunning {
+		t.Errorf("blue %s is %s, want warm (running)", blue.Name, blue.State)
 	}
 }
