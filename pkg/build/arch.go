@@ -63,6 +63,10 @@ func ImageArch(ctx context.Context, dockerFlags []string, ref string) (string, e
 	args := append(append([]string{}, dockerFlags...), "image", "inspect", "--format", "{{.Architecture}}", ref)
 	out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			// Cut short (Ctrl-C, the timeout): say so, not "signal: killed".
+			return "", fmt.Errorf("inspect architecture of %s: %w", ref, cerr)
+		}
 		return "", fmt.Errorf("inspect architecture of %s: %v: %s", ref, err, strings.TrimSpace(string(out)))
 	}
 	return NormalizeArch(string(out)), nil

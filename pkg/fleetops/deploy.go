@@ -94,6 +94,7 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 	}
 	rep, err := deploy.Run(ctx, steps, version)
 	err = describeLost(err, hosts, rep, version)
+	err = interrupted(ctx, err)
 	s.summary(verb, version, hosts, rep, shippedBytes(sh, app), err)
 	return err
 }

@@ -2,6 +2,7 @@ package fleetops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -46,11 +47,38 @@ func (d *sidecarDeployer) Rollback(ctx context.Context, t fleet.Target, version 
 	if err != nil {
 		return err
 	}
-	_, err = c.Rollback(ctx, contract.RollbackRequest{Role: d.s.role(t.Role), Version: version, Who: performer()}, d.progress(t))
+	req := contract.RollbackRequest{Role: d.s.role(t.Role), Version: version, Who: performer()}
+	err = retryConflict(ctx, func() error {
+		_, err := c.Rollback(ctx, req, d.progress(t))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("roll back %s on %s to %s: %w", t.Role, t.Host, version, err)
 	}
 	return nil
+}
+
+// conflictRetry is how often a rollback refused because the role is busy
+// is tried again.
+const conflictRetry = 250 * time.Millisecond
+
+// retryConflict runs op again while the sidecar refuses it because another
+// operation on the role is under way, until ctx ends. A deploy cancelled on
+// a host (Ctrl-C) is still winding down there when the rollback comes: the
+// sidecar ends its drain or stop on the cancel, then frees the role. The
+// deploy lock keeps anyone else's operation out.
+func retryConflict(ctx context.Context, op func() error) error {
+	for {
+		err := op()
+		if !errors.Is(err, contract.ErrConflict) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(conflictRetry):
+		}
+	}
 }
 
 func (d *sidecarDeployer) LiveVersion(ctx context.Context, t fleet.Target) (string, error) {

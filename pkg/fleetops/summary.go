@@ -48,6 +48,16 @@ func (s *Session) summary(verb, version string, hosts []string, rep *fleet.Repor
 	}
 }
 
+// interrupted is err, marked as cancelled when the command was
+// interrupted: a step cut short by the interrupt may say only what it saw
+// (a killed local docker, a closed SSH session).
+func interrupted(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", err, context.Canceled)
+}
+
 // cancelledEarly returns err, a failure before the deploy itself began
 // (hosts prepared, sidecar shipped, hooks), and when the command was
 // interrupted it first prints the CANCELLED summary: no host was changed.
@@ -57,11 +67,7 @@ func (s *Session) cancelledEarly(ctx context.Context, verb, version string, host
 	if ctx.Err() == nil {
 		return err
 	}
-	cause := err
-	if !errors.Is(cause, context.Canceled) {
-		cause = fmt.Errorf("%w (%w)", err, context.Canceled)
-	}
-	s.summary(verb, version, hosts, nil, 0, cause)
+	s.summary(verb, version, hosts, nil, 0, interrupted(ctx, err))
 	return err
 }
 

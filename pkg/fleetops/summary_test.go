@@ -112,3 +112,20 @@ func TestRollbackSummarySaysWhatEachHostServes(t *testing.T) {
 		t.Errorf("summary says a host serves nothing:\n%s", out.String())
 	}
 }
+
+// An error from a step the interrupt cut short counts as the cancel;
+// without an interrupt it stays a failure.
+func TestInterruptedMarksCutShortSteps(t *testing.T) {
+	killed := errors.New("inspect architecture: signal: killed")
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := interrupted(ctx, killed); errors.Is(err, context.Canceled) || !errors.Is(err, killed) {
+		t.Fatalf("interrupted without an interrupt = %v, want the error alone", err)
+	}
+	cancel()
+	if err := interrupted(ctx, killed); !errors.Is(err, context.Canceled) || !errors.Is(err, killed) {
+		t.Fatalf("interrupted after the interrupt = %v, want it and context.Canceled", err)
+	}
+	if interrupted(ctx, nil) != nil {
+		t.Fatal("interrupted(nil) is not nil")
+	}
+}
