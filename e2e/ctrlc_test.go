@@ -85,7 +85,8 @@ type ctrlcRun struct {
 
 // TestCtrlCAtEveryPhase interrupts a deploy of a fresh version the way a
 // terminal does (SIGINT to the process group) in each phase: build, ship,
-// migrate, the primary's swap before its cutover, and between batches (two hosts switched, one not).
+// migrate, the primary's swap before its cutover, the primary's drain
+// after its cutover, and between batches (two hosts switched, one not).
 // Each time: exit 130, a CANCELLED line and what each host serves, the
 // lock free, and every host on the version it served before.
 func TestCtrlCAtEveryPhase(t *testing.T) {
@@ -110,11 +111,9 @@ func TestCtrlCAtEveryPhase(t *testing.T) {
 		{name: "primary swap before cutover", env: "SLOW_START_MS=10000", notYet: "[" + h1 + "] web cutover", reached: func(t *testing.T, c *ctrlcRun) {
 			c.b.waitLine(t, "["+h1+"] web wait-healthy: start", time.Minute)
 		}},
-		// Not here: a Ctrl-C during the primary's drain after its cutover.
-		// The fleet's undo asks the sidecar for the live version while the
-		// cancelled swap is still draining, hears the old one, and leaves the
-		// primary to finish onto the new version (seen in CI: the others on
-		// v1, the primary on the new one). Open bug, issue 16.
+		{name: "primary drain after cutover", slow: true, notYet: "[" + h1 + "] web drain-blue: done", reached: func(t *testing.T, c *ctrlcRun) {
+			c.b.waitLine(t, "["+h1+"] web drain-blue: start", time.Minute)
+		}},
 		{name: "between batches", notYet: "[" + hosts[2].Addr.String() + "] deploy web: started", reached: func(t *testing.T, c *ctrlcRun) {
 			c.b.waitLine(t, "["+h2+"] deploy web: done", 2*time.Minute)
 		}},

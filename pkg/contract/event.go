@@ -18,6 +18,12 @@ const (
 	EventEnd   = "end"   // the last event: Result or Error is set
 )
 
+// StepCutover is the swap step whose EventDone means the proxy routes to
+// green: a client that sees it knows the host switched.
+const (
+	StepCutover = "cutover"
+)
+
 // Event is one line of an apply or rollback progress stream. The last event
 // of a stream has Status EventEnd and carries Result or Error.
 type Event struct {

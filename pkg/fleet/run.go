@@ -203,6 +203,12 @@ func (r *Runner) runStages(ctx context.Context, p Plan, outcomes map[Target]*Out
 	return nil, nil
 }
 
+// ErrFailedAfterCutover marks a deploy error that came after the host
+// reported its cutover: green was routed, so the host counts as switched
+// even while its sidecar, still winding down the cancelled swap, reports
+// the old version.
+var ErrFailedAfterCutover = errors.New("deploy failed after its cutover")
+
 // servesNew reports whether a target whose deploy failed serves version
 // anyway: a swap cancelled or failing after its cutover leaves green
 // routed, and that host must roll back with the others. A host that cannot
@@ -236,7 +242,7 @@ func (r *Runner) undo(ctx context.Context, targets []Target, outcomes map[Target
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if o.Status == StatusFailed && !r.servesNew(rbCtx, t, version) {
+			if o.Status == StatusFailed && !errors.Is(o.Err, ErrFailedAfterCutover) && !r.servesNew(rbCtx, t, version) {
 				return
 			}
 			t0 := time.Now()

@@ -24,7 +24,11 @@ type fakeDeployer struct {
 	// afterCutover makes the cancelled deploy behave like a sidecar
 	// cancelled during drain: green already serves when the error returns.
 	afterCutover bool
-	calls        []string
+	// lateCutover makes it behave like a sidecar cancelled during drain
+	// whose live version changes only when the swap winds down: the error
+	// says the cutover was reported, LiveVersion still says the old one.
+	lateCutover bool
+	calls       []string
 }
 
 func (f *fakeDeployer) Deploy(ctx context.Context, t Target) error {
@@ -36,6 +40,9 @@ func (f *fakeDeployer) Deploy(ctx context.Context, t Target) error {
 			f.live[t] = f.version
 		}
 		f.cancel()
+		if f.lateCutover {
+			return fmt.Errorf("%w: %w", ErrFailedAfterCutover, ctx.Err())
+		}
 		return ctx.Err()
 	}
 	if err := f.failOn[t]; err != nil {
@@ -185,6 +192,21 @@ func TestCancelRollsBackWithFreshContext(t *testing.T) {
 		if f.live[tg] != "v1" {
 			t.Fatalf("%s left on %s after Ctrl-C", tg, f.live[tg])
 		}
+	}
+}
+
+// A Ctrl-C during the primary's drain: its sidecar still reports the old
+// version while the cancelled swap winds down, but the cutover was seen, so
+// the primary rolls back with the fleet instead of finishing on the new one.
+func TestCancelAfterReportedCutoverRollsBack(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &fakeDeployer{live: fleetOf(all, "v1"), version: "v2", cancelOn: w1, cancel: cancel, lateCutover: true}
+	_, err := (&Runner{Deployer: f}).Deploy(ctx, NewPlan(PlanOptions{Targets: all, Primary: w1, Limit: 1, ParallelRoles: true}), "v2")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled in chain, got %v", err)
+	}
+	if !slices.Contains(f.calls, "rollback "+w1.String()+" v1") {
+		t.Errorf("calls %v: the primary switched (cutover reported) and must roll back", f.calls)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/build"
@@ -32,7 +33,19 @@ func (d *sidecarDeployer) Deploy(ctx context.Context, t fleet.Target) error {
 	if err != nil {
 		return err
 	}
-	res, err := c.Apply(ctx, wire, d.progress(t))
+	var cutover atomic.Bool
+	progress := d.progress(t)
+	res, err := c.Apply(ctx, wire, func(e contract.Event) {
+		if e.Step == contract.StepCutover && e.Status == contract.EventDone {
+			cutover.Store(true)
+		}
+		progress(e)
+	})
+	if err != nil && cutover.Load() {
+		// Routed to green already: the fleet must count this host as
+		// switched, whatever its sidecar says while the swap winds down.
+		err = fmt.Errorf("%w: %w", fleet.ErrFailedAfterCutover, err)
+	}
 	if err != nil {
 		return fmt.Errorf("deploy %s on %s: %w", t.Role, t.Host, err)
 	}
