@@ -71,7 +71,7 @@ func Render(d *contract.Deploy, servers []swap.Server) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# Written by kamal-sidecar for %s version %s. Do not edit: the next deploy replaces it.\n", contract.RouteName(d), d.Version)
-	b.Write(body)
+	b.Write(yamlSafe(body))
 	b.WriteByte('\n')
 	return b.Bytes(), nil
 }
@@ -84,4 +84,20 @@ func routing(d *contract.Deploy) (*contract.Routing, error) {
 		return nil, fmt.Errorf("traefik config for %s: the spec carries no routing (deployed by an older docker kamal? redeploy it)", contract.RouteName(d))
 	}
 	return d.Proxy.Routing, nil
+}
+
+// yamlSafe escapes the characters JSON leaves raw but YAML refuses (DEL and
+// the C1 controls, NEL among them, and U+FFFE/U+FFFF): a user's
+// label value holding one would make Traefik drop the whole file. They only
+// occur inside JSON strings, where \uXXXX means the same to both.
+func yamlSafe(body []byte) []byte {
+	var b bytes.Buffer
+	for _, r := range string(body) {
+		if r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0xfffe || r == 0xffff {
+			fmt.Fprintf(&b, "\\u%04x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.Bytes()
 }
