@@ -203,11 +203,11 @@ func (r *Runner) runStages(ctx context.Context, p Plan, outcomes map[Target]*Out
 	return nil, nil
 }
 
-// ErrFailedAfterCutover marks a deploy error that came after the host
-// reported its cutover: green was routed, so the host counts as switched
-// even while its sidecar, still winding down the cancelled swap, reports
-// the old version.
-var ErrFailedAfterCutover = errors.New("deploy failed after its cutover")
+// ErrFailedAfterCutover marks a deploy or rollback error that came after
+// the host reported its cutover: green was routed, so the host counts as
+// switched even while its sidecar, still winding down the cancelled swap,
+// reports the version it left.
+var ErrFailedAfterCutover = errors.New("failed after its cutover")
 
 // servesNew reports whether a target whose deploy failed serves version
 // anyway: a swap cancelled or failing after its cutover leaves green
@@ -373,7 +373,8 @@ func (r *Runner) undoCancelledRollback(ctx context.Context, p Plan, rep *Report,
 	switched := make([]bool, len(rep.Outcomes))
 	all := len(rep.Outcomes) == len(p.Targets())
 	for i, o := range rep.Outcomes {
-		switched[i] = o.Status == StatusRolledBack || (o.Status == StatusFailed && r.servesNew(rbCtx, o.Target, version))
+		switched[i] = o.Status == StatusRolledBack || (o.Status == StatusFailed &&
+			(errors.Is(o.Err, ErrFailedAfterCutover) || r.servesNew(rbCtx, o.Target, version)))
 		all = all && switched[i]
 	}
 	if all {

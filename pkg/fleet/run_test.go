@@ -28,6 +28,10 @@ type fakeDeployer struct {
 	// whose live version changes only when the swap winds down: the error
 	// says the cutover was reported, LiveVersion still says the old one.
 	lateCutover bool
+	// windingDown is what a target's sidecar serves once the swap it is
+	// winding down ends: it says the version it left to the first
+	// LiveVersion, then this one; a rollback waits for the wind-down.
+	windingDown map[Target]string
 	calls       []string
 }
 
@@ -59,6 +63,18 @@ func (f *fakeDeployer) Rollback(ctx context.Context, t Target, v string) error {
 		return ctx.Err()
 	}
 	f.calls = append(f.calls, "rollback "+t.String()+" "+v)
+	if w, ok := f.windingDown[t]; ok {
+		delete(f.windingDown, t)
+		f.live[t] = w
+	}
+	if t == f.cancelOn && f.cancel != nil && f.version == "" && f.lateCutover {
+		// Cancelled after its cutover was reported: the swap winds down
+		// onto v after the error returns.
+		f.windingDown = map[Target]string{t: v}
+		f.cancel()
+		f.cancel = nil
+		return fmt.Errorf("%w: %w", ErrFailedAfterCutover, context.Canceled)
+	}
 	if t == f.cancelOn && f.cancel != nil && f.version == "" {
 		// A rollback's swap cancelled after its cutover: the target
 		// serves v when the error returns (and only once).
@@ -77,6 +93,12 @@ func (f *fakeDeployer) Rollback(ctx context.Context, t Target, v string) error {
 func (f *fakeDeployer) LiveVersion(_ context.Context, t Target) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if w, ok := f.windingDown[t]; ok {
+		delete(f.windingDown, t)
+		old := f.live[t]
+		f.live[t] = w
+		return old, nil
+	}
 	return f.live[t], nil
 }
 
@@ -301,5 +323,26 @@ func TestCancelledRollbackLeavesOneVersion(t *testing.T) {
 	}
 	if f.live[w1] != "v1" || slices.Contains(f.calls, "rollback "+w1.String()+" v2") {
 		t.Errorf("a rollback cancelled once every host switched was undone: %v, calls %v", f.live, f.calls)
+	}
+}
+
+// A Ctrl-C during a rollback's drain on the second batch: that host's
+// sidecar still reports the version it left while the cancelled swap winds
+// down, but its cutover was reported, so the undo returns it with the
+// primary (the chaos soak, cycle 36: one host left on the rollback's target).
+func TestCancelledRollbackAfterReportedCutoverIsUndone(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &fakeDeployer{live: fleetOf(all, "v2"), cancelOn: w2, cancel: cancel, lateCutover: true}
+	_, err := (&Runner{Deployer: f}).Rollback(ctx, NewPlan(PlanOptions{Targets: all, Primary: w1, Limit: 1, ParallelRoles: true}), "v1")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	if !slices.Contains(f.calls, "rollback "+w2.String()+" v2") {
+		t.Errorf("calls %v: h2 reported its cutover and must be undone", f.calls)
+	}
+	for _, tg := range all {
+		if v, _ := f.LiveVersion(ctx, tg); v != "v2" {
+			t.Errorf("%s serves %s after the cancelled rollback, want v2 (calls %v)", tg, v, f.calls)
+		}
 	}
 }

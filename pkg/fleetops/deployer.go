@@ -61,10 +61,23 @@ func (d *sidecarDeployer) Rollback(ctx context.Context, t fleet.Target, version 
 		return err
 	}
 	req := contract.RollbackRequest{Role: d.s.role(t.Role), Version: version, Who: performer()}
+	var cutover atomic.Bool
+	progress := d.progress(t)
 	err = retryConflict(ctx, func() error {
-		_, err := c.Rollback(ctx, req, d.progress(t))
+		_, err := c.Rollback(ctx, req, func(e contract.Event) {
+			if e.Step == contract.StepCutover && e.Status == contract.EventDone {
+				cutover.Store(true)
+			}
+			progress(e)
+		})
 		return err
 	})
+	if err != nil && cutover.Load() {
+		// As for a deploy: routed to the rollback's target already, so
+		// the undo of a cancelled rollback must count this host as
+		// switched while its sidecar still reports the version it left.
+		err = fmt.Errorf("%w: %w", fleet.ErrFailedAfterCutover, err)
+	}
 	if err != nil {
 		return fmt.Errorf("roll back %s on %s to %s: %w", t.Role, t.Host, version, err)
 	}
