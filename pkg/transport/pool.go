@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // Pool holds one connection per host for the length of a command: dialled on
@@ -18,6 +19,9 @@ type Pool struct {
 	conns  map[string]*poolEntry
 	closed bool
 	dials  chan struct{} // bounds concurrent dials
+	// queued counts the dials waiting for a slot of dials (found it full),
+	// so a test can tell a queued dial from one not yet started.
+	queued atomic.Int32
 
 	beforeOnce sync.Once // runs Options.BeforeConnect
 	beforeErr  error
@@ -117,8 +121,15 @@ func (p *Pool) Get(ctx context.Context, host string) (*Conn, error) {
 func (p *Pool) dialBounded(ctx context.Context, host string) (*Conn, error) {
 	select {
 	case p.dials <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	default:
+		p.queued.Add(1)
+		select {
+		case p.dials <- struct{}{}:
+			p.queued.Add(-1)
+		case <-ctx.Done():
+			p.queued.Add(-1)
+			return nil, ctx.Err()
+		}
 	}
 	defer func() { <-p.dials }()
 	if p.opts.BeforeConnect != nil {

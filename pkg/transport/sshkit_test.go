@@ -38,12 +38,16 @@ func TestPoolMaxConcurrentDials(t *testing.T) {
 			wg.Add(1)
 			go func() { defer wg.Done(); _, _ = p.Get(ctx, fmt.Sprintf("h%d", i)) }()
 		}
+		// Settled: every Get is dialling or queued behind a full bound.
+		// No dial ends before release, so no slot frees and nothing more
+		// can start: the peak is final.
 		deadline := time.Now().Add(5 * time.Second)
-		for peak.Load() < int32(tc.want) && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
+		for now.Load()+p.queued.Load() < 12 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
 		}
-		// Let more dials start if the bound were wrong, then check it held.
-		time.Sleep(50 * time.Millisecond)
+		if n, q := now.Load(), p.queued.Load(); n+q != 12 {
+			t.Fatalf("MaxConcurrentDials %d: %d dialling and %d queued after 5 s, want all 12 Gets settled", tc.limit, n, q)
+		}
 		if got := peak.Load(); got != int32(tc.want) {
 			t.Errorf("MaxConcurrentDials %d: %d dials at once, want %d", tc.limit, got, tc.want)
 		}
