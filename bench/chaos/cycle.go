@@ -52,6 +52,7 @@ func (s *soak) cycle(ctx context.Context, c Cycle) (*CycleRun, error) {
 	}
 	s.checkFinal(ctx, r, expected)
 	s.tally(r, l.stop(), inj, cmd.Start)
+	s.diagnose(ctx, r, inj, t0)
 	if r.Exit == 0 && (c.Fault == FaultNone || !r.Landed) {
 		s.expected[r.Ran] = append(s.expected[r.Ran], cmd.End.Sub(cmd.Start))
 	}
