@@ -31,6 +31,10 @@ type fakeHost struct {
 	calls     []string
 	state     map[string]fakeContainer
 	unhealthy map[string]bool
+	// refusing counts the probes a running container still refuses: an
+	// app its restart policy started a moment ago (after a dockerd
+	// restart) that does not listen yet.
+	refusing  map[string]int
 	routes    map[string]string // service/role@dest -> container
 	failRoute error
 	onRoute   func()   // called (unlocked) before each Route
@@ -49,7 +53,7 @@ type fakeContainer struct {
 }
 
 func newFakeHost() *fakeHost {
-	return &fakeHost{state: map[string]fakeContainer{}, unhealthy: map[string]bool{}, routes: map[string]string{}}
+	return &fakeHost{state: map[string]fakeContainer{}, unhealthy: map[string]bool{}, refusing: map[string]int{}, routes: map[string]string{}}
 }
 
 func (h *fakeHost) record(format string, args ...any) {
@@ -126,9 +130,19 @@ func (h *fakeHost) Stop(_ context.Context, name string, _ time.Duration) error {
 	return nil
 }
 
-// Prober.
+// fakeReadyAttempts bounds the fake Ready's probes, as the deploy timeout
+// bounds the real one's.
+const fakeReadyAttempts = 20
+
+// Prober. Ready probes until a check passes, as HealthProber does.
 func (h *fakeHost) Ready(ctx context.Context, d *contract.Deploy, c docker.Container) error {
-	return h.Check(ctx, d, c)
+	var err error
+	for range fakeReadyAttempts {
+		if err = h.Check(ctx, d, c); err == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 func (h *fakeHost) Check(_ context.Context, _ *contract.Deploy, c docker.Container) error {
@@ -137,12 +151,28 @@ func (h *fakeHost) Check(_ context.Context, _ *contract.Deploy, c docker.Contain
 	if !h.state[c.Name].running || h.unhealthy[c.Name] {
 		return fmt.Errorf("%s: connection refused", c.Name)
 	}
+	if h.refusing[c.Name] > 0 {
+		h.refusing[c.Name]--
+		return fmt.Errorf("%s: connection refused (starting)", c.Name)
+	}
 	return nil
+}
+
+// answering reports whether name would pass a check now (without counting
+// a probe).
+func (h *fakeHost) answering(name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.state[name].running && !h.unhealthy[name] && h.refusing[name] == 0
 }
 
 // Router: the role's route is the first server's container.
 func (h *fakeHost) Route(_ context.Context, d *contract.Deploy, servers []swap.Server) error {
 	name := servers[0].Container
+	if !h.answering(name) {
+		// Traefik would answer 502 until it does.
+		h.record("route %s (not answering)", name)
+	}
 	h.record("route %s", name)
 	if h.onRoute != nil {
 		h.onRoute()

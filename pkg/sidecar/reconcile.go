@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
+	"github.com/dockerkamal/docker-kamal/pkg/docker"
 	"github.com/dockerkamal/docker-kamal/pkg/swap"
 )
 
@@ -221,10 +222,7 @@ func (s *Server) ensureServing(ctx context.Context, d *contract.Deploy, containe
 		if d == nil {
 			return false, nil
 		}
-		if err := s.route(ctx, d, c); err != nil {
-			return false, fmt.Errorf("route %s: %w", container, err)
-		}
-		return false, nil
+		return false, s.routeWhenReady(ctx, d, c)
 	}
 	if d == nil {
 		if err := s.deps.Containers.Start(ctx, container); err != nil {
@@ -233,6 +231,29 @@ func (s *Server) ensureServing(ctx context.Context, d *contract.Deploy, containe
 		return true, nil
 	}
 	return s.startServing(ctx, d, container)
+}
+
+// routeWhenReady routes d's role to c, which runs, once c passes its
+// health check. Running is not answering: after a dockerd restart the
+// restart policy starts the app moments before this, and Traefik would
+// answer 502 until it listens. Past the deploy timeout c is routed anyway
+// (it is the live container; nothing better can serve) and the failed
+// wait is returned, so the role counts as not reconciled.
+func (s *Server) routeWhenReady(ctx context.Context, d *contract.Deploy, c docker.Container) error {
+	ready := s.deps.Prober.Ready(ctx, d, c)
+	if ready == nil {
+		// Probed at the address it answers on now; the route must use it.
+		if fresh, err := s.inspect(ctx, c.Name); err == nil && fresh.Running() {
+			c = fresh
+		}
+	}
+	if err := s.route(ctx, d, c); err != nil {
+		return fmt.Errorf("route %s: %w", c.Name, err)
+	}
+	if ready != nil {
+		return fmt.Errorf("wait for %s healthy: %w", c.Name, ready)
+	}
+	return nil
 }
 
 // stopQuietly stops container (if named and not keep), logging failures:

@@ -28,6 +28,7 @@ type reconcileCase struct {
 	// containers: name -> running; unhealthy names; initial route.
 	running   map[string]bool
 	unhealthy []string
+	refusing  map[string]int
 	route     string
 
 	wantOutcome string
@@ -104,6 +105,23 @@ var reconcileCases = []reconcileCase{
 		wantOutcome: outcomeNoop, wantLive: "v1", wantRoute: "app-web-v1", wantRunning: []string{"app-web-v1"}, wantState: swapSucceeded,
 	},
 	{
+		// The chaos soak's cycle 27: a 502 on a host whose dockerd had
+		// restarted, from a route to a live container that ran but did
+		// not listen yet.
+		name:    "dockerd restarted, live container running but not listening yet: routed once it answers",
+		rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: &SwapRecord{State: swapSucceeded}},
+		running: map[string]bool{"app-web-v1": true}, refusing: map[string]int{"app-web-v1": 3}, route: "app-web-v1",
+		wantOutcome: outcomeNoop, wantLive: "v1", wantRoute: "app-web-v1", wantRunning: []string{"app-web-v1"}, wantState: swapSucceeded,
+	},
+	{
+		name:    "dockerd restarted mid-swap, blue running but not listening yet: undone, routed once blue answers",
+		rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: swapAt(swap.StepWaitHealthy, false)},
+		running: map[string]bool{"app-web-v1": true, "app-web-v2": true}, refusing: map[string]int{"app-web-v1": 3}, route: "app-web-v1",
+		wantPrune:   "prune web v1 kept=app-web-v2",
+		wantOutcome: outcomeUndone, wantLive: "v1", wantRoute: "app-web-v1",
+		wantRunning: []string{"app-web-v1"}, wantStopped: []string{"app-web-v2"}, wantState: swapUndone, wantResult: resultFailed,
+	},
+	{
 		name:        "stopped on purpose: left stopped",
 		rec:         RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Stopped: true},
 		running:     map[string]bool{"app-web-v1": false},
@@ -131,6 +149,9 @@ func checkReconcile(t *testing.T, tt reconcileCase) {
 	}
 	for _, name := range tt.unhealthy {
 		h.unhealthy[name] = true
+	}
+	for name, n := range tt.refusing {
+		h.refusing[name] = n
 	}
 	if tt.route != "" {
 		h.routes[webRole.String()] = tt.route
@@ -188,6 +209,11 @@ func checkReconcile(t *testing.T, tt reconcileCase) {
 	}
 	if tt.wantRoute != "" && !slices.Contains(h.Calls(), "route "+tt.wantRoute) {
 		t.Errorf("route %s never confirmed; calls %v", tt.wantRoute, h.Calls())
+	}
+	for _, c := range h.Calls() {
+		if strings.HasSuffix(c, "(not answering)") {
+			t.Errorf("%s: Traefik routed to a container that refuses connections; calls %v", c, h.Calls())
+		}
 	}
 	checkReconcileDrain(t, tt, h.Calls())
 	checkReconcilePrune(t, tt, h.Calls())
