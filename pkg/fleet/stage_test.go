@@ -99,28 +99,35 @@ func (f *servingDeployer) releaseWhenStarted(n int) {
 	close(f.release)
 }
 
+// chain is three stages: the primary h1/web, then h2's roles one after
+// another (web, then job).
+var (
+	j2    = Target{"h2", "job"}
+	chain = []Target{w1, w2, j2}
+)
+
 func TestNextStageStartsOnceThePreviousServes(t *testing.T) {
-	f := &servingDeployer{fakeDeployer: fakeDeployer{live: fleetOf(all, "v1"), version: "v2"}, release: make(chan struct{})}
-	go f.releaseWhenStarted(len(all))
+	f := &servingDeployer{fakeDeployer: fakeDeployer{live: fleetOf(chain, "v1"), version: "v2"}, release: make(chan struct{})}
+	go f.releaseWhenStarted(len(chain))
 	r := &Runner{Deployer: f}
-	// Sequential roles: primary w1, then w2, then j3, three stages.
-	rep, err := r.Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1}), "v2")
+	// Primary w1, then h2 boots web, then job: three stages.
+	rep, err := r.Deploy(context.Background(), NewPlan(PlanOptions{Targets: chain, Primary: w1}), "v2")
 	if err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
-	if !slices.Equal(f.started, all) {
-		t.Fatalf("started %v, want %v", f.started, all)
+	if !slices.Equal(f.started, chain) {
+		t.Fatalf("started %v, want %v", f.started, chain)
 	}
 	// Every stage began while the primary was still draining (release is
 	// closed only once all three started), after the stage before served.
 	if got := f.servingSeen[w2]; !slices.Contains(got, w1) {
 		t.Errorf("w2 started before w1 served (serving then: %v)", got)
 	}
-	if got := f.servingSeen[j3]; !slices.Contains(got, w2) {
-		t.Errorf("j3 started before w2 served (serving then: %v)", got)
+	if got := f.servingSeen[j2]; !slices.Contains(got, w2) {
+		t.Errorf("j2 started before w2 served (serving then: %v)", got)
 	}
-	if got := f.doneSeen[j3]; len(got) > 0 {
-		t.Errorf("j3 started only after %v finished their drains, want it to start while they drain", got)
+	if got := f.doneSeen[j2]; len(got) > 0 {
+		t.Errorf("j2 started only after %v finished their drains, want it to start while they drain", got)
 	}
 	for _, o := range rep.Outcomes {
 		if o.Status != StatusDeployed {
@@ -132,18 +139,18 @@ func TestNextStageStartsOnceThePreviousServes(t *testing.T) {
 var errDrain = errors.New("stop the old container failed")
 
 func TestAFailedDrainRollsBackLaterStagesToo(t *testing.T) {
-	f := &servingDeployer{fakeDeployer: fakeDeployer{live: fleetOf(all, "v1"), version: "v2"}, release: make(chan struct{}),
+	f := &servingDeployer{fakeDeployer: fakeDeployer{live: fleetOf(chain, "v1"), version: "v2"}, release: make(chan struct{}),
 		tailErr: map[Target]error{w1: errDrain}}
-	go f.releaseWhenStarted(len(all))
+	go f.releaseWhenStarted(len(chain))
 	r := &Runner{Deployer: f}
-	_, err := r.Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1}), "v2")
+	_, err := r.Deploy(context.Background(), NewPlan(PlanOptions{Targets: chain, Primary: w1}), "v2")
 	if !errors.Is(err, errDrain) {
 		t.Fatalf("err = %v, want the primary's drain failure", err)
 	}
 	// The fake serves v2 on w1 although its deploy failed (as a sidecar
 	// whose stop failed after the cutover): the runner asks, and rolls
 	// back every target, the later stages' included.
-	for _, tg := range all {
+	for _, tg := range chain {
 		if v := f.live[tg]; v != "v1" {
 			t.Errorf("%s serves %q after the failed deploy, want v1", tg, v)
 		}
@@ -151,20 +158,20 @@ func TestAFailedDrainRollsBackLaterStagesToo(t *testing.T) {
 }
 
 func TestRollbackStagesOverlapByTheirStops(t *testing.T) {
-	f := &servingDeployer{fakeDeployer: fakeDeployer{live: fleetOf(all, "v2")}, release: make(chan struct{})}
-	go f.releaseWhenStarted(len(all))
+	f := &servingDeployer{fakeDeployer: fakeDeployer{live: fleetOf(chain, "v2")}, release: make(chan struct{})}
+	go f.releaseWhenStarted(len(chain))
 	r := &Runner{Deployer: f}
-	rep, err := r.Rollback(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1}), "v1")
+	rep, err := r.Rollback(context.Background(), NewPlan(PlanOptions{Targets: chain, Primary: w1}), "v1")
 	if err != nil {
 		t.Fatalf("rollback: %v", err)
 	}
-	if got := f.servingSeen[j3]; !slices.Contains(got, w2) || !slices.Contains(got, w1) {
-		t.Errorf("j3 started before w1 and w2 served (serving then: %v)", got)
+	if got := f.servingSeen[j2]; !slices.Contains(got, w2) || !slices.Contains(got, w1) {
+		t.Errorf("j2 started before w1 and w2 served (serving then: %v)", got)
 	}
-	if got := f.doneSeen[j3]; len(got) > 0 {
-		t.Errorf("j3 started only after %v finished, want it to start while they stop the newer containers", got)
+	if got := f.doneSeen[j2]; len(got) > 0 {
+		t.Errorf("j2 started only after %v finished, want it to start while they stop the newer containers", got)
 	}
-	if len(rep.Outcomes) != len(all) {
+	if len(rep.Outcomes) != len(chain) {
 		t.Fatalf("outcomes %v, want one per target", rep.Outcomes)
 	}
 	for _, o := range rep.Outcomes {
@@ -176,12 +183,12 @@ func TestRollbackStagesOverlapByTheirStops(t *testing.T) {
 
 func TestAStageWaitsForATargetThatNeverSaysItServes(t *testing.T) {
 	// A plain Deployer: each stage waits for the whole swap.
-	f := &fakeDeployer{live: fleetOf(all, "v1"), version: "v2"}
+	f := &fakeDeployer{live: fleetOf(chain, "v1"), version: "v2"}
 	r := &Runner{Deployer: f}
-	if _, err := r.Deploy(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1}), "v2"); err != nil {
+	if _, err := r.Deploy(context.Background(), NewPlan(PlanOptions{Targets: chain, Primary: w1}), "v2"); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"deploy h1/web", "deploy h2/web", "deploy h3/job"}
+	want := []string{"deploy h1/web", "deploy h2/web", "deploy h2/job"}
 	if !slices.Equal(f.calls, want) {
 		t.Errorf("calls %v, want %v", f.calls, want)
 	}
