@@ -18,10 +18,13 @@ const (
 	EventEnd   = "end"   // the last event: Result or Error is set
 )
 
-// StepCutover is the swap step whose EventDone means the proxy routes to
-// green: a client that sees it knows the host switched.
+// The swap steps whose EventDone a client acts on. StepCutover: the proxy
+// routes to green, so the host switched. StepWaitHealthy: green passed its
+// health check; for a role without a proxy that is when it serves (its old
+// container stops next).
 const (
-	StepCutover = "cutover"
+	StepCutover     = "cutover"
+	StepWaitHealthy = "wait-healthy"
 )
 
 // Event is one line of an apply or rollback progress stream. The last event

@@ -45,7 +45,9 @@ type PlanOptions struct {
 	Primary Target
 	// Limit is how many hosts boot at once after the primary; 0 = all.
 	Limit int
-	// ParallelRoles runs a host's roles concurrently within a batch.
+	// ParallelRoles runs a host's roles concurrently within a batch;
+	// without it a host's roles go one after another (other hosts' roles
+	// run meanwhile).
 	ParallelRoles bool
 }
 
@@ -87,17 +89,40 @@ func NewPlan(o PlanOptions) Plan {
 			p.Stages = append(p.Stages, Stage{Name: fmt.Sprintf("batch %d", batch), Targets: targets, WaitBefore: waitBefore, Group: batch})
 			continue
 		}
-		for i, role := range rolesInOrder(targets) {
-			var rt []Target
-			for _, t := range targets {
-				if t.Role == role {
-					rt = append(rt, t)
-				}
-			}
-			p.Stages = append(p.Stages, Stage{Name: fmt.Sprintf("batch %d role %s", batch, role), Targets: rt, WaitBefore: waitBefore && i == 0, Group: batch})
+		for i, rt := range roleSteps(hosts[start:end], byHost) {
+			p.Stages = append(p.Stages, Stage{Name: fmt.Sprintf("batch %d %s", batch, roleLabel(rt)), Targets: rt, WaitBefore: waitBefore && i == 0, Group: batch})
 		}
 	}
 	return p
+}
+
+// roleSteps orders the roles of a batch's hosts without ParallelRoles: each
+// host boots its roles one after another, as Kamal does, while the hosts go
+// at once, so step k holds the k-th role of every host that has one. A
+// host's roles never wait for another host's.
+func roleSteps(hosts []string, byHost map[string][]Target) [][]Target {
+	var steps [][]Target
+	for k := 0; ; k++ {
+		var step []Target
+		for _, h := range hosts {
+			if k < len(byHost[h]) {
+				step = append(step, byHost[h][k])
+			}
+		}
+		if len(step) == 0 {
+			return steps
+		}
+		steps = append(steps, step)
+	}
+}
+
+// roleLabel names a step by its roles.
+func roleLabel(ts []Target) string {
+	roles := rolesInOrder(ts)
+	if len(roles) == 1 {
+		return "role " + roles[0]
+	}
+	return "roles " + strings.Join(roles, ", ")
 }
 
 func rolesInOrder(ts []Target) []string {

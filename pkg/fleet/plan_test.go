@@ -17,6 +17,8 @@ func TestNewPlan(t *testing.T) {
 			"1. primary h1/web: h1/web\n2. batch 1: h2/web\n3. batch 2 (after boot.wait): h3/web, h3/job\n4. batch 3 (after boot.wait): h1/job\n"},
 		{"limit 2, roles sequential", PlanOptions{Targets: all, Primary: web1, Limit: 2},
 			"1. primary h1/web: h1/web\n2. batch 1 role web: h2/web, h3/web\n3. batch 1 role job: h3/job\n4. batch 2 role job (after boot.wait): h1/job\n"},
+		{"roles sequential on a host, not across hosts", PlanOptions{Targets: []Target{job3, web1, web2}, Primary: web1},
+			"1. primary h1/web: h1/web\n2. batch 1 roles job, web: h3/job, h2/web\n"},
 		{"no primary", PlanOptions{Targets: []Target{job1, job3}, ParallelRoles: true},
 			"1. batch 1: h1/job, h3/job\n"},
 		{"single target", PlanOptions{Targets: []Target{web1}, Primary: web1},

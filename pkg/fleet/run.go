@@ -153,54 +153,70 @@ func (r *Runner) previousVersions(ctx context.Context, targets []Target) (map[Ta
 
 // runStages deploys the plan's stages in order, each stage's targets at
 // once, and stops after a stage where a target failed or when ctx ends
-// (its error is the cause).
+// (its error is the cause). A stage starts once every target of the one
+// before serves the new version (see ServingDeployer); it returns when
+// every started target has finished.
 func (r *Runner) runStages(ctx context.Context, p Plan, outcomes map[Target]*Outcome) (failed []Outcome, cause error) {
+	var tl tails
+	defer tl.wait()
+	finished := func(t Target, d time.Duration, err error) {
+		o := outcomes[t]
+		o.Duration = d
+		if err != nil {
+			o.Status, o.Err = StatusFailed, err
+			failed = append(failed, *o)
+			r.report(t, "deploy", "failed", d, err)
+			return
+		}
+		o.Status = StatusDeployed
+		r.report(t, "deploy", "done", d, nil)
+	}
+	anyFailed := func() bool {
+		tl.mu.Lock()
+		defer tl.mu.Unlock()
+		return len(failed) > 0
+	}
 	var group []string
 	for i, stage := range p.Stages {
-		if stage.WaitBefore && r.BootWait > 0 {
-			if err := sleepCtx(ctx, r.BootWait); err != nil {
-				return failed, err
-			}
-		}
-		if err := ctx.Err(); err != nil {
+		if err := r.stageGate(ctx, p, i, &group); err != nil {
+			tl.wait()
 			return failed, err
 		}
-		if err := r.beforeStage(ctx, p, i, &group); err != nil {
-			return failed, err
-		}
-		var wg sync.WaitGroup
-		var mu sync.Mutex
 		for _, t := range stage.Targets {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				t0 := time.Now()
-				r.report(t, "deploy", "started", 0, nil)
-				err := r.Deployer.Deploy(ctx, t)
-				d := time.Since(t0)
-				mu.Lock()
-				defer mu.Unlock()
-				o := outcomes[t]
-				o.Duration = d
-				if err != nil {
-					o.Status, o.Err = StatusFailed, err
-					failed = append(failed, *o)
-					r.report(t, "deploy", "failed", d, err)
-					return
-				}
-				o.Status = StatusDeployed
-				r.report(t, "deploy", "done", d, nil)
-			}()
+			r.report(t, "deploy", "started", 0, nil)
 		}
-		wg.Wait()
-		if len(failed) > 0 {
+		r.runStage(ctx, stage.Targets, r.deployOp(), &tl, finished)
+		if anyFailed() {
+			tl.wait()
 			return failed, nil
 		}
-		if err := r.afterStage(ctx, p, i, group); err != nil {
-			return nil, err
+		if p.closesGroup(i) {
+			// post-app-boot sees its group fully booted, as in Kamal.
+			tl.wait()
+			if len(failed) > 0 {
+				return failed, nil
+			}
+			if err := r.afterStage(ctx, p, i, group); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return nil, nil
+	tl.wait()
+	return failed, nil
+}
+
+// stageGate is what comes before stage i: boot.wait between batches, the
+// cancellation check and the pre-app-boot hook of a group.
+func (r *Runner) stageGate(ctx context.Context, p Plan, i int, group *[]string) error {
+	if p.Stages[i].WaitBefore && r.BootWait > 0 {
+		if err := sleepCtx(ctx, r.BootWait); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return r.beforeStage(ctx, p, i, group)
 }
 
 // ErrFailedAfterCutover marks a deploy or rollback error that came after
@@ -272,55 +288,85 @@ func (r *Runner) undo(ctx context.Context, targets []Target, outcomes map[Target
 func (r *Runner) Rollback(ctx context.Context, p Plan, version string) (*Report, error) {
 	start := time.Now()
 	rep := &Report{Version: version}
-	var errs []error
-	var group []string
-	for i, stage := range p.Stages {
-		if err := ctx.Err(); err != nil {
-			errs = append(errs, err)
-			break
-		}
-		if err := r.beforeStage(ctx, p, i, &group); err != nil {
-			errs = append(errs, err)
-			break
-		}
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		for _, t := range stage.Targets {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				t0 := time.Now()
-				prev := r.liveVersion(ctx, t)
-				r.report(t, "rollback", "started", 0, nil)
-				err := r.Deployer.Rollback(ctx, t, version)
-				d := time.Since(t0)
-				mu.Lock()
-				defer mu.Unlock()
-				o := Outcome{Target: t, Previous: prev, Status: StatusRolledBack, Duration: d}
-				if err != nil {
-					o.Status, o.Err = StatusFailed, err
-					errs = append(errs, fmt.Errorf("%s: %w", t, err))
-					r.report(t, "rollback", "failed", d, err)
-				} else {
-					r.report(t, "rollback", "done", d, nil)
-				}
-				rep.Outcomes = append(rep.Outcomes, o)
-			}()
-		}
-		wg.Wait()
-		if len(errs) > 0 {
-			break
-		}
-		if err := r.afterStage(ctx, p, i, group); err != nil {
-			errs = append(errs, err)
-			break
-		}
-	}
+	errs := r.rollbackStages(ctx, p, version, rep)
 	if ctx.Err() != nil {
 		r.undoCancelledRollback(ctx, p, rep, version)
 	}
 	rep.Duration = time.Since(start)
 	return rep, errors.Join(errs...)
+}
+
+// rollbackStages runs the rollback's stages in order, each one once the one
+// before serves version (see ServingDeployer), until one fails; it returns
+// when every started target has finished.
+func (r *Runner) rollbackStages(ctx context.Context, p Plan, version string, rep *Report) (errs []error) {
+	var tl tails
+	defer tl.wait()
+	prev := map[Target]string{}
+	finished := func(t Target, d time.Duration, err error) {
+		o := Outcome{Target: t, Previous: prev[t], Status: StatusRolledBack, Duration: d}
+		if err != nil {
+			o.Status, o.Err = StatusFailed, err
+			errs = append(errs, fmt.Errorf("%s: %w", t, err))
+			r.report(t, "rollback", "failed", d, err)
+		} else {
+			r.report(t, "rollback", "done", d, nil)
+		}
+		rep.Outcomes = append(rep.Outcomes, o)
+	}
+	anyFailed := func() bool {
+		tl.mu.Lock()
+		defer tl.mu.Unlock()
+		return len(errs) > 0
+	}
+	op := r.rollbackOp(version)
+	var group []string
+	for i, stage := range p.Stages {
+		if err := ctx.Err(); err != nil {
+			tl.wait()
+			return append(errs, err)
+		}
+		if err := r.beforeStage(ctx, p, i, &group); err != nil {
+			tl.wait()
+			return append(errs, err)
+		}
+		r.livePrevious(ctx, stage.Targets, &tl, prev)
+		for _, t := range stage.Targets {
+			r.report(t, "rollback", "started", 0, nil)
+		}
+		r.runStage(ctx, stage.Targets, op, &tl, finished)
+		if anyFailed() {
+			break
+		}
+		if p.closesGroup(i) {
+			tl.wait()
+			if len(errs) > 0 {
+				break
+			}
+			if err := r.afterStage(ctx, p, i, group); err != nil {
+				return append(errs, err)
+			}
+		}
+	}
+	tl.wait()
+	return errs
+}
+
+// livePrevious records what each target serves before its rollback (the
+// version an undo returns it to), all at once.
+func (r *Runner) livePrevious(ctx context.Context, targets []Target, tl *tails, prev map[Target]string) {
+	var wg sync.WaitGroup
+	for _, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := r.liveVersion(ctx, t)
+			tl.mu.Lock()
+			defer tl.mu.Unlock()
+			prev[t] = v
+		}()
+	}
+	wg.Wait()
 }
 
 func (r *Runner) report(t Target, phase, status string, d time.Duration, err error) {

@@ -83,6 +83,10 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 	if err := s.prepareFor(ctx, verb, sh, hosts); err != nil {
 		return s.cancelledEarly(ctx, verb, version, hosts, err)
 	}
+	if mode == ShipDirect {
+		// After the sidecar's ship, which would have used the listings.
+		sh.prefetchHosts(ctx)
+	}
 	steps := s.deploySteps(verb, o, plan, version, mode, sh, hosts)
 	if err := s.deployHooks(ctx, &steps, verb, plan, sh, hosts); err != nil {
 		return s.cancelledEarly(ctx, verb, version, hosts, err)

@@ -22,9 +22,16 @@ type sidecarDeployer struct {
 	imageID string
 }
 
-var _ fleet.Deployer = (*sidecarDeployer)(nil)
+var _ fleet.ServingDeployer = (*sidecarDeployer)(nil)
 
 func (d *sidecarDeployer) Deploy(ctx context.Context, t fleet.Target) error {
+	return d.DeployServing(ctx, t, func() {})
+}
+
+// DeployServing deploys t and calls serving once it serves the new
+// version: its cutover for a role behind the proxy, green healthy for the
+// others (whose old container then stops).
+func (d *sidecarDeployer) DeployServing(ctx context.Context, t fleet.Target, serving func()) error {
 	wire, err := d.s.wireSpec(t, d.version, d.image, d.imageID)
 	if err != nil {
 		return err
@@ -34,7 +41,7 @@ func (d *sidecarDeployer) Deploy(ctx context.Context, t fleet.Target) error {
 		return err
 	}
 	var cutover atomic.Bool
-	progress := d.progress(t)
+	progress := d.servingProgress(t, serving)
 	res, err := c.Apply(ctx, wire, func(e contract.Event) {
 		if e.Step == contract.StepCutover && e.Status == contract.EventDone {
 			cutover.Store(true)
@@ -56,13 +63,19 @@ func (d *sidecarDeployer) Deploy(ctx context.Context, t fleet.Target) error {
 }
 
 func (d *sidecarDeployer) Rollback(ctx context.Context, t fleet.Target, version string) error {
+	return d.RollbackServing(ctx, t, version, func() {})
+}
+
+// RollbackServing rolls t back to version and calls serving once it serves
+// it (see DeployServing).
+func (d *sidecarDeployer) RollbackServing(ctx context.Context, t fleet.Target, version string, serving func()) error {
 	c, err := d.s.sidecar(ctx, t.Host)
 	if err != nil {
 		return err
 	}
 	req := contract.RollbackRequest{Role: d.s.role(t.Role), Version: version, Who: performer()}
 	var cutover atomic.Bool
-	progress := d.progress(t)
+	progress := d.servingProgress(t, serving)
 	err = retryConflict(ctx, func() error {
 		_, err := c.Rollback(ctx, req, func(e contract.Event) {
 			if e.Step == contract.StepCutover && e.Status == contract.EventDone {
@@ -111,6 +124,23 @@ func (d *sidecarDeployer) LiveVersion(ctx context.Context, t fleet.Target) (stri
 	return d.s.liveVersion(ctx, t)
 }
 
+// servingProgress is progress that also calls serving when t serves the
+// version it swaps to: the event that ends the swap's part every request
+// depends on.
+func (d *sidecarDeployer) servingProgress(t fleet.Target, serving func()) func(contract.Event) {
+	progress := d.progress(t)
+	mark := contract.StepWaitHealthy
+	if r := d.s.Cfg.Role(t.Role); r != nil && r.Proxy != nil {
+		mark = contract.StepCutover
+	}
+	return func(e contract.Event) {
+		progress(e)
+		if e.Step == mark && e.Status == contract.EventDone {
+			serving()
+		}
+	}
+}
+
 func (d *sidecarDeployer) progress(t fleet.Target) func(contract.Event) {
 	return func(e contract.Event) {
 		switch e.Status {
@@ -131,6 +161,11 @@ type pinnedImageDeployer struct {
 }
 
 func (d *pinnedImageDeployer) Deploy(ctx context.Context, t fleet.Target) error {
+	return d.DeployServing(ctx, t, func() {})
+}
+
+// DeployServing pins the image, then deploys as sidecarDeployer does.
+func (d *pinnedImageDeployer) DeployServing(ctx context.Context, t fleet.Target, serving func()) error {
 	d.once.Do(func() {
 		flags := d.dockerFlags
 		if f, err := d.s.appEngine(ctx); err == nil {
@@ -140,7 +175,7 @@ func (d *pinnedImageDeployer) Deploy(ctx context.Context, t fleet.Target) error 
 			d.imageID = id
 		}
 	})
-	return d.sidecarDeployer.Deploy(ctx, t)
+	return d.sidecarDeployer.DeployServing(ctx, t, serving)
 }
 
 // liveVersion is the version the sidecar routes to for t ("" if none).

@@ -183,6 +183,18 @@ func (sh *shipper) saveEarly(ctx context.Context, image string) {
 	}()
 }
 
+// prefetchHosts lists every host's images in the background, for the app
+// ship that follows the build (see imageship.Shipper.PrefetchHost).
+func (sh *shipper) prefetchHosts(ctx context.Context) {
+	for _, h := range sh.hosts {
+		r, err := sh.s.pool.Get(ctx, h)
+		if err != nil {
+			continue // the ship itself reports an unreachable host
+		}
+		sh.ship.PrefetchHost(ctx, h, r)
+	}
+}
+
 // covers reports whether every host of want is in have.
 func covers(have, want []string) bool {
 	for _, h := range want {

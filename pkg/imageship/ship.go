@@ -81,6 +81,26 @@ type Shipper struct {
 	mu     sync.Mutex
 	images map[string]*localImage
 	dir    string
+	// prefetched are host inventories listed ahead (PrefetchHost).
+	prefetched map[string]*prefetch
+	// bg are the background saves and listings Close cancels and waits
+	// for, so none writes an archive after Close removed the work dir.
+	bg       sync.WaitGroup
+	bgCancel []context.CancelFunc
+}
+
+// background runs fn on its own goroutine with a context Close cancels.
+func (s *Shipper) background(ctx context.Context, fn func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(ctx)
+	s.mu.Lock()
+	s.bgCancel = append(s.bgCancel, cancel)
+	s.bg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.bg.Done()
+		defer cancel()
+		fn(ctx)
+	}()
 }
 
 // New returns a Shipper.
@@ -97,8 +117,16 @@ func New(opts Options) *Shipper {
 	return &Shipper{opts: opts, images: map[string]*localImage{}}
 }
 
-// Close removes the saved archives.
+// Close stops what runs in the background and removes the saved archives.
 func (s *Shipper) Close() error {
+	s.mu.Lock()
+	cancels := s.bgCancel
+	s.bgCancel = nil
+	s.mu.Unlock()
+	for _, cancel := range cancels {
+		cancel()
+	}
+	s.bg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.dir == "" {
@@ -163,7 +191,11 @@ func (s *Shipper) ship(ctx context.Context, host string, r Remote, image string,
 	}
 	res.ImageID, res.Layers = li.id, len(li.layers)
 
-	have, err := s.hostImages(ctx, r)
+	// The local save (once per image) runs while the host says what it
+	// has; a host that has the image already leaves it to the next host.
+	saved := make(chan error, 1)
+	s.background(ctx, func(ctx context.Context) { saved <- s.saveLocal(ctx, li) })
+	have, err := s.inventory(ctx, host, r)
 	if err != nil {
 		return err
 	}
@@ -176,7 +208,7 @@ func (s *Shipper) ship(ctx context.Context, host string, r Remote, image string,
 	}
 
 	skip := SharedPrefix(li.layers, have.layers)
-	if err := s.saveLocal(ctx, li); err != nil {
+	if err := <-saved; err != nil {
 		return err
 	}
 	res.LayersSkipped = skip

@@ -1,6 +1,10 @@
 package swap
 
-import "context"
+import (
+	"context"
+
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
+)
 
 // Step is one typed operation of a plan: a value that says what it will do
 // (Format) before it runs (Execute). A new kind of step is one type in
@@ -26,8 +30,8 @@ const (
 	StepRenameAside   = "rename-aside"
 	StepStartGreen    = "start-green"
 	StepStartRetained = "start-retained"
-	StepWaitHealthy   = "wait-healthy"
-	StepCutover       = "cutover"
+	StepWaitHealthy   = contract.StepWaitHealthy
+	StepCutover       = contract.StepCutover
 	StepDrainBlue     = "drain-blue"
 	StepStopBlue      = "stop-blue"
 	StepPrune         = "prune"

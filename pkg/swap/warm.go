@@ -137,10 +137,13 @@ func (e *Engine) dropWarmBut(ctx context.Context, d *contract.Deploy, keep []str
 
 // provenRetained reports whether target, a stopped container of a role
 // without a proxy, was the one live just before: the most recently stopped
-// of the role, with a running container newer than it, and it ran at least
-// its readiness delay before it was stopped. Such a container already
-// passed this very check with this very spec, so a rollback to it needs
-// only ProvenReadiness to catch a start that fails at once.
+// of the role, it ran at least its readiness delay, and the container that
+// serves now was already running when target stopped (a swap replaced it:
+// green starts, then blue stops; a container that crashed is not replaced
+// that way). That holds for a rollback to the version before and for a
+// roll forward again after it. Such a container already passed this very
+// check with this very spec, so a rollback to it needs only
+// ProvenReadiness to catch a start that fails at once.
 func provenRetained(cs []docker.Container, target docker.Container, d *contract.Deploy) bool {
 	if d.Proxy != nil || d.Healthcheck.Kind != contract.HealthRunning || serving(target) {
 		return false
@@ -154,7 +157,7 @@ func provenRetained(cs []docker.Container, target docker.Container, d *contract.
 			continue
 		}
 		if serving(c) {
-			replaced = replaced || c.Created.After(target.Created)
+			replaced = replaced || (!c.StartedAt.IsZero() && c.StartedAt.Before(target.FinishedAt))
 			continue
 		}
 		if c.FinishedAt.After(target.FinishedAt) {

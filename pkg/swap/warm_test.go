@@ -210,7 +210,9 @@ func jobContainers(h *harness) (*contract.Deploy, *docker.Container) {
 	old.StartedAt = old.FinishedAt.Add(-10 * time.Second)
 	v2 := *jd
 	v2.Version = "v2"
-	h.docker.add(&v2, "app-job-v2", docker.StateRunning)
+	green := h.docker.add(&v2, "app-job-v2", docker.StateRunning)
+	// v2 started, passed its readiness delay, then v1 stopped.
+	green.StartedAt = old.FinishedAt.Add(-8 * time.Second)
 	h.engine.Router = nil
 	return jd, old
 }
@@ -261,6 +263,34 @@ func TestProvenRetained(t *testing.T) {
 	web.ApplyDefaults()
 	if provenRetained(all(), *old, web) {
 		t.Error("a role with a proxy gets its health check")
+	}
+}
+
+// TestProvenRetainedRollForward: v2 replaced v1, a rollback went back to
+// v1 (so v2 stopped last, while v1 ran again): rolling forward to v2 is a
+// version live just before too, although v1, serving, is the older one.
+func TestProvenRetainedRollForward(t *testing.T) {
+	h := newHarness(t)
+	jd, _ := jobContainers(h)
+	v2 := h.docker.byName("app-job-v2")
+	v1 := h.docker.byName("app-job-v1")
+	v1.State, v1.StartedAt = docker.StateRunning, h.docker.tick()
+	v2.State, v2.FinishedAt = docker.StateExited, v1.StartedAt.Add(2*time.Second)
+	var cs []docker.Container
+	for _, c := range h.docker.containers {
+		cs = append(cs, *c)
+	}
+	if !provenRetained(cs, *v2, jd) {
+		t.Error("v2, stopped by the rollback to v1 after v1 started, is proven")
+	}
+	// A crash: the container serving now started only after v2 stopped.
+	v1.StartedAt = v2.FinishedAt.Add(time.Second)
+	cs = cs[:0]
+	for _, c := range h.docker.containers {
+		cs = append(cs, *c)
+	}
+	if provenRetained(cs, *v2, jd) {
+		t.Error("a container that stopped before the one serving started was not replaced by a swap: not proven")
 	}
 }
 
