@@ -126,6 +126,8 @@ func Run(ctx context.Context, opts Options) (res *Results, err error) {
 	if err := e.fleetScenarios(ctx, res); err != nil {
 		return res, err
 	}
+	e.scenario(ctx, res, "setup-2", "setup of 2 blank hosts as Kamal's setup figure was taken (proxy image present)", e.benchSetup2)
+	e.scenario(ctx, res, "rails", "Rails: deploy with build, warm and cold fleet rollbacks under load (examples/rails, 3 hosts)", e.benchRails)
 	if err := e.fanoutScenario(ctx, res); err != nil {
 		return res, err
 	}

@@ -23,7 +23,7 @@ import (
 func main() {
 	var (
 		smoke   = flag.Bool("smoke", false, "tiny counts (for make test); results are not written unless -out is set")
-		only    = flag.String("only", "", "comma-separated scenarios to run (startup, ship, setup, naive, zero-downtime, cutover, rollback, e2e-deploy, footprint, fan-out)")
+		only    = flag.String("only", "", "comma-separated scenarios to run (startup, ship, setup, naive, zero-downtime, cutover, rollback, e2e-deploy, footprint, setup-2, rails, fan-out)")
 		out     = flag.String("out", "", "directory for results.json (default bench/ in the checkout; none with -smoke)")
 		docs    = flag.String("docs", "", "directory for the figures and README (default docs/bench/ in the checkout; none with -smoke)")
 		repeats = flag.Int("repeats", 0, "repeats per timed figure (default 5, smoke 1)")
