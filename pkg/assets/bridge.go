@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
@@ -31,6 +32,16 @@ import (
 type Source interface {
 	Archive(ctx context.Context, image, dir string) (io.ReadCloser, error)
 }
+
+// Identifier is a Source that can name the image ID behind a reference, so
+// a version extracted already from that very image is not extracted again.
+type Identifier interface {
+	ImageID(ctx context.Context, image string) (string, error)
+}
+
+// markerSuffix names the file beside an extracted directory that records
+// the image ID it came from.
+const markerSuffix = ".image"
 
 // Role names the (service, destination, role) whose assets are bridged.
 type Role struct {
@@ -90,7 +101,7 @@ func roleOf(d *contract.Deploy) Role {
 // both hold. It returns the directory to mount.
 func (b *Bridge) PrepareRole(ctx context.Context, r Role, image, assetPath, version, previous string) (string, error) {
 	extracted := b.ExtractedDir(r, version)
-	if err := b.extract(ctx, image, assetPath, extracted); err != nil {
+	if err := b.extractOnce(ctx, image, assetPath, extracted); err != nil {
 		return "", fmt.Errorf("extract assets of %s: %w", version, err)
 	}
 	volume := b.VolumeDir(r, version)
@@ -109,6 +120,37 @@ func (b *Bridge) PrepareRole(ctx context.Context, r Role, image, assetPath, vers
 		return "", fmt.Errorf("merge assets of %s into %s: %w", version, previous, err)
 	}
 	return volume, nil
+}
+
+// extractOnce extracts the image's files at assetPath into dst unless dst
+// holds them already: a deploy's assets are bridged by the plugin on every
+// host before the first swap, then again by the swap itself, and a
+// rollback's target was extracted when it was deployed. The image ID, not
+// the reference, says it is the same image (a tag may be rebuilt), with
+// the same asset path.
+func (b *Bridge) extractOnce(ctx context.Context, image, assetPath, dst string) error {
+	id := ""
+	if ider, ok := b.Source.(Identifier); ok {
+		if v, err := ider.ImageID(ctx, image); err == nil && v != "" {
+			id = v + " " + assetPath // what was extracted from where
+		}
+	}
+	marker := dst + markerSuffix
+	if id != "" {
+		if got, err := os.ReadFile(marker); err == nil && string(got) == id {
+			if fi, err := os.Stat(dst); err == nil && fi.IsDir() {
+				return nil
+			}
+		}
+	}
+	_ = os.Remove(marker) // stale or absent; a missing marker only costs an extraction
+	if err := b.extract(ctx, image, assetPath, dst); err != nil {
+		return err
+	}
+	if id != "" {
+		_ = os.WriteFile(marker, []byte(id), 0o644) // best effort, as above
+	}
+	return nil
 }
 
 // extract replaces dst with the image's files at assetPath, through a
@@ -164,7 +206,7 @@ func (b *Bridge) PruneRole(r Role, keep ...string) error {
 		}
 		for _, e := range entries {
 			name := e.Name()
-			if keepNames[name] {
+			if keepNames[name] || keepNames[strings.TrimSuffix(name, markerSuffix)] {
 				continue
 			}
 			if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {

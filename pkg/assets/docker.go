@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -17,6 +18,25 @@ type Engine interface {
 	Create(ctx context.Context, s docker.ContainerSpec) (string, error)
 	CopyFrom(ctx context.Context, id, path string) (io.ReadCloser, error)
 	Remove(ctx context.Context, id string, force bool) error
+}
+
+// imageInspector is the part of the engine that names an image's ID;
+// *docker.Client implements it.
+type imageInspector interface {
+	ImageInspect(ctx context.Context, ref string) (docker.Image, error)
+}
+
+// ImageID implements Identifier when the engine can inspect images.
+func (s DockerSource) ImageID(ctx context.Context, image string) (string, error) {
+	ii, ok := s.Docker.(imageInspector)
+	if !ok {
+		return "", errors.ErrUnsupported
+	}
+	img, err := ii.ImageInspect(ctx, image)
+	if err != nil {
+		return "", fmt.Errorf("inspect %s: %w", image, err)
+	}
+	return img.ID, nil
 }
 
 // removeTimeout bounds removing the extraction container.
