@@ -63,6 +63,10 @@ const (
 	QueryRole        = "role"
 	QueryLimit       = "limit"
 	QueryExpectID    = "expectID"
+	// QuerySettled asks GET versions to answer once the role's operation
+	// under way (a cancelled swap winding down) has ended, bounded by the
+	// sidecar: the live version is then the one the swap left.
+	QuerySettled = "settled"
 )
 
 // HeaderWho names who makes a request ("alice@laptop"), for the audit log.

@@ -186,7 +186,9 @@ func (s *Session) liveVersion(ctx context.Context, t fleet.Target) (string, erro
 	}
 	cctx, cancel := context.WithTimeout(ctx, sidecarCallTimeout)
 	defer cancel()
-	vs, err := c.Versions(cctx, s.role(t.Role))
+	// Settled: after a cancel, the version the host's swap left, not the
+	// one its journal names while the swap winds down.
+	vs, err := c.SettledVersions(cctx, s.role(t.Role))
 	if err != nil {
 		return "", fmt.Errorf("list versions of %s on %s: %w", t.Role, t.Host, err)
 	}

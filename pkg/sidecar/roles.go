@@ -1,6 +1,7 @@
 package sidecar
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
@@ -17,10 +18,13 @@ type roleTable struct {
 	mu   sync.Mutex
 	recs map[contract.Role]*RoleRecord
 	busy map[contract.Role]string
+	// ended has a channel per busy role, closed when its operation ends.
+	ended map[contract.Role]chan struct{}
 }
 
 func newRoleTable(j *Journal) *roleTable {
-	return &roleTable{j: j, recs: map[contract.Role]*RoleRecord{}, busy: map[contract.Role]string{}}
+	return &roleTable{j: j, recs: map[contract.Role]*RoleRecord{}, busy: map[contract.Role]string{},
+		ended: map[contract.Role]chan struct{}{}}
 }
 
 // load reads the journal into memory.
@@ -44,14 +48,35 @@ func (t *roleTable) begin(r contract.Role, action string) (func(), error) {
 			Message: fmt.Sprintf("%s: a %s is already under way on this host", r, cur)}
 	}
 	t.busy[r] = action
+	ended := make(chan struct{})
+	t.ended[r] = ended
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			t.mu.Lock()
 			delete(t.busy, r)
+			delete(t.ended, r)
 			t.mu.Unlock()
+			close(ended)
 		})
 	}, nil
+}
+
+// waitIdle returns once r has no operation under way, or ctx ends (false).
+func (t *roleTable) waitIdle(ctx context.Context, r contract.Role) bool {
+	for {
+		t.mu.Lock()
+		ended, busy := t.ended[r]
+		t.mu.Unlock()
+		if !busy {
+			return true
+		}
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // get returns a copy of r's record, or a fresh one.

@@ -233,12 +233,25 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.Status(r.Context()))
 }
 
+// settleTimeout bounds how long GET versions?settled waits for the role's
+// operation under way: below the plugin's live-version check (10 s), and
+// longer than a cancelled swap takes to wind down (its undo stops green
+// within 5 s).
+const settleTimeout = 8 * time.Second
+
 func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	role := contract.Role{Service: q.Get(contract.QueryService), Destination: q.Get(contract.QueryDestination), Role: q.Get(contract.QueryRole)}
 	if err := role.Validate(); err != nil {
 		writeError(w, validationError(err))
 		return
+	}
+	if q.Get(contract.QuerySettled) != "" {
+		// Past the bound the answer is what the journal says now, as
+		// without the wait.
+		ctx, cancel := context.WithTimeout(r.Context(), settleTimeout)
+		s.table.waitIdle(ctx, role)
+		cancel()
 	}
 	vs, err := s.deps.Swaps.Versions(r.Context(), role)
 	if err != nil {

@@ -118,6 +118,8 @@ type swapOutcome struct {
 	// summary is err without the container logs it may carry.
 	summary string
 	t       *swapTracker
+	// cancelled: the swap ended on its request's cancel (the client went).
+	cancelled bool
 }
 
 // runSwap streams op's progress as NDJSON. The journal records every step
@@ -142,7 +144,7 @@ func (s *Server) runSwap(w http.ResponseWriter, r *http.Request, op swapOp) {
 		log.Warn("swap interrupted by shutdown; reconcile will finish or undo it", "step", t.lastStep())
 		return
 	}
-	out := swapOutcome{op: op, before: before, start: start, end: s.now(), t: t}
+	out := swapOutcome{op: op, before: before, start: start, end: s.now(), t: t, cancelled: errors.Is(err, context.Canceled)}
 	if err != nil {
 		apiErr := apiError(err)
 		out.summary = errSummary(apiErr)
@@ -174,8 +176,18 @@ func (s *Server) journalSwapStart(op swapOp, start time.Time) (RoleRecord, error
 	return before, nil
 }
 
+// greenLive reports whether green is live once the swap ended: after a
+// success, after a failure once cutover was done, and after a cancel once
+// cutover began (a cancelled swap leaves the route as it is, and the
+// cutover's route call always completes, so Traefik routes to green). The
+// chaos soak: a Ctrl-C during a rollback's cutover left a host serving the
+// rollback's target while its journal, and so the plugin's undo, said it
+// served the version it left.
+func greenLive(out swapOutcome) bool {
+	return out.err == nil || out.t.cutoverDone() || (out.cancelled && out.t.routesGreen())
+}
+
 // journalSwapEnd journals how the swap ended and returns the new record.
-// Green is live after a success, and after a failure once cutover was done.
 func (s *Server) journalSwapEnd(log *slog.Logger, out swapOutcome) RoleRecord {
 	op := out.op
 	rec, err := s.table.update(op.role, func(rec *RoleRecord) {
@@ -186,7 +198,7 @@ func (s *Server) journalSwapEnd(log *slog.Logger, out swapOutcome) RoleRecord {
 			rec.Swap.State, rec.Swap.Error = swapFailed, out.summary
 			rec.LastResult, rec.LastError = resultFailed, out.summary
 		}
-		if out.err == nil || out.t.cutoverDone() {
+		if greenLive(out) {
 			rec.LiveVersion, rec.LiveContainer = op.version, op.green
 			if out.res != nil && out.res.Container != "" {
 				rec.LiveContainer = out.res.Container

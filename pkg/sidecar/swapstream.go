@@ -20,6 +20,8 @@ type swapTracker struct {
 	healthyAt   time.Time
 	cutoverAt   time.Time
 	cutoverSeen bool
+	// routedSeen: a step that may route to green has begun.
+	routedSeen bool
 }
 
 func (t *swapTracker) emit(e contract.Event) {
@@ -64,6 +66,16 @@ func (t *swapTracker) observe(e contract.Event) {
 	if e.Step == swap.StepCutover && e.Status == contract.EventDone {
 		t.cutoverAt, t.cutoverSeen = e.Time, true
 	}
+	if swap.RoutesGreen(e.Step) {
+		t.routedSeen = true
+	}
+}
+
+// routesGreen reports whether a step that may route to green has begun.
+func (t *swapTracker) routesGreen() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.routedSeen
 }
 
 func (t *swapTracker) lastStep() string {

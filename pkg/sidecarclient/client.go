@@ -139,6 +139,18 @@ func (c *Client) Versions(ctx context.Context, r contract.Role) (*contract.Versi
 	return &out, c.call(ctx, http.MethodGet, contract.PathVersions, q, nil, &out)
 }
 
+// SettledVersions is Versions once the role's operation under way, if any,
+// has ended (see contract.QuerySettled): what the role serves after a
+// cancelled swap wound down, not while it does.
+func (c *Client) SettledVersions(ctx context.Context, r contract.Role) (*contract.VersionsResponse, error) {
+	q := url.Values{contract.QueryService: {r.Service}, contract.QueryRole: {r.Role}, contract.QuerySettled: {"1"}}
+	if r.Destination != "" {
+		q.Set(contract.QueryDestination, r.Destination)
+	}
+	var out contract.VersionsResponse
+	return &out, c.call(ctx, http.MethodGet, contract.PathVersions, q, nil, &out)
+}
+
 // LoadImage streams a `docker save` archive (plain or gzip) into the host's
 // `docker load`. With expectID set, the sidecar verifies the image is
 // present afterwards (ErrImageID if not). ErrLayerMissing means a partial

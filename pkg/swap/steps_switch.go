@@ -27,9 +27,14 @@ func (s cutover) Format() string    { return "route " + routeDetail(s.proxy) + "
 
 func (s cutover) Execute(ctx context.Context, r *run) error {
 	servers := []Server{ServerFor(r.d, r.green)}
-	// From the Route call on, the proxy may serve green.
+	// From the Route call on, the proxy may serve green. A cancel does not
+	// cut the call short: a cancelled swap leaves the route as it is, so
+	// it must be green's for sure, not maybe (the sidecar then journals
+	// green as live).
 	r.routed = true
-	if err := r.e.Router.Route(ctx, r.d, servers); err != nil {
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer rcancel()
+	if err := r.e.Router.Route(rctx, r.d, servers); err != nil {
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, r.e.confirmTimeout())
