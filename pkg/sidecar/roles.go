@@ -20,6 +20,8 @@ type roleTable struct {
 	busy map[contract.Role]string
 	// ended has a channel per busy role, closed when its operation ends.
 	ended map[contract.Role]chan struct{}
+	// waiting counts the callers of waitIdle still waiting (tests).
+	waiting int
 }
 
 func newRoleTable(j *Journal) *roleTable {
@@ -67,13 +69,23 @@ func (t *roleTable) waitIdle(ctx context.Context, r contract.Role) bool {
 	for {
 		t.mu.Lock()
 		ended, busy := t.ended[r]
+		if busy {
+			t.waiting++
+		}
 		t.mu.Unlock()
 		if !busy {
 			return true
 		}
+		var done bool
 		select {
 		case <-ended:
 		case <-ctx.Done():
+			done = true
+		}
+		t.mu.Lock()
+		t.waiting--
+		t.mu.Unlock()
+		if done {
 			return false
 		}
 	}
@@ -144,4 +156,11 @@ func copyRecord(rec *RoleRecord) RoleRecord {
 		c.Swap = &s
 	}
 	return c
+}
+
+// waiters is how many callers of waitIdle wait.
+func (t *roleTable) waiters() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.waiting
 }

@@ -320,3 +320,88 @@ func TestEveryStepJournaledBeforeItsEvent(t *testing.T) {
 		t.Errorf("checked %d events, want 12", checked)
 	}
 }
+
+// A swap cancelled during its cutover, whose route call (as the engine's)
+// completes whatever the cancel, leaves Traefik on green: the journal says
+// green is live, and GET versions?settled, asked while the swap still
+// winds down, answers once it has, with green's version (the plugin's undo
+// of a cancelled rollback counts the host as switched). Without settled
+// the answer is the journal's at once.
+func TestCancelDuringCutoverLeavesGreenLive(t *testing.T) {
+	h := newFakeHost()
+	s, dir := testServer(t, h)
+	c := serveUnix(t, s.APIHandler())
+	ctx := context.Background()
+	if _, err := c.Apply(ctx, testSpec("v1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	inCutover, windDown := make(chan struct{}), make(chan struct{})
+	h.deploy = func(ctx context.Context, d *contract.Deploy, emit func(contract.Event)) (*swap.Result, error) {
+		green := d.ContainerName()
+		h.set(green, true)
+		for _, st := range []string{swap.StepStartGreen, swap.StepWaitHealthy} {
+			emit(contract.Event{Step: st, Status: contract.EventStart})
+			emit(contract.Event{Step: st, Status: contract.EventDone})
+		}
+		emit(contract.Event{Step: swap.StepCutover, Status: contract.EventStart})
+		if err := h.Route(context.WithoutCancel(ctx), d, []swap.Server{{Container: green}}); err != nil {
+			return nil, err
+		}
+		close(inCutover)
+		<-ctx.Done() // confirming when the client goes
+		<-windDown
+		return nil, fmt.Errorf("confirm cutover: %w", ctx.Err())
+	}
+	actx, cancel := context.WithCancel(ctx)
+	applied := make(chan error, 1)
+	go func() { _, err := c.Apply(actx, testSpec("v2"), nil); applied <- err }()
+	<-inCutover
+	cancel()
+	if err := <-applied; !errors.Is(err, context.Canceled) {
+		t.Fatalf("apply = %v, want context.Canceled", err)
+	}
+	if vs, err := c.Versions(ctx, webRole); err != nil || liveOf(vs) != "v1" {
+		t.Errorf("versions while the swap winds down: %+v, %v; want v1 live (the journal's, at once)", vs, err)
+	}
+	settled := make(chan *contract.VersionsResponse, 1)
+	go func() {
+		vs, err := c.SettledVersions(ctx, webRole)
+		if err != nil {
+			t.Errorf("settled versions: %v", err)
+		}
+		settled <- vs
+	}()
+	waitUntil(t, 5*time.Second, func() bool { return s.table.waiters() == 1 })
+	close(windDown)
+	if vs := <-settled; liveOf(vs) != "v2" {
+		t.Errorf("settled versions: %+v, want v2 live (Traefik routes to it)", vs)
+	}
+	rec, _ := NewJournal(dir).Load(webRole)
+	if rec.LiveVersion != "v2" || h.route(webRole) != "app-web-v2" {
+		t.Errorf("journal live %s, route %s; want v2 on both", rec.LiveVersion, h.route(webRole))
+	}
+}
+
+func liveOf(vs *contract.VersionsResponse) string {
+	if vs == nil {
+		return ""
+	}
+	for _, v := range vs.Versions {
+		if v.Live {
+			return v.Version
+		}
+	}
+	return ""
+}
+
+// waitUntil polls cond until it holds, failing the test after d.
+func waitUntil(t *testing.T, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", d)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
