@@ -138,15 +138,30 @@ func (r *Runner) Deploy(ctx context.Context, p Plan, version string) (*Report, e
 }
 
 // previousVersions records each target's live version, the one a failed
-// deploy returns it to, in an outcome that has not started.
+// deploy returns it to, in an outcome that has not started. The targets
+// are asked at once.
 func (r *Runner) previousVersions(ctx context.Context, targets []Target) (map[Target]*Outcome, error) {
+	live := make([]string, len(targets))
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := r.Deployer.LiveVersion(ctx, t)
+			if err != nil {
+				err = fmt.Errorf("read live version of %s: %w", t, err)
+			}
+			live[i], errs[i] = v, err
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	outcomes := make(map[Target]*Outcome, len(targets))
-	for _, t := range targets {
-		v, err := r.Deployer.LiveVersion(ctx, t)
-		if err != nil {
-			return nil, fmt.Errorf("read live version of %s: %w", t, err)
-		}
-		outcomes[t] = &Outcome{Target: t, Previous: v, Status: StatusNotStarted}
+	for i, t := range targets {
+		outcomes[t] = &Outcome{Target: t, Previous: live[i], Status: StatusNotStarted}
 	}
 	return outcomes, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dockerkamal/docker-kamal/pkg/fleet"
@@ -71,24 +72,25 @@ func (s *Session) rollbackVersion(ctx context.Context, plan fleet.Plan, version 
 }
 
 // retainedVersions are the versions every target of the plan holds, newest
-// first (by the first target's order).
+// first (by the first target's order). The targets are asked at once.
 func (s *Session) retainedVersions(ctx context.Context, plan fleet.Plan) ([]string, error) {
+	targets := plan.Targets()
+	lists := make([][]string, len(targets))
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lists[i], errs[i] = s.versionsOf(ctx, t)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	var common []string
-	for i, t := range plan.Targets() {
-		cl, err := s.sidecar(ctx, t.Host)
-		if err != nil {
-			return nil, err
-		}
-		cctx, cancel := context.WithTimeout(ctx, sidecarCallTimeout)
-		vs, err := cl.Versions(cctx, s.role(t.Role))
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("list versions of %s: %w", t, err)
-		}
-		var list []string
-		for _, v := range vs.Versions {
-			list = append(list, v.Version)
-		}
+	for i, list := range lists {
 		if i == 0 {
 			common = list
 			continue
@@ -96,6 +98,25 @@ func (s *Session) retainedVersions(ctx context.Context, plan fleet.Plan) ([]stri
 		common = slices.DeleteFunc(common, func(v string) bool { return !slices.Contains(list, v) })
 	}
 	return common, nil
+}
+
+// versionsOf lists the versions t's sidecar retains, newest first.
+func (s *Session) versionsOf(ctx context.Context, t fleet.Target) ([]string, error) {
+	cl, err := s.sidecar(ctx, t.Host)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, sidecarCallTimeout)
+	defer cancel()
+	vs, err := cl.Versions(cctx, s.role(t.Role))
+	if err != nil {
+		return nil, fmt.Errorf("list versions of %s: %w", t, err)
+	}
+	var list []string
+	for _, v := range vs.Versions {
+		list = append(list, v.Version)
+	}
+	return list, nil
 }
 
 // prepareRollbackAssets bridges the target version's assets on every host

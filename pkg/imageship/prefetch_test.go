@@ -41,7 +41,11 @@ func TestPrefetchedInventoryServesTheNextShipOnce(t *testing.T) {
 	if r.LayersSkipped != 1 {
 		t.Errorf("skipped %d layers, want the 1 the prefetched listing showed", r.LayersSkipped)
 	}
-	// The listing is used once: the next ship asks the host again.
+	// The listing is used once: the next ship asks the host again (the
+	// host lost the image meanwhile, so its inspect says no).
+	h.mu.Lock()
+	h.loads = nil
+	h.mu.Unlock()
 	if r := s.Ship(ctx, "a", h, "app:v4"); r.Err != nil {
 		t.Fatal(r.Err)
 	}
@@ -72,5 +76,30 @@ func TestCloseLeavesNoArchiveOfABackgroundSave(t *testing.T) {
 	}
 	if len(left) != 0 {
 		t.Errorf("after Close the temp dir holds %v, want nothing", left)
+	}
+}
+
+func TestAHostWithTheImageIsAskedOnce(t *testing.T) {
+	img := makeArchive(t, []string{"base", "v6"}, synthOpts{})
+	bin, log := fakeDocker(t, img)
+	s := New(Options{Docker: bin, TempDir: t.TempDir()})
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// loads is what makes the fake's inspect answer with loadedID.
+	h := &fakeHost{loadedID: img.id, loads: [][]string{nil}}
+	r := s.Ship(ctx, "a", h, "app:v6")
+	if r.Err != nil || !r.Present {
+		t.Fatalf("ship to a host that has the image: %+v", r)
+	}
+	if n := h.listings(); n != 0 {
+		t.Errorf("the host was listed %d times, want 0: one inspect says it has the image", n)
+	}
+	if len(h.cmds) != 1 {
+		t.Errorf("commands on the host %q, want the one inspect", h.cmds)
+	}
+	calls, _ := os.ReadFile(log)
+	if strings.Contains(string(calls), "save") {
+		t.Errorf("docker save ran for a host that had the image")
 	}
 }

@@ -190,6 +190,12 @@ func (s *Shipper) ship(ctx context.Context, host string, r Remote, image string,
 		return err
 	}
 	res.ImageID, res.Layers = li.id, len(li.layers)
+	if s.hasImage(ctx, r, image, li.id) {
+		// One inspect instead of listing every image the host holds: the
+		// common case of the sidecar's and accessories' images.
+		res.Present, res.LayersSkipped = true, len(li.layers)
+		return nil
+	}
 
 	// The local save (once per image) runs while the host says what it
 	// has; a host that has the image already leaves it to the next host.
@@ -221,6 +227,14 @@ func (s *Shipper) ship(ctx context.Context, host string, r Remote, image string,
 		return err
 	}
 	return s.verify(ctx, r, image, li.id)
+}
+
+// hasImage reports whether the host has image under that very reference
+// with ID id; any failure (no such image) is a no.
+func (s *Shipper) hasImage(ctx context.Context, r Remote, image, id string) bool {
+	var out bytes.Buffer
+	err := r.Run(ctx, s.opts.RemoteDocker+" image inspect --format '{{.Id}}' "+transport.Quote(image), nil, &out, io.Discard)
+	return err == nil && strings.TrimSpace(out.String()) == id
 }
 
 // verify checks the host now has image with the expected ID.
