@@ -105,6 +105,7 @@ func (e *env) benchRollback(ctx context.Context, s *Scenario, fr *fleetRun) erro
 	s.Add("rollback, 1 host: start to serving, cold (a stopped version)", "s", cold, nil)
 	s.Add("rollback, 1 host: start to serving", "s", oneServing, AtMost(3))
 	s.Add("rollback, fleet of 3: start to serving (warm)", "s", fr.rollbackServing, AtMost(1))
+	s.Add("rollback, fleet of 3: start to the web hosts serving (warm)", "s", fr.rollbackRouted, nil)
 	s.Add("rollback, 1 host: command exit", "s", one, nil)
 	s.Add("rollback, fleet of 3: command exit", "s", fr.rollbackFleet, nil)
 	s.Note("start to serving: command start to the last host's cutover confirmed (Traefik serves the old version; for the job role, healthy), from the timed -v progress; command exit adds draining and stopping the newer containers; the fleet figures are the rollbacks of the zero-downtime scenario, under load")

@@ -82,6 +82,17 @@ var reStepDone = regexp.MustCompile(`^\s*\[([^\]]+)\] (\S+) (start-green|start-r
 // The command itself exits later, once the old containers drained and
 // stopped. ok is false when a started swap never reached that point.
 func ServingAt(r *Invocation) (at time.Duration, ok bool) {
+	return servingAt(r, false)
+}
+
+// RoutedAt is ServingAt of the roles behind the proxy alone: when every
+// host's Traefik served the new version (a job role may still be in its
+// still-running check then).
+func RoutedAt(r *Invocation) (at time.Duration, ok bool) {
+	return servingAt(r, true)
+}
+
+func servingAt(r *Invocation, routedOnly bool) (at time.Duration, ok bool) {
 	type pair struct{ host, role string }
 	started := map[pair]bool{}
 	healthy := map[pair]time.Duration{}
@@ -104,8 +115,13 @@ func ServingAt(r *Invocation) (at time.Duration, ok bool) {
 	if len(started) == 0 {
 		return 0, false
 	}
+	routed := false
 	for p := range started {
 		t, okc := cut[p]
+		if routedOnly && !okc {
+			continue
+		}
+		routed = true
 		if !okc {
 			if t, okc = healthy[p]; !okc {
 				return 0, false
@@ -113,5 +129,5 @@ func ServingAt(r *Invocation) (at time.Duration, ok bool) {
 		}
 		at = max(at, t)
 	}
-	return at, true
+	return at, routed
 }

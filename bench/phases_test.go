@@ -110,6 +110,14 @@ func TestServingAt(t *testing.T) {
 			}
 		})
 	}
+	// The web host served at its cutover, before the job was healthy.
+	if got, ok := RoutedAt(&Invocation{Lines: rollback}); got != 1260*time.Millisecond || !ok {
+		t.Errorf("RoutedAt = %v, %v; want 1.26s, true", got, ok)
+	}
+	jobOnly := []Line{rollback[0], rollback[2], rollback[5]}
+	if _, ok := RoutedAt(&Invocation{Lines: jobOnly}); ok {
+		t.Error("RoutedAt of a job role alone: want not ok (nothing routed)")
+	}
 }
 
 func TestLogRoundTrip(t *testing.T) {

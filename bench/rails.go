@@ -65,8 +65,10 @@ func (e *env) benchRails(ctx context.Context, s *Scenario) error {
 	s.Add("Rails deploy with build, 3 hosts: command exit", "s", m.deploy, nil)
 	s.Add("Rails deploy: start to serving", "s", m.deployServing, nil)
 	s.Add("Rails fleet rollback, warm: start to serving", "s", m.warmServing, AtMost(1))
+	s.Add("Rails fleet rollback, warm: start to both web hosts serving", "s", m.warmRouted, nil)
 	s.Add("Rails fleet rollback, warm: command exit", "s", m.warm, nil)
 	s.Add("Rails fleet rollback, cold (stopped version): start to serving", "s", m.coldServing, nil)
+	s.Add("Rails fleet rollback, cold: start to both web hosts serving", "s", m.coldRouted, nil)
 	s.Add("Rails fleet rollback, cold: command exit", "s", m.cold, nil)
 	s.Phases = m.phases
 	s.Note("examples/rails (Debian's Ruby 3.3, Rails 7.2) with %s; rN changes VERSION (the page and the assets' content): the build is BuildKit with its cache", railsConfig)
@@ -124,6 +126,7 @@ type railsTimes struct {
 	ops                                  int
 	deploy, deployServing                []float64
 	warm, warmServing, cold, coldServing []float64
+	warmRouted, coldRouted               []float64
 	phases                               []Phase
 }
 
@@ -175,16 +178,23 @@ func (e *env) railsRollback(ctx context.Context, rr *railsRun, l *load, m *rails
 		return fmt.Errorf("rollback to %s (warm %v): %w", target, warm, err)
 	}
 	at, ok := ServingAt(r)
+	web, webOK := RoutedAt(r)
 	switch {
 	case warm:
 		m.warm = append(m.warm, secs(r.Took))
 		if ok {
 			m.warmServing = append(m.warmServing, secs(at))
 		}
+		if webOK {
+			m.warmRouted = append(m.warmRouted, secs(web))
+		}
 	default:
 		m.cold = append(m.cold, secs(r.Took))
 		if ok {
 			m.coldServing = append(m.coldServing, secs(at))
+		}
+		if webOK {
+			m.coldRouted = append(m.coldRouted, secs(web))
 		}
 	}
 	rr.switched(target)

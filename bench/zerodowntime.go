@@ -28,7 +28,9 @@ type fleetRun struct {
 	// rollbackServing is command start to every host serving the old
 	// version, s.
 	rollbackServing []float64
-	deployTimes     []float64
+	// rollbackRouted is command start to every web host serving it, s.
+	rollbackRouted []float64
+	deployTimes    []float64
 }
 
 // op is one timed docker kamal command under load.
@@ -110,6 +112,9 @@ func (e *env) rollbackPrev(ctx context.Context, fr *fleetRun, l *load) error {
 	fr.rollbackFleet = append(fr.rollbackFleet, secs(r.Took))
 	if at, ok := ServingAt(r); ok {
 		fr.rollbackServing = append(fr.rollbackServing, secs(at))
+	}
+	if at, ok := RoutedAt(r); ok {
+		fr.rollbackRouted = append(fr.rollbackRouted, secs(at))
 	}
 	fr.prev, fr.live = fr.live, v
 	if l != nil {
