@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/dockerkamal/docker-kamal/e2e/harness"
 	"github.com/dockerkamal/docker-kamal/e2e/loadgen"
+	"github.com/dockerkamal/docker-kamal/pkg/contract"
 )
 
 // get asks a host's Traefik for the app and returns the version served.
@@ -49,6 +51,43 @@ func (s *soak) waitServing(ctx context.Context, r *CycleRun) {
 			r.violate("%s does not serve %v after the cycle's fault was healed: %v", h.Name, recoverTimeout, err)
 		}
 	}
+}
+
+// settleTimeout bounds the wait for the hosts' sidecars to end what they
+// were doing when the command ended.
+const settleTimeout = 30 * time.Second
+
+// waitSettled waits until every host's sidecar is ready with no swap of
+// the app under way, at most settleTimeout in all: the sidecars of a killed
+// plugin finish (or undo) the swaps they were in on their own, so what the
+// command left is what they leave, not what a host served a moment after
+// the plugin died. A host still busy at the deadline is left to the checks.
+func (s *soak) waitSettled(ctx context.Context) {
+	deadline := time.Now().Add(settleTimeout)
+	for _, h := range s.f.Hosts {
+		for !settled(ctx, h) && time.Now().Before(deadline) && ctx.Err() == nil {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// settled reports whether h's sidecar answers its status, ready, with no
+// swap of the app under way.
+func settled(ctx context.Context, h *harness.Host) bool {
+	out, err := h.Exec(ctx, "curl", "-sf", "-m", "2", "http://"+contract.DefaultMonitorAddr+contract.PathStatus)
+	if err != nil {
+		return false
+	}
+	var st contract.Status
+	if json.Unmarshal([]byte(out), &st) != nil || !st.Ready {
+		return false
+	}
+	for _, r := range st.Roles {
+		if r.Service == Service && r.InProgress != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // served is the version each host serves: the answer of 5 requests, "a|b"

@@ -43,6 +43,7 @@ func (s *soak) cycle(ctx context.Context, c Cycle) (*CycleRun, error) {
 		return r, err
 	}
 	s.noteFault(r, cmd, inj)
+	s.waitSettled(ctx)
 	s.waitServing(ctx, r)
 	r.After = s.served(ctx)
 	expected := s.checkOutcome(r, cmd, inj)

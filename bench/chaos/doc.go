@@ -4,9 +4,11 @@
 // the matrix (a host partition, a dockerd restart, a host reboot, Traefik
 // killed, the sidecar killed, the plugin killed by SIGKILL, Ctrl-C to the
 // command's process group, or none) at a random moment within the command's
-// expected duration. After the command the cycle heals the fault, does what
-// a user would (`lock release` if the lock is left held, a deploy if the
-// fleet does not serve one version) and checks the invariants:
+// expected duration. After the command the cycle heals the fault, waits
+// for the hosts' sidecars to end the swaps they were in (a killed plugin's
+// run on alone), does what a user would (`lock release` if the lock is
+// left held, a deploy if the fleet does not serve one version) and checks
+// the invariants:
 //
 //   - 0 failed requests on the hosts that stayed up. Each host has its own
 //     load. On the host a host fault (partition, dockerd restart, reboot,

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/dockerkamal/docker-kamal/pkg/build"
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/fleet"
@@ -101,15 +103,34 @@ func (d *sidecarDeployer) RollbackServing(ctx context.Context, t fleet.Target, v
 // is tried again.
 const conflictRetry = 250 * time.Millisecond
 
+// sidecarBackWithin bounds how long a rollback waits for a host whose
+// sidecar does not answer on its socket: one killed mid-swap is restarted
+// by its restart policy within seconds, and the fleet's undo must not give
+// up on that host at once (the chaos soak: a sidecar killed after its
+// cutover left its host on the new version, ROLLBACK FAILED).
+const sidecarBackWithin = 30 * time.Second
+
 // retryConflict runs op again while the sidecar refuses it because another
 // operation on the role is under way, until ctx ends. A deploy cancelled on
 // a host (Ctrl-C) is still winding down there when the rollback comes: the
 // sidecar ends its drain or stop on the cancel, then frees the role. The
-// deploy lock keeps anyone else's operation out.
+// deploy lock keeps anyone else's operation out. While the host's sidecar
+// socket refuses the connection (the sidecar restarting) op is tried again
+// for up to sidecarBackWithin.
 func retryConflict(ctx context.Context, op func() error) error {
+	var downSince time.Time
 	for {
 		err := op()
-		if !errors.Is(err, contract.ErrConflict) {
+		switch {
+		case errors.Is(err, contract.ErrConflict):
+		case sidecarDown(err):
+			if downSince.IsZero() {
+				downSince = time.Now()
+			}
+			if time.Since(downSince) > sidecarBackWithin {
+				return err
+			}
+		default:
 			return err
 		}
 		select {
@@ -234,4 +255,11 @@ func (r reporter) Event(t fleet.Target, phase, status string, d time.Duration, e
 		return
 	}
 	r.s.out.Step(t.Host, phase+" "+t.Role, status, d)
+}
+
+// sidecarDown reports whether err is the host's refusal to open the
+// sidecar's socket: SSH works, the sidecar does not listen (restarting).
+func sidecarDown(err error) bool {
+	var oce *ssh.OpenChannelError
+	return errors.As(err, &oce) && oce.Reason == ssh.ConnectionFailed
 }

@@ -3,12 +3,16 @@ package fleetops
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/dockerkamal/docker-kamal/pkg/contract"
 	"github.com/dockerkamal/docker-kamal/pkg/fleet"
@@ -90,5 +94,31 @@ func TestRollbackFailedAfterCutoverSaysSo(t *testing.T) {
 	err = deployerFor(t, rollbackStream("start-retained")).Rollback(context.Background(), tg, "v1")
 	if err == nil || errors.Is(err, fleet.ErrFailedAfterCutover) {
 		t.Errorf("rollback failing before its cutover: %v, want an error that is not fleet.ErrFailedAfterCutover", err)
+	}
+}
+
+// A sidecar restarting (its socket refused through SSH, as the real chain
+// wraps it) is tried again; another refusal of the channel is not.
+func TestRetryConflictWaitsForARestartingSidecar(t *testing.T) {
+	refused := func(reason ssh.RejectionReason) error {
+		dial := fmt.Errorf("dial /run/kamal/sidecar.sock: %w", &ssh.OpenChannelError{Reason: reason, Message: "open failed"})
+		return fmt.Errorf("call sidecar /v1/rollback: %w", &url.Error{Op: "Post", URL: "http://kamal-sidecar/v1/rollback", Err: dial})
+	}
+	calls := 0
+	err := retryConflict(context.Background(), func() error {
+		calls++
+		if calls < 3 {
+			return refused(ssh.ConnectionFailed)
+		}
+		return nil
+	})
+	if err != nil || calls != 3 {
+		t.Fatalf("retryConflict = %v after %d calls, want nil after 3", err, calls)
+	}
+	calls = 0
+	err = retryConflict(context.Background(), func() error { calls++; return refused(ssh.Prohibited) })
+	var oce *ssh.OpenChannelError
+	if !errors.As(err, &oce) || calls != 1 {
+		t.Fatalf("retryConflict = %v after %d calls, want the prohibited channel after 1", err, calls)
 	}
 }
