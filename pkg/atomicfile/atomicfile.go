@@ -34,8 +34,32 @@ var ErrNotDurable = errors.New("change is visible but not confirmed on disk")
 // exist. The temporary file is hidden (".name.tmp-*") so that a watcher of
 // the directory, such as Traefik's file provider, ignores it.
 func WriteFile(path string, data []byte, perm fs.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	return writeVia(path, filepath.Dir(path), data, perm)
+}
+
+// WriteFileStaged is WriteFile with the temporary file in stage (created
+// if missing), not in path's directory: a watcher that lists the directory
+// and then watches each file it found, as Traefik's file provider does
+// when it starts, fails on a temporary file renamed away in between, and
+// Traefik's then never loads the directory (after a host reboot the
+// sidecar's first route write raced Traefik's start: 404 for good). stage
+// must be on path's filesystem; where it cannot be used the temporary file
+// goes beside path, as with WriteFile.
+func WriteFileStaged(path, stage string, data []byte, perm fs.FileMode) error {
+	if err := os.MkdirAll(stage, 0o700); err != nil {
+		return WriteFile(path, data, perm)
+	}
+	err := writeVia(path, stage, data, perm)
+	if errors.Is(err, syscall.EXDEV) {
+		return WriteFile(path, data, perm)
+	}
+	return err
+}
+
+// writeVia writes data to a temporary file in tmpDir and renames it to
+// path.
+func writeVia(path, tmpDir string, data []byte, perm fs.FileMode) error {
+	f, err := os.CreateTemp(tmpDir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -48,7 +72,7 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 		_ = os.Remove(tmp) // as above
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return syncDir(dir)
+	return syncDir(filepath.Dir(path))
 }
 
 // fill writes data to f, sets its mode, syncs and closes it.

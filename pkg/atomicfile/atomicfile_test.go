@@ -128,3 +128,42 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 		t.Errorf("dir holds %v, want %v", got, names)
 	}
 }
+
+// WriteFileStaged writes through stage, which it creates: path's directory
+// only ever gains path (Traefik's watcher lists it), and stage is left
+// empty.
+func TestWriteFileStagedLeavesOnlyTheTarget(t *testing.T) {
+	root := t.TempDir()
+	dir, stage := filepath.Join(root, "dynamic"), filepath.Join(root, ".dynamic.staging")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "app-web.yml")
+	for _, content := range []string{"v1", "v2"} {
+		if err := WriteFileStaged(path, stage, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := os.ReadFile(path); err != nil || string(got) != content {
+			t.Fatalf("read %s = %q, %v; want %q", path, got, err, content)
+		}
+	}
+	if names := dirNames(t, dir); len(names) != 1 || names[0] != "app-web.yml" {
+		t.Errorf("%s holds %v, want only app-web.yml", dir, names)
+	}
+	if names := dirNames(t, stage); len(names) != 0 {
+		t.Errorf("stage %s holds %v, want nothing", stage, names)
+	}
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Name())
+	}
+	return out
+}

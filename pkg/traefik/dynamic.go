@@ -69,7 +69,15 @@ func (dyn *Dynamic) Route(ctx context.Context, d *contract.Deploy, servers []swa
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(dyn.Dir, FileName(d)), data, fileMode)
+	return atomicfile.WriteFileStaged(filepath.Join(dyn.Dir, FileName(d)), StagingDir(dyn.Dir), data, fileMode)
+}
+
+// StagingDir is where files bound for dynamicDir are written before they
+// are renamed into it: beside it, so never listed by Traefik's watcher (see
+// atomicfile.WriteFileStaged), and on its filesystem.
+func StagingDir(dynamicDir string) string {
+	dynamicDir = filepath.Clean(dynamicDir)
+	return filepath.Join(filepath.Dir(dynamicDir), "."+filepath.Base(dynamicDir)+".staging")
 }
 
 // Unroute removes the role's configuration file.

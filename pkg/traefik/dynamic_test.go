@@ -81,6 +81,15 @@ func TestRouteWritesAtomically(t *testing.T) {
 	if len(entries) != 1 || entries[0].Name() != "app-web.yml" {
 		t.Fatalf("dir holds %v; want only app-web.yml (no temp files)", entries)
 	}
+	// The temporary file is written beside the directory Traefik lists,
+	// never in it (a watcher starting then would fail on it).
+	stage := traefik.StagingDir(r.Dir)
+	if filepath.Dir(stage) != filepath.Dir(filepath.Clean(r.Dir)) {
+		t.Errorf("staging dir %s is not beside %s", stage, r.Dir)
+	}
+	if left, err := os.ReadDir(stage); err != nil || len(left) != 0 {
+		t.Errorf("staging dir holds %v (%v), want it empty after the write", left, err)
+	}
 	data, _ := os.ReadFile(filepath.Join(r.Dir, "app-web.yml"))
 	if !strings.Contains(string(data), `"url": "http://172.18.0.5:3000"`) {
 		t.Errorf("file:\n%s", data)

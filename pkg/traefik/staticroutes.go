@@ -37,7 +37,7 @@ func WriteStaticRoutes(dynamicDir, service string, routes []contract.StaticRoute
 			return fmt.Errorf("write static route %q: invalid name", r.Name)
 		}
 		name := StaticRouteFile(service, r.Name)
-		if err := atomicfile.WriteFile(filepath.Join(dir, name), r.Config, fileMode); err != nil {
+		if err := atomicfile.WriteFileStaged(filepath.Join(dir, name), StagingDir(dir), r.Config, fileMode); err != nil {
 			return fmt.Errorf("write static route %s: %w", r.Name, err)
 		}
 		keep[name] = true
