@@ -59,10 +59,10 @@ func writeCertificates(dynamicDir string, certs []contract.Certificate) error {
 	for _, c := range certs {
 		id := certID(c)
 		crt, key := id+".crt", id+".key"
-		if err := atomicfile.WriteFile(filepath.Join(dir, crt), []byte(c.CertificatePEM), 0o644); err != nil {
+		if err := atomicfile.WriteFileStaged(filepath.Join(dir, crt), traefik.StagingDir(dynamicDir), []byte(c.CertificatePEM), 0o644); err != nil {
 			return fmt.Errorf("write certificate: %w", err)
 		}
-		if err := atomicfile.WriteFile(filepath.Join(dir, key), []byte(c.PrivateKeyPEM), 0o600); err != nil {
+		if err := atomicfile.WriteFileStaged(filepath.Join(dir, key), traefik.StagingDir(dynamicDir), []byte(c.PrivateKeyPEM), 0o600); err != nil {
 			// The error names the file, never its content.
 			return fmt.Errorf("write certificate key: %w", err)
 		}
@@ -75,7 +75,7 @@ func writeCertificates(dynamicDir string, certs []contract.Certificate) error {
 	if err != nil {
 		return fmt.Errorf("encode tls certificates: %w", err)
 	}
-	if err := atomicfile.WriteFile(list, b, 0o644); err != nil {
+	if err := atomicfile.WriteFileStaged(list, traefik.StagingDir(dynamicDir), b, 0o644); err != nil {
 		return fmt.Errorf("write tls certificates: %w", err)
 	}
 	return pruneCertFiles(dir, keep)
