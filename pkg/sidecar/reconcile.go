@@ -109,10 +109,37 @@ func (s *Server) reconcileRole(ctx context.Context, rec RoleRecord) (string, err
 	if err != nil {
 		return outcomeFailed, err
 	}
+	s.stopStrays(ctx, rec)
 	if changed {
 		return outcomeRestored, nil
 	}
 	return outcomeNoop, nil
+}
+
+// stopStrays stops the role's running containers that are neither its
+// live one nor kept warm: a dockerd restart moments after a swap stopped a
+// container can start it again (its restart policy, the stop not yet on
+// record), and nothing else would stop it (the chaos soak: a never-healthy
+// green running beside the live and the warm container). Failures are
+// logged only: the role serves either way.
+func (s *Server) stopStrays(ctx context.Context, rec RoleRecord) {
+	vs, err := s.deps.Swaps.Versions(ctx, rec.Role)
+	if err != nil {
+		s.log.Warn("list containers for strays", "role", rec.Role.String(), "err", err)
+		return
+	}
+	keep := map[string]bool{rec.LiveContainer: true}
+	if s.deps.warm != nil {
+		for _, name := range s.deps.warm.Warm(rec.Role) {
+			keep[name] = true
+		}
+	}
+	for _, v := range vs {
+		if v.State == docker.StateRunning && !keep[v.Container] {
+			s.log.Info("stopping a container that is neither live nor warm", "role", rec.Role.String(), "container", v.Container)
+			s.stopQuietly(ctx, rec.LiveSpec, v.Container, "")
+		}
+	}
 }
 
 // resumeSwap settles a swap the sidecar was killed in the middle of.

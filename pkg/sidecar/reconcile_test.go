@@ -122,6 +122,15 @@ var reconcileCases = []reconcileCase{
 		wantRunning: []string{"app-web-v1"}, wantStopped: []string{"app-web-v2"}, wantState: swapUndone, wantResult: resultFailed,
 	},
 	{
+		// The chaos soak: dockerd restarted just after a failed swap had
+		// stopped its green, and its restart policy started it again.
+		name:    "idle, a stopped green started again by a dockerd restart: stopped",
+		rec:     RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Swap: &SwapRecord{State: swapFailed}},
+		running: map[string]bool{"app-web-v1": true, "app-web-v2": true}, route: "app-web-v1",
+		wantOutcome: outcomeNoop, wantLive: "v1", wantRoute: "app-web-v1",
+		wantRunning: []string{"app-web-v1"}, wantStopped: []string{"app-web-v2"}, wantState: swapFailed,
+	},
+	{
 		name:        "stopped on purpose: left stopped",
 		rec:         RoleRecord{LiveVersion: "v1", LiveContainer: "app-web-v1", Stopped: true},
 		running:     map[string]bool{"app-web-v1": false},
