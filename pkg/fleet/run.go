@@ -141,21 +141,12 @@ func (r *Runner) Deploy(ctx context.Context, p Plan, version string) (*Report, e
 // deploy returns it to, in an outcome that has not started. The targets
 // are asked at once.
 func (r *Runner) previousVersions(ctx context.Context, targets []Target) (map[Target]*Outcome, error) {
-	live := make([]string, len(targets))
-	errs := make([]error, len(targets))
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v, err := r.Deployer.LiveVersion(ctx, t)
-			if err != nil {
-				err = fmt.Errorf("read live version of %s: %w", t, err)
-			}
-			live[i], errs[i] = v, err
-		}()
+	live, errs := r.liveVersions(ctx, targets)
+	for i, err := range errs {
+		if err != nil {
+			errs[i] = fmt.Errorf("read live version of %s: %w", targets[i], err)
+		}
 	}
-	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -370,18 +361,32 @@ func (r *Runner) rollbackStages(ctx context.Context, p Plan, version string, rep
 // livePrevious records what each target serves before its rollback (the
 // version an undo returns it to), all at once.
 func (r *Runner) livePrevious(ctx context.Context, targets []Target, tl *tails, prev map[Target]string) {
+	ctx, cancel := context.WithTimeout(ctx, LiveCheckTimeout)
+	defer cancel()
+	live, errs := r.liveVersions(ctx, targets)
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	for i, t := range targets {
+		if errs[i] == nil {
+			prev[t] = live[i] // a target that cannot say has none ("")
+		}
+	}
+}
+
+// liveVersions asks every target what it serves, all at once.
+func (r *Runner) liveVersions(ctx context.Context, targets []Target) ([]string, []error) {
+	live := make([]string, len(targets))
+	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
-	for _, t := range targets {
+	for i, t := range targets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v := r.liveVersion(ctx, t)
-			tl.mu.Lock()
-			defer tl.mu.Unlock()
-			prev[t] = v
+			live[i], errs[i] = r.Deployer.LiveVersion(ctx, t)
 		}()
 	}
 	wg.Wait()
+	return live, errs
 }
 
 func (r *Runner) report(t Target, phase, status string, d time.Duration, err error) {
@@ -411,17 +416,6 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// liveVersion is what t serves now, "" when it cannot say.
-func (r *Runner) liveVersion(ctx context.Context, t Target) string {
-	ctx, cancel := context.WithTimeout(ctx, LiveCheckTimeout)
-	defer cancel()
-	v, err := r.Deployer.LiveVersion(ctx, t)
-	if err != nil {
-		return ""
-	}
-	return v
 }
 
 // undoCancelledRollback leaves the fleet of a cancelled rollback on one

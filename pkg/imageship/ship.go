@@ -232,23 +232,30 @@ func (s *Shipper) ship(ctx context.Context, host string, r Remote, image string,
 // hasImage reports whether the host has image under that very reference
 // with ID id; any failure (no such image) is a no.
 func (s *Shipper) hasImage(ctx context.Context, r Remote, image, id string) bool {
-	var out bytes.Buffer
-	err := r.Run(ctx, s.opts.RemoteDocker+" image inspect --format '{{.Id}}' "+transport.Quote(image), nil, &out, io.Discard)
-	return err == nil && strings.TrimSpace(out.String()) == id
+	got, err := s.remoteImageID(ctx, r, image)
+	return err == nil && got == id
 }
 
 // verify checks the host now has image with the expected ID.
 func (s *Shipper) verify(ctx context.Context, r Remote, image, id string) error {
-	var out bytes.Buffer
-	var stderr tailWriter
-	err := r.Run(ctx, s.opts.RemoteDocker+" image inspect --format '{{.Id}}' "+transport.Quote(image), nil, &out, &stderr)
+	got, err := s.remoteImageID(ctx, r, image)
 	if err != nil {
-		return fmt.Errorf("verify image on host: %w%s", err, stderr.suffix())
+		return fmt.Errorf("verify image on host: %w", err)
 	}
-	if got := strings.TrimSpace(out.String()); got != id {
+	if got != id {
 		return fmt.Errorf("verify image on host: %s has ID %s, want %s", image, got, id)
 	}
 	return nil
+}
+
+// remoteImageID is the ID of image on the host.
+func (s *Shipper) remoteImageID(ctx context.Context, r Remote, image string) (string, error) {
+	var out bytes.Buffer
+	var stderr tailWriter
+	if err := r.Run(ctx, s.opts.RemoteDocker+" image inspect --format '{{.Id}}' "+transport.Quote(image), nil, &out, &stderr); err != nil {
+		return "", fmt.Errorf("%w%s", err, stderr.suffix())
+	}
+	return strings.TrimSpace(out.String()), nil
 }
 
 func (s *Shipper) remote(ctx context.Context, r Remote, cmd string) error {
