@@ -170,6 +170,36 @@ func (b *bgKamal) pluginPID(t *testing.T) int {
 	return pid
 }
 
+// pluginSocket is the address of the socket the Docker CLI opened for
+// b's plugin, from the plugin's environment.
+func (b *bgKamal) pluginSocket(t *testing.T) string {
+	t.Helper()
+	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", b.pluginPID(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range strings.Split(string(env), "\x00") {
+		if v, ok := strings.CutPrefix(kv, "DOCKER_CLI_PLUGIN_SOCKET="); ok {
+			return v
+		}
+	}
+	t.Fatal("the plugin has no DOCKER_CLI_PLUGIN_SOCKET: the Docker CLI opened no socket for it")
+	return ""
+}
+
+// waitCLIHandledInterrupt waits until the Docker CLI closed the plugin's
+// socket (no unix socket is bound to its address any more), which the CLI
+// does on an interrupt just before it catches signals again.
+func (b *bgKamal) waitCLIHandledInterrupt(t *testing.T, sock string, d time.Duration) {
+	t.Helper()
+	waitUntil(t, d, func() bool {
+		table, err := os.ReadFile("/proc/net/unix")
+		return err == nil && !slices.Contains(strings.Fields(string(table)), sock)
+	}, func() string {
+		return fmt.Sprintf("the Docker CLI never closed the plugin socket %s after the Ctrl-C", sock)
+	})
+}
+
 // runningVersions is the version of each host's running web container.
 func runningVersions(t testing.TB, ctx context.Context, f *harness.Fleet) map[string]string {
 	t.Helper()
@@ -371,10 +401,17 @@ func TestKillPluginMidDeploy(t *testing.T) {
 		}
 	})
 	pgid := -b.cmd.Process.Pid
+	sock := b.pluginSocket(t)
 	if err := syscall.Kill(pgid, syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	b.waitLine(t, "interrupt again to exit at once", 10*time.Second)
+	// A terminal's second Ctrl-C comes a human's reaction time later; by
+	// then the Docker CLI has handled the first one (it closes the
+	// plugin's socket, then catches signals again). Sent sooner, the
+	// second one can land in the CLI's gap between the two and kill the
+	// CLI itself, which says nothing about the plugin.
+	b.waitCLIHandledInterrupt(t, sock, 10*time.Second)
 	select {
 	case <-b.done:
 		t.Fatalf("the first Ctrl-C finished before a second could be sent (nothing to cut short):\n%s", b.out)

@@ -4,12 +4,10 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
 	"slices"
-	"syscall"
 
-	"github.com/docker/cli/cli-plugins/socket"
-
+	"github.com/dockerkamal/docker-kamal/internal/clisocket"
+	"github.com/dockerkamal/docker-kamal/internal/earlysignal"
 	"github.com/dockerkamal/docker-kamal/pkg/cmdline"
 	"github.com/dockerkamal/docker-kamal/pkg/configcmd"
 	"github.com/dockerkamal/docker-kamal/pkg/doctorcmd"
@@ -26,15 +24,15 @@ func program() cmdline.Program {
 }
 
 func main() {
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	watched, stop := cmdline.Interrupts{Signals: sigs, Stderr: os.Stderr, Exit: os.Exit}.Context(context.Background())
+	watched, stop := cmdline.Interrupts{Signals: earlysignal.C, Stderr: os.Stderr, Exit: os.Exit}.Context(context.Background())
 	// The Docker CLI closes its plugin socket when it exits or is
 	// interrupted; treat that like Ctrl-C so hosts are left serving. It
 	// only cancels: the watch goes on, so a second Ctrl-C still exits at
 	// once even when the socket closed before the first signal arrived.
+	// The signals are caught from earlysignal's init on, well before
+	// main: the plugin's package inits take tens of milliseconds.
 	ctx, cancel := context.WithCancel(watched)
-	socket.ConnectAndWait(cancel)
+	clisocket.Watch(cancel)
 	code := program().Run(ctx, os.Args, os.Stdout, os.Stderr)
 	cancel()
 	stop()
