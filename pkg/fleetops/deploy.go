@@ -72,7 +72,7 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 	s.out.Verbose("plan:\n%s", plan)
 	s.setHookVersion(version)
 	if err := s.preConnect(ctx); err != nil {
-		return s.cancelledEarly(ctx, verb, version, hosts, err)
+		return s.failedEarly(ctx, verb, version, hosts, err)
 	}
 	sh := newShipper(s, hosts)
 	defer sh.Close()
@@ -81,7 +81,7 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 		sh.saveEarly(ctx, s.imageRef(version))
 	}
 	if err := s.prepareFor(ctx, verb, sh, hosts); err != nil {
-		return s.cancelledEarly(ctx, verb, version, hosts, err)
+		return s.failedEarly(ctx, verb, version, hosts, err)
 	}
 	if mode == ShipDirect {
 		// After the sidecar's ship, which would have used the listings.
@@ -89,7 +89,7 @@ func (s *Session) deploy(ctx context.Context, verb string, o DeployOptions) erro
 	}
 	steps := s.deploySteps(verb, o, plan, version, mode, sh, hosts)
 	if err := s.deployHooks(ctx, &steps, verb, plan, sh, hosts); err != nil {
-		return s.cancelledEarly(ctx, verb, version, hosts, err)
+		return s.failedEarly(ctx, verb, version, hosts, err)
 	}
 	app := steps.Ship
 	steps.Ship = phaseShipper{app}

@@ -21,12 +21,12 @@ func (s *Session) Rollback(ctx context.Context, version string, lockWait time.Du
 		return err
 	}
 	if version, err = s.rollbackVersion(ctx, plan, version); err != nil {
-		return s.cancelledEarly(ctx, verbRollback, version, hostsOf(plan.Targets()), err)
+		return s.failedEarly(ctx, verbRollback, version, hostsOf(plan.Targets()), err)
 	}
 	s.out.Phase("Rolling back %s to %s on %s", s.Cfg.Service, version, strings.Join(hostsOf(plan.Targets()), ", "))
 	lk := &locker{s: s, wait: lockWait}
 	if err := lk.Acquire(ctx, "rollback to "+version, version); err != nil {
-		return s.cancelledEarly(ctx, verbRollback, version, hostsOf(plan.Targets()), fmt.Errorf("acquire deploy lock: %w", err))
+		return s.failedEarly(ctx, verbRollback, version, hostsOf(plan.Targets()), fmt.Errorf("acquire deploy lock: %w", err))
 	}
 	rep, err := s.rollbackWithHooks(ctx, plan, version)
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

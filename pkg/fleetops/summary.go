@@ -58,12 +58,14 @@ func interrupted(ctx context.Context, err error) error {
 	return fmt.Errorf("%w (%w)", err, context.Canceled)
 }
 
-// cancelledEarly returns err, a failure before the deploy itself began
-// (hosts prepared, sidecar shipped, hooks), and when the command was
+// failedEarly returns err, a failure before the deploy itself began
+// (hosts prepared, sidecar shipped, hooks), as a *HostLostError when a
+// host stopped answering (while being dialled, say). When the command was
 // interrupted it first prints the CANCELLED summary: no host was changed.
 // An interrupt surfaces here as whatever the cut-short step said (an SSH
 // or docker error), so the context decides, not err.
-func (s *Session) cancelledEarly(ctx context.Context, verb, version string, hosts []string, err error) error {
+func (s *Session) failedEarly(ctx context.Context, verb, version string, hosts []string, err error) error {
+	err = describeLost(err, hosts, nil, version)
 	if ctx.Err() == nil {
 		return err
 	}

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/dockerkamal/docker-kamal/pkg/fleet"
 	"github.com/dockerkamal/docker-kamal/pkg/output"
 	"github.com/dockerkamal/docker-kamal/pkg/spec"
+	"github.com/dockerkamal/docker-kamal/pkg/transport"
 )
 
 // errBuilderDeath is what pkg/build returns when the builder was killed.
@@ -78,7 +80,7 @@ func TestCancelledBeforeTheDeploySaysCancelled(t *testing.T) {
 	cancel()
 	var out bytes.Buffer
 	s := &Session{Cfg: &spec.Config{Service: "app"}, out: output.New(&out, &out, output.Normal, nil)}
-	if err := s.cancelledEarly(ctx, verbDeploy, "v2", []string{"h1", "h2"}, sshErr); !errors.Is(err, sshErr) {
+	if err := s.failedEarly(ctx, verbDeploy, "v2", []string{"h1", "h2"}, sshErr); !errors.Is(err, sshErr) {
 		t.Errorf("returned %v, want the step's error", err)
 	}
 	for _, w := range []string{"CANCELLED", "no host was changed: h1, h2"} {
@@ -87,8 +89,25 @@ func TestCancelledBeforeTheDeploySaysCancelled(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if err := s.cancelledEarly(context.Background(), verbDeploy, "v2", []string{"h1"}, sshErr); !errors.Is(err, sshErr) || out.Len() != 0 {
+	if err := s.failedEarly(context.Background(), verbDeploy, "v2", []string{"h1"}, sshErr); !errors.Is(err, sshErr) || out.Len() != 0 {
 		t.Errorf("a failure of its own: returned %v, printed %q; want the error and nothing printed", err, out.String())
+	}
+}
+
+// TestHostLostBeforeTheDeployIsNamed: a host that stops answering while the
+// hosts are prepared (cut off during its SSH handshake) fails the command
+// with a HostLostError naming it, the phase, and that nothing was swapped.
+func TestHostLostBeforeTheDeployIsNamed(t *testing.T) {
+	lost := &transport.LostError{Host: "h1", Err: errors.New("no answer")}
+	var out bytes.Buffer
+	s := &Session{Cfg: &spec.Config{Service: "app"}, out: output.New(&out, &out, output.Normal, nil)}
+	err := s.failedEarly(context.Background(), verbDeploy, "v2", []string{"h1", "h2"}, &transport.HostError{Host: "h1", Err: lost})
+	var hl *HostLostError
+	if !errors.As(err, &hl) || hl.Host != "h1" || hl.Phase != phasePrepare || !hl.Untouched || !slices.Equal(hl.Others, []string{"h2"}) {
+		t.Fatalf("want a HostLostError for h1 in %s with h2 untouched, got %#v", phasePrepare, err)
+	}
+	if !errors.Is(err, transport.ErrConnectionLost) {
+		t.Errorf("%v does not wrap ErrConnectionLost", err)
 	}
 }
 

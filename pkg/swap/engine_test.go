@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -248,10 +250,38 @@ func TestDeployCancelWhileWaitingHealthy(t *testing.T) {
 	h.assertServing(t)
 }
 
+// gatedConfirm holds Confirm until gate closes and records whether its
+// context had ended by then.
+type gatedConfirm struct {
+	*fakeRouter
+	started chan struct{}
+	once    sync.Once
+	gate    chan struct{}
+	cut     atomic.Bool
+}
+
+func (r *gatedConfirm) Confirm(ctx context.Context, d *contract.Deploy, s []Server) error {
+	r.once.Do(func() { close(r.started) })
+	select {
+	case <-r.gate:
+	case <-ctx.Done():
+	}
+	if ctx.Err() != nil {
+		r.cut.Store(true)
+		return ctx.Err()
+	}
+	return r.fakeRouter.Confirm(ctx, d, s)
+}
+
+// A cancel while the cutover waits for the proxy to serve green does not
+// cut the wait short: the swap ends with green confirmed serving and blue
+// still running, so the host's version is settled when the sidecar says
+// the swap is over.
 func TestDeployCancelDuringConfirmLeavesBothRunning(t *testing.T) {
 	h := newHarness(t)
 	blue := h.withBlue()
-	h.router.block["Confirm"] = true
+	gated := &gatedConfirm{fakeRouter: h.router, started: make(chan struct{}), gate: make(chan struct{})}
+	h.engine.Router = gated
 	h.engine.ConfirmTimeout = time.Minute
 	ctx, cancel := context.WithCancel(context.Background())
 	h.engine.Prober = proberFunc(func(context.Context, *contract.Deploy, docker.Container) error { return nil })
@@ -260,22 +290,26 @@ func TestDeployCancelDuringConfirmLeavesBothRunning(t *testing.T) {
 		_, err := h.engine.Deploy(ctx, testDeploy("v2"), nil)
 		done <- err
 	}()
-	deadline := time.After(5 * time.Second)
-	for !h.router.routedNow() {
-		select {
-		case <-deadline:
-			t.Fatal("cutover never started")
-		case <-time.After(time.Millisecond):
-		}
+	select {
+	case <-gated.started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("cutover never confirmed")
 	}
 	cancel()
+	close(gated.gate)
 	err := <-done
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
+	if gated.cut.Load() {
+		t.Error("the cancel cut the cutover's confirmation short")
+	}
 	green := h.docker.byName("app-web-v2")
 	if green.State != docker.StateRunning || blue.State != docker.StateRunning {
 		t.Errorf("both must keep running: %v", h.docker.states())
+	}
+	if !h.router.routedNow() {
+		t.Errorf("route %v, want green's", h.router.live)
 	}
 	h.assertServing(t)
 }

@@ -27,17 +27,20 @@ func (s cutover) Format() string    { return "route " + routeDetail(s.proxy) + "
 
 func (s cutover) Execute(ctx context.Context, r *run) error {
 	servers := []Server{ServerFor(r.d, r.green)}
-	// From the Route call on, the proxy may serve green. A cancel does not
-	// cut the call short: a cancelled swap leaves the route as it is, so
-	// it must be green's for sure, not maybe (the sidecar then journals
-	// green as live).
+	// From the Route call on, the proxy may serve green. A cancel cuts
+	// neither the call nor the confirmation short: a cancelled swap leaves
+	// the route as it is, so it must be green's for sure, not maybe (the
+	// sidecar then journals green as live), and the swap ends only once
+	// the proxy serves it: Traefik applies a route file up to seconds
+	// later, and until then the host would still answer with blue, then
+	// switch by itself with nobody watching.
 	r.routed = true
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer rcancel()
 	if err := r.e.Router.Route(rctx, r.d, servers); err != nil {
 		return err
 	}
-	cctx, cancel := context.WithTimeout(ctx, r.e.confirmTimeout())
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.e.confirmTimeout())
 	defer cancel()
 	if err := r.e.Router.Confirm(cctx, r.d, servers); err != nil {
 		return fmt.Errorf("confirm cutover to %s: %w", servers[0].Address, err)

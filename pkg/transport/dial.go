@@ -16,7 +16,12 @@ type HostError struct {
 	Err  error
 }
 
-func (e *HostError) Error() string { return "ssh " + e.Host + ": " + e.Err.Error() }
+func (e *HostError) Error() string {
+	if lost := (*LostError)(nil); errors.As(e.Err, &lost) && lost.Host == e.Host {
+		return e.Err.Error() // it names the host already
+	}
+	return "ssh " + e.Host + ": " + e.Err.Error()
+}
 func (e *HostError) Unwrap() error { return e.Err }
 
 // ErrAuth: the server accepted none of our keys.
@@ -57,7 +62,7 @@ func dial(ctx context.Context, host string, opts Options, cfg sshConfig) (*Conn,
 		if j == t {
 			a = act
 		}
-		client, err := dialHop(ctx, j, prev, a, opts)
+		client, err := dialHop(ctx, host, j, prev, a, opts)
 		if err != nil {
 			log.Error("ssh connect failed", "host", j.Alias, "err", err)
 			closeHops()
@@ -78,10 +83,19 @@ func dial(ctx context.Context, host string, opts Options, cfg sshConfig) (*Conn,
 }
 
 // dialHop connects to t directly, or through prev when t is behind a jump
-// host; act, when set, records every read from t.
-func dialHop(ctx context.Context, t *target, prev *ssh.Client, act *activity, opts Options) (*ssh.Client, error) {
+// host, on the way to host; act, when set, records every read from t.
+func dialHop(ctx context.Context, host string, t *target, prev *ssh.Client, act *activity, opts Options) (*ssh.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 	defer cancel()
+	silence := &dialWatch{}
+	ctx, stopWatch := watchSilence(ctx, host, t.addr(), silence, opts.handshakeSilence())
+	defer stopWatch()
+	lost := func(err error) error {
+		if l := lostCause(ctx); l != nil {
+			return l
+		}
+		return err
+	}
 
 	checker := &hostKeyChecker{files: t.KnownHosts, acceptNew: t.AcceptNew}
 	hostKeyCB, algos, err := checker.callback(t.knownHostsAddr())
@@ -102,13 +116,16 @@ func dialHop(ctx context.Context, t *target, prev *ssh.Client, act *activity, op
 		HostKeyAlgorithms: algos,
 		Timeout:           opts.ConnectTimeout,
 	}
+	silence.asked()
 	nc, err := dialNet(ctx, t, prev)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", t.addr(), err)
+		return nil, lost(fmt.Errorf("connect to %s: %w", t.addr(), err))
 	}
+	silence.answered()
 	if act != nil {
 		nc = &activityConn{Conn: nc, a: act}
 	}
+	nc = &dialingConn{Conn: nc, w: silence}
 
 	// The handshake has no context: bound it with the deadline and close the
 	// connection if ctx ends first (the handshake then fails and says so).
@@ -119,11 +136,11 @@ func dialHop(ctx context.Context, t *target, prev *ssh.Client, act *activity, op
 	interrupted := !stop()
 	if err != nil {
 		_ = nc.Close() // already closed by NewClientConn; the handshake error is the one to report
-		return nil, handshakeError(ctx, t, a, err, interrupted)
+		return nil, lost(handshakeError(ctx, t, a, err, interrupted))
 	}
 	if interrupted {
 		_ = sc.Close() // ctx ended: its error is the one to report
-		return nil, fmt.Errorf("ssh handshake with %s: %w", t.addr(), ctx.Err())
+		return nil, lost(fmt.Errorf("ssh handshake with %s: %w", t.addr(), ctx.Err()))
 	}
 	_ = nc.SetDeadline(time.Time{}) // forwarded channels do not support deadlines
 	return ssh.NewClient(sc, chans, reqs), nil

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -107,4 +108,88 @@ func (l *lostAwareConn) Read(p []byte) (int, error) {
 func (l *lostAwareConn) Write(p []byte) (int, error) {
 	n, err := l.Conn.Write(p)
 	return n, l.c.ifLost(err)
+}
+
+// dialWatch tracks, during a dial, since when the host owes an answer: from
+// the TCP connect or the first write after its last read. Time spent on our
+// side (an ssh-agent waiting for a security key's touch) owes nothing.
+type dialWatch struct {
+	owed atomic.Int64 // unix nanoseconds; 0 when nothing is owed
+}
+
+func (w *dialWatch) asked()    { w.owed.CompareAndSwap(0, time.Now().UnixNano()) }
+func (w *dialWatch) answered() { w.owed.Store(0) }
+
+// overdue is how long the host has owed an answer (0: nothing owed).
+func (w *dialWatch) overdue() time.Duration {
+	if at := w.owed.Load(); at != 0 {
+		return time.Since(time.Unix(0, at))
+	}
+	return 0
+}
+
+// dialingConn is a connection being dialled, recording its asks and answers.
+type dialingConn struct {
+	net.Conn
+	w *dialWatch
+}
+
+func (c *dialingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.w.answered()
+	}
+	return n, err
+}
+
+func (c *dialingConn) Write(p []byte) (int, error) {
+	c.w.asked()
+	return c.Conn.Write(p)
+}
+
+// watchSilence returns ctx, cancelled with a *LostError for host once addr
+// has owed w an answer for limit: keepalives only start once the
+// connection is up, and a host cut off during the TCP connect or the SSH
+// handshake would otherwise hold the dial until its 30 s timeout. A
+// healthy sshd answers each handshake step within milliseconds. limit 0
+// (keepalives disabled) watches nothing.
+func watchSilence(ctx context.Context, host, addr string, w *dialWatch, limit time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	if limit <= 0 {
+		return ctx, func() { cancel(nil) }
+	}
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(limit / 8)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if d := w.overdue(); d >= limit {
+					cancel(&LostError{Host: host, Err: fmt.Errorf("%w: connecting to %s, the host sent nothing for %s", errDialSilent, addr, d.Round(100*time.Millisecond))})
+					return
+				}
+			}
+		}
+	}()
+	return ctx, func() {
+		close(done)
+		cancel(nil)
+	}
+}
+
+// errDialSilent: a host went silent while being dialled.
+var errDialSilent = errors.New("no answer")
+
+// lostCause is the *LostError that cancelled ctx, if one did.
+func lostCause(ctx context.Context) *LostError {
+	var l *LostError
+	if errors.As(context.Cause(ctx), &l) {
+		return l
+	}
+	return nil
 }

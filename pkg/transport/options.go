@@ -103,6 +103,16 @@ type Options struct {
 	BeforeConnect func(ctx context.Context) error
 }
 
+// handshakeSilence is how long a host being dialled may send nothing: one
+// keepalive interval beyond what an open connection is allowed (about 8 s
+// by default), since a handshake has no keepalives to prompt an answer.
+func (o Options) handshakeSilence() time.Duration {
+	if o.Keepalive <= 0 {
+		return 0
+	}
+	return time.Duration(DefaultKeepaliveMax+1) * o.Keepalive
+}
+
 func (o Options) withDefaults() Options {
 	if o.ConfigFile == "" {
 		o.ConfigFile = DefaultConfigFile

@@ -281,3 +281,52 @@ func TestKeepaliveSparesATalkingHost(t *testing.T) {
 		t.Errorf("after the silence: want a LostError with the silence, got %v", err)
 	}
 }
+
+// TestDialGivesUpOnASilentHost: a host cut off during the SSH handshake
+// is given up on as lost once it owes an answer for handshakeSilence, not
+// after the whole connect timeout.
+func TestDialGivesUpOnASilentHost(t *testing.T) {
+	cl := newClient(t)
+	srv := newTestServer(t, cl.pub)
+	fz := newFreezer(t, srv.addr)
+	cl.trust(t, &testServer{addr: fz.addr, hostKey: srv.hostKey})
+	close(fz.frozen) // the TCP connect is answered, then nothing
+
+	opts := cl.opts()
+	opts.Keepalive = 100 * time.Millisecond
+	opts.ConnectTimeout = 20 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	c, err := Dial(ctx, fz.addr, opts)
+	took := time.Since(start)
+	if err == nil {
+		c.Close()
+		t.Fatal("dial of a silent host succeeded")
+	}
+	var lost *LostError
+	if !errors.Is(err, ErrConnectionLost) || !errors.As(err, &lost) || lost.Host != fz.addr || !errors.Is(err, errDialSilent) {
+		t.Fatalf("want a LostError for %s saying it went silent, got %v", fz.addr, err)
+	}
+	if limit := opts.handshakeSilence(); took < limit || took > limit+2*time.Second {
+		t.Errorf("gave up after %v, want about %v (not the %v connect timeout)", took, limit, opts.ConnectTimeout)
+	}
+	t.Logf("silent handshake given up after %v: %v", took.Round(10*time.Millisecond), err)
+}
+
+func TestDialWatchOwesOnlyWhileWaitingOnTheHost(t *testing.T) {
+	var w dialWatch
+	if w.overdue() != 0 {
+		t.Fatal("owed before asking")
+	}
+	w.asked()
+	first := w.owed.Load()
+	w.asked() // a second write before any answer keeps the first's time
+	if w.owed.Load() != first || w.overdue() <= 0 {
+		t.Fatalf("after asking: owed since %d (first %d), overdue %v", w.owed.Load(), first, w.overdue())
+	}
+	w.answered()
+	if w.overdue() != 0 {
+		t.Fatal("still owed after an answer")
+	}
+}
