@@ -150,8 +150,7 @@ func (c *dialingConn) Write(p []byte) (int, error) {
 // watchSilence returns ctx, cancelled with a *LostError for host once addr
 // has owed w an answer for limit: keepalives only start once the
 // connection is up, and a host cut off during the TCP connect or the SSH
-// handshake would otherwise hold the dial until its 30 s timeout. A
-// healthy sshd answers each handshake step within milliseconds. limit 0
+// handshake would otherwise hold the dial until its 30 s timeout. limit 0
 // (keepalives disabled) watches nothing.
 func watchSilence(ctx context.Context, host, addr string, w *dialWatch, limit time.Duration) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -160,7 +159,7 @@ func watchSilence(ctx context.Context, host, addr string, w *dialWatch, limit ti
 	}
 	done := make(chan struct{})
 	go func() {
-		tick := time.NewTicker(limit / 8)
+		tick := time.NewTicker(limit / 12)
 		defer tick.Stop()
 		for {
 			select {

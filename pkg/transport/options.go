@@ -103,14 +103,15 @@ type Options struct {
 	BeforeConnect func(ctx context.Context) error
 }
 
-// handshakeSilence is how long a host being dialled may send nothing: one
-// keepalive interval beyond what an open connection is allowed (about 8 s
-// by default), since a handshake has no keepalives to prompt an answer.
+// handshakeSilence is how long a host being dialled may owe an answer: as
+// long as an open connection may stay silent (about 6 s by default), so a
+// host cut off is given up on within 10 s whether it was connected yet or
+// not. A healthy sshd answers each handshake step within milliseconds.
 func (o Options) handshakeSilence() time.Duration {
 	if o.Keepalive <= 0 {
 		return 0
 	}
-	return time.Duration(DefaultKeepaliveMax+1) * o.Keepalive
+	return time.Duration(DefaultKeepaliveMax) * o.Keepalive
 }
 
 func (o Options) withDefaults() Options {
