@@ -157,8 +157,8 @@ func (s *soak) checkOutcome(r *CycleRun, cmd *command, inj *injection) string {
 	case all(r.Old):
 		return r.Old
 	case (r.Fault.Interrupt() || r.Ran == OpRollback || allDeployed(cmd, s.f.Addrs(), r.Target)) && all(r.Target) && r.Ran != OpNeverHealthy:
-		// Every host had switched before the interrupt; or a rollback,
-		// which by design undoes nothing, failed once all had switched;
+		// Every host had switched before the interrupt; or a rollback
+		// failed once all had switched (only a partial one is undone);
 		// or what failed came after every host's swap (the lock release).
 		return r.Target
 	case r.Fault == FaultPluginKill && eachOf(up, r.Old, r.Target):

@@ -19,8 +19,8 @@
 //   - One version fleet-wide: the new one after a command that succeeded;
 //     after one that failed, the old one on every host the fault did not
 //     hit (or the new one on every host, after an interrupt that came once
-//     all had switched, or after a rollback, which by design undoes nothing,
-//     that failed once every host had switched). After the repair every host
+//     all had switched, or after a rollback that failed once every host had
+//     switched: only a partial one is undone). After the repair every host
 //     serves that version.
 //   - The deploy lock is free (after the repair; left held only by a killed
 //     plugin or a fault on the host holding it).

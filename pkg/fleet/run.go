@@ -289,14 +289,15 @@ func (r *Runner) undo(ctx context.Context, targets []Target, outcomes map[Target
 }
 
 // Rollback returns every target to version, all stages of the plan in order
-// (primary first) but without undo: a rollback that fails on one host is
-// reported, and the others keep the version they reached.
+// (primary first). Like a deploy it is all or nothing: when it fails on a
+// host or is cancelled before every host switched, the hosts that switched
+// go back to what they served before, so the fleet serves one version.
 func (r *Runner) Rollback(ctx context.Context, p Plan, version string) (*Report, error) {
 	start := time.Now()
 	rep := &Report{Version: version}
 	errs := r.rollbackStages(ctx, p, version, rep)
-	if ctx.Err() != nil {
-		r.undoCancelledRollback(ctx, p, rep, version)
+	if ctx.Err() != nil || len(errs) > 0 {
+		r.undoRollback(ctx, p, rep, version)
 	}
 	rep.Duration = time.Since(start)
 	return rep, errors.Join(errs...)
@@ -418,11 +419,11 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// undoCancelledRollback leaves the fleet of a cancelled rollback on one
+// undoRollback leaves the fleet of a failed or cancelled rollback on one
 // version: unless every target had switched to version, each one that did
 // (a swap cut short after its cutover serves version too) goes back to the
 // version it served before, all at once, on a fresh context.
-func (r *Runner) undoCancelledRollback(ctx context.Context, p Plan, rep *Report, version string) {
+func (r *Runner) undoRollback(ctx context.Context, p Plan, rep *Report, version string) {
 	rbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RollbackTimeout)
 	defer cancel()
 	switched := make([]bool, len(rep.Outcomes))

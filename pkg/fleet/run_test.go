@@ -288,6 +288,31 @@ func TestFailureBeforeCutoverIsNotRolledBack(t *testing.T) {
 	}
 }
 
+// TestFailedRollbackLeavesOneVersion: a rollback that fails on one host
+// (its sidecar killed mid-swap, in the chaos soak) returns the hosts that
+// had switched to what they served before, so the fleet is not left split.
+func TestFailedRollbackLeavesOneVersion(t *testing.T) {
+	f := &fakeDeployer{live: fleetOf(all, "v2"), rollbackFails: map[Target]error{j3: errors.New("progress stream ended without a result")}}
+	rep, err := (&Runner{Deployer: f}).Rollback(context.Background(), NewPlan(PlanOptions{Targets: all, Primary: w1, ParallelRoles: true}), "v1")
+	if err == nil {
+		t.Fatal("the rollback succeeded")
+	}
+	for _, tg := range all {
+		if f.live[tg] != "v2" {
+			t.Errorf("%s left on %s after a failed rollback: %v (calls %v)", tg, f.live[tg], f.live, f.calls)
+		}
+	}
+	for _, o := range rep.Outcomes {
+		want := StatusUndone
+		if o.Target == j3 {
+			want = StatusFailed
+		}
+		if o.Status != want {
+			t.Errorf("%s: %s, want %s", o.Target, o.Status, want)
+		}
+	}
+}
+
 // TestCancelledRollbackLeavesOneVersion: a Ctrl-C during a rollback, after
 // the primary switched and while the next batch's swap was past its
 // cutover, returns every switched host to what it served before, since not
