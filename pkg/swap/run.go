@@ -109,8 +109,8 @@ func (r *run) fail(st Step, err error) error {
 }
 
 // abort handles a cancelled context: stop quietly, leave the host serving.
-// Before the proxy may route to green, green is stopped; after, nothing is
-// stopped (green and blue both run; the proxy points at one of them).
+// Before the proxy may route to green, green is stopped; after, green
+// serves and blue keeps running, kept warm (see keepBlueWarm).
 func (r *run) abort(ctx context.Context, st Step, err error) (*Result, error) {
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
 		err = fmt.Errorf("%w: %w", err, cause)
@@ -123,6 +123,7 @@ func (r *run) abort(ctx context.Context, st Step, err error) (*Result, error) {
 		r.pruneAfterFailure()
 		return nil, &StepError{Step: st.Name(), Container: r.plan.Green, Err: err}
 	}
+	r.keepBlueWarm()
 	r.res.Total = time.Since(r.start)
 	return r.res, &StepError{Step: st.Name(), Container: r.plan.Green, Err: err}
 }
@@ -150,5 +151,38 @@ func (r *run) pruneAfterFailure() {
 			r.log.Info("pruned after the failed swap", "containers", r.res.Pruned)
 		}
 		return
+	}
+}
+
+// keepBlueWarm settles a swap cancelled after its cutover: green serves and
+// blue still runs out of rotation, so a plugin that is still there can route
+// back to it at once. Left alone (the plugin killed, say), blue would run
+// beside green for good, with whatever was warm before: so blue is kept
+// warm as the finished swap would have kept it, for keep_warm or, with none,
+// for the drain timeout, after which the sidecar stops it, and the
+// containers warm before are stopped now. Failures are logged only: the
+// host serves either way.
+func (r *run) keepBlueWarm() {
+	var kw *keepWarm
+	var drained []docker.Container
+	for _, st := range r.plan.Steps {
+		switch s := st.(type) {
+		case keepWarm:
+			kw = &s
+		case drainBlue:
+			drained = s.blue
+		}
+	}
+	if kw == nil || r.e.Warm == nil {
+		return
+	}
+	k := *kw
+	if len(k.keep) == 0 {
+		k.keep, k.for_ = drained, r.d.DrainTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	if err := k.Execute(ctx, r); err != nil {
+		r.log.Warn("keep blue warm after the cancelled swap", "err", err)
 	}
 }

@@ -2,6 +2,7 @@ package swap
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -368,5 +369,48 @@ func TestGoingWarmForgetsTheOthers(t *testing.T) {
 	}
 	if blue.State != docker.StateRunning {
 		t.Errorf("blue %s is %s, want warm (running)", blue.Name, blue.State)
+	}
+}
+
+// cancelInDrain cancels the swap once it drains blue.
+type cancelInDrain struct {
+	*fakeRouter
+	cancel context.CancelFunc
+}
+
+func (r cancelInDrain) Drain(ctx context.Context, d *contract.Deploy, s []Server) error {
+	r.cancel()
+	return r.fakeRouter.Drain(ctx, d, s)
+}
+
+// A swap cancelled while it drains blue (its plugin killed) settles as the
+// finished swap would have: green serves, blue is kept warm for keep_warm
+// (then the sidecar stops it), and the container warm before is stopped,
+// instead of three containers running with nobody to stop two of them.
+func TestCancelledAfterCutoverKeepsBlueWarm(t *testing.T) {
+	h, w, v1 := warmHarness(t)
+	v2 := h.docker.byName("app-web-v2")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h.router.block["Drain"] = true
+	h.engine.Router = cancelInDrain{fakeRouter: h.router, cancel: cancel}
+	d := testDeploy("v3")
+	d.KeepWarm = contract.Duration(time.Minute)
+	h.docker.images["app:v3"] = docker.Image{ID: "sha256:v3"}
+	if _, err := h.engine.Deploy(ctx, d, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	v3 := h.docker.byName("app-web-v3")
+	if v3.State != docker.StateRunning || v2.State != docker.StateRunning || v1.State != docker.StateExited {
+		t.Errorf("states %v: want v3 serving, v2 running warm, v1 (warm before) stopped", h.docker.states())
+	}
+	if live := h.router.liveAddrs(); !slices.Equal(live, []string{v3.IPs["kamal"] + ":3000"}) {
+		t.Errorf("proxy routes to %v, want v3", live)
+	}
+	if got := w.Warm(webRole); !slices.Equal(got, []string{"app-web-v2"}) {
+		t.Errorf("warm %v, want v2 alone", got)
+	}
+	if until := w.until["app-web-v2"]; time.Until(until) < 30*time.Second || time.Until(until) > time.Minute {
+		t.Errorf("v2 warm until %v, want about a minute from now", until)
 	}
 }
