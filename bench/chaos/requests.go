@@ -8,8 +8,10 @@ import (
 )
 
 // Window is when a host fault had its host out of service: from the
-// injection to the first request the host served after the fault was
-// healed. An open window (To zero) lasts to the end of the load.
+// injection until the host first served a request after the fault was
+// healed (that request's end: requests sent while it came up queue in its
+// listen backlog, and a Traefik just started answers those 404 until it has
+// read its routes). An open window (To zero) lasts to the end of the load.
 type Window struct {
 	From, To time.Time
 }
@@ -24,13 +26,14 @@ type Tally struct {
 	FirstErrors []string `json:"first_errors,omitempty"`
 }
 
-// WindowEnd is the start of the first successful request sent at or after
-// healed, or zero when there is none.
+// WindowEnd is when the first successful request sent at or after healed
+// ended, or zero when there is none.
 func WindowEnd(results []loadgen.Result, healed time.Time) time.Time {
 	var end time.Time
 	for _, r := range results {
-		if r.OK() && !r.Start.Before(healed) && (end.IsZero() || r.Start.Before(end)) {
-			end = r.Start
+		done := r.Start.Add(r.Latency)
+		if r.OK() && !r.Start.Before(healed) && (end.IsZero() || done.Before(end)) {
+			end = done
 		}
 	}
 	return end

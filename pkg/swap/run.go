@@ -124,13 +124,15 @@ func (r *run) abort(ctx context.Context, st Step, err error) (*Result, error) {
 		return nil, &StepError{Step: st.Name(), Container: r.plan.Green, Err: err}
 	}
 	r.keepBlueWarm()
+	r.pruneAfterFailure()
 	r.res.Total = time.Since(r.start)
 	return r.res, &StepError{Step: st.Name(), Container: r.plan.Green, Err: err}
 }
 
 // pruneAfterFailure applies a deploy's retention once its green was stopped
-// and kept: otherwise every failed deploy would leave one more container
-// than retain_containers. The kept green counts as one of them and is never
+// and kept, or once a swap cancelled after its cutover stopped what was
+// warm before: otherwise every such swap would leave one more container
+// than retain_containers. A kept green counts as one of them and is never
 // removed. A failure here is only logged: the swap's own error matters.
 func (r *run) pruneAfterFailure() {
 	if r.green.ID == "" {

@@ -394,8 +394,12 @@ func TestCancelledAfterCutoverKeepsBlueWarm(t *testing.T) {
 	defer cancel()
 	h.router.block["Drain"] = true
 	h.engine.Router = cancelInDrain{fakeRouter: h.router, cancel: cancel}
+	for _, name := range []string{"app-web-v0a", "app-web-v0b"} {
+		h.docker.add(testDeploy("v0"), name, docker.StateExited)
+	}
 	d := testDeploy("v3")
 	d.KeepWarm = contract.Duration(time.Minute)
+	d.RetainContainers = 2
 	h.docker.images["app:v3"] = docker.Image{ID: "sha256:v3"}
 	if _, err := h.engine.Deploy(ctx, d, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
@@ -412,5 +416,16 @@ func TestCancelledAfterCutoverKeepsBlueWarm(t *testing.T) {
 	}
 	if until := w.until["app-web-v2"]; time.Until(until) < 30*time.Second || time.Until(until) > time.Minute {
 		t.Errorf("v2 warm until %v, want about a minute from now", until)
+	}
+	// Retain 2: the warm v2 and one stopped (v1, stopped just now, or an
+	// older one), not the three stopped a cancelled swap would leave.
+	stopped := 0
+	for _, state := range h.docker.states() {
+		if state == docker.StateExited {
+			stopped++
+		}
+	}
+	if stopped != 1 {
+		t.Errorf("states %v: %d stopped, want 1 (retain_containers 2, one of them warm)", h.docker.states(), stopped)
 	}
 }
