@@ -122,10 +122,7 @@ func dialHop(ctx context.Context, host string, t *target, prev *ssh.Client, act 
 		return nil, lost(fmt.Errorf("connect to %s: %w", t.addr(), err))
 	}
 	silence.answered()
-	if act != nil {
-		nc = &activityConn{Conn: nc, a: act}
-	}
-	nc = &dialingConn{Conn: nc, w: silence}
+	nc = &activityConn{Conn: nc, a: act, dial: silence}
 
 	// The handshake has no context: bound it with the deadline and close the
 	// connection if ctx ends first (the handshake then fails and says so).

@@ -54,18 +54,29 @@ func (a *activity) touch() { a.last.Store(time.Now().UnixNano()) }
 // since is how long the host has been silent.
 func (a *activity) since() time.Duration { return time.Since(time.Unix(0, a.last.Load())) }
 
-// activityConn records every successful read on the host's own stream.
+// activityConn records every successful read on a hop's stream: in act,
+// when set (the host's own stream, for keepalives), and in dial, whose
+// writes it records too (the host owes an answer to each).
 type activityConn struct {
 	net.Conn
-	a *activity
+	a    *activity
+	dial *dialWatch
 }
 
 func (c *activityConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
-		c.a.touch()
+		if c.a != nil {
+			c.a.touch()
+		}
+		c.dial.answered()
 	}
 	return n, err
+}
+
+func (c *activityConn) Write(p []byte) (int, error) {
+	c.dial.asked()
+	return c.Conn.Write(p)
 }
 
 // lost is the error that says why c died, once it has.
@@ -128,25 +139,6 @@ func (w *dialWatch) overdue() time.Duration {
 	return 0
 }
 
-// dialingConn is a connection being dialled, recording its asks and answers.
-type dialingConn struct {
-	net.Conn
-	w *dialWatch
-}
-
-func (c *dialingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if n > 0 {
-		c.w.answered()
-	}
-	return n, err
-}
-
-func (c *dialingConn) Write(p []byte) (int, error) {
-	c.w.asked()
-	return c.Conn.Write(p)
-}
-
 // watchSilence returns ctx, cancelled with a *LostError for host once addr
 // has owed w an answer for limit: keepalives only start once the
 // connection is up, and a host cut off during the TCP connect or the SSH
@@ -157,14 +149,11 @@ func watchSilence(ctx context.Context, host, addr string, w *dialWatch, limit ti
 	if limit <= 0 {
 		return ctx, func() { cancel(nil) }
 	}
-	done := make(chan struct{})
 	go func() {
 		tick := time.NewTicker(limit / 12)
 		defer tick.Stop()
 		for {
 			select {
-			case <-done:
-				return
 			case <-ctx.Done():
 				return
 			case <-tick.C:
@@ -175,10 +164,7 @@ func watchSilence(ctx context.Context, host, addr string, w *dialWatch, limit ti
 			}
 		}
 	}()
-	return ctx, func() {
-		close(done)
-		cancel(nil)
-	}
+	return ctx, func() { cancel(nil) }
 }
 
 // errDialSilent: a host went silent while being dialled.
